@@ -1,0 +1,110 @@
+"""Job configuration: frozen pydantic models, validated on load from one YAML per job.
+
+Each job (simulate, train, score, report, demo) reads one YAML file whose top-level keys are
+the sections below; unknown keys are errors, so a typo fails loudly. Stages receive the
+sub-config they need, never a raw dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from earlywarn.errors import ConfigError
+
+Population = Literal["exited", "all"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SimulateConfig(Section):
+    n_households: int = Field(default=5_000, ge=1)
+    seed: int = 0
+    first_year: int = Field(default=2014, ge=2014)
+    last_year: int = Field(default=2025, le=2025)
+    n_oracle_draws: int = Field(default=200, ge=10)
+
+
+class DataConfig(Section):
+    mapping: Path | None = None
+    population: Population = "exited"
+
+
+class TuneConfig(Section):
+    n_trials: int = Field(default=30, ge=1)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    metric: Literal["average_precision", "roc_auc"] = "average_precision"
+    seed: int = 0
+    num_threads: int = Field(default=1, ge=1)
+    storage: Path | None = None
+    study_name: str | None = None
+
+
+class PolicyConfig(Section):
+    """Who is sent to caseworkers: the top share, the top N per village/county, or a level."""
+
+    kind: Literal["top_share", "top_n_per_group", "threshold"] = "top_share"
+    share: float = Field(default=0.10, gt=0, le=1)
+    n_per_group: int = Field(default=5, ge=1)
+    group: Literal["village", "county"] = "village"
+    threshold: float = Field(default=0.5, ge=0, le=1)
+
+
+class RuleConfig(Section):
+    """The current rule: last income within a margin of the line, or a serious shock."""
+
+    income_margin: float = Field(default=0.5, ge=0)
+    serious_shocks: tuple[str, ...] = (
+        "illness", "injury", "disability", "death", "disaster", "job_loss",
+    )
+    shock_window_months: int = Field(default=12, ge=1)
+    min_shock_cost: float = Field(default=0.0, ge=0)
+
+
+class TrackingConfig(Section):
+    experiment: str = "earlywarn"
+    registered_model: str = "earlywarn"
+
+
+class Config(Section):
+    simulate: SimulateConfig = SimulateConfig()
+    data: DataConfig = DataConfig()
+    tune: TuneConfig = TuneConfig()
+    policy: PolicyConfig = PolicyConfig()
+    rule: RuleConfig = RuleConfig()
+    tracking: TrackingConfig = TrackingConfig()
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a YAML config; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file {path} does not exist") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        problems = "\n".join(
+            f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"{len(err.errors())} problems in config {path}:\n{problems}") from err
+
+
+def config_hash(config: BaseModel) -> str:
+    """A short, stable hash of a resolved config (for model sidecars and audit records)."""
+    payload: Any = config.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,17 @@
+"""The errors earlywarn raises on purpose; the CLI prints them and exits 2."""
+
+
+class EarlywarnError(Exception):
+    """A problem the user can fix (bad input, bad config); never a bug."""
+
+
+class SchemaError(EarlywarnError):
+    """Input tables break the data contract; the message lists every problem found."""
+
+
+class ConfigError(EarlywarnError):
+    """A configuration file is missing, unreadable or invalid."""
+
+
+class ModelError(EarlywarnError):
+    """A model cannot be loaded or does not fit the installed code."""

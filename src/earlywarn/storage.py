@@ -1,0 +1,73 @@
+"""Writing outputs so readers never see half a file, and fingerprints of what was read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only if the block succeeds.
+
+    Works for a file or a directory: whatever the block writes at the yielded path replaces
+    ``target`` in one rename. On error the temporary is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staged = tmp / target.name
+    try:
+        yield staged
+        if target.is_dir() and not target.is_symlink():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(staged, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staged, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, target: Path, **kwargs: Any) -> None:
+    """Write ``frame`` to ``target`` as Parquet, atomically."""
+    with atomic_path(target) as staged:
+        frame.to_parquet(staged, **kwargs)
+
+
+def write_text_atomic(text: str, target: Path) -> None:
+    """Write UTF-8 ``text`` to ``target``, atomically."""
+    with atomic_path(target) as staged:
+        staged.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(payload: Any, target: Path) -> None:
+    """Write ``payload`` as indented JSON, atomically."""
+    write_text_atomic(json.dumps(payload, indent=2, ensure_ascii=False, default=str), target)
+
+
+def fingerprint_frame(frame: pd.DataFrame) -> str:
+    """A stable SHA-256 of a table's content (row order matters; index is ignored)."""
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
+    digest = hashlib.sha256(hashed.to_numpy().tobytes())
+    digest.update("|".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
