@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from earlywarn.errors import EarlywarnError
 
@@ -42,7 +43,8 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except EarlywarnError as err:
-            err_console.print(f"[bold red]{type(err).__name__}:[/] {err}", highlight=False,
+            err_console.print(f"[bold red]{type(err).__name__}:[/] {escape(str(err))}",
+                              highlight=False,
                               markup=True, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
@@ -54,6 +56,353 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     """earlywarn: find households at risk of returning to poverty, with reasons."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+@reports_errors
+def score(
+    data: Annotated[Path, typer.Option("--data", help="Data directory (the data contract).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD).")],
+    model: Annotated[str, typer.Option(
+        "--model", help="models:/earlywarn@champion, models:/NAME/VERSION, runs:/ID/model "
+        "or a model folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Scores file to write (Parquet).")],
+    population: Annotated[str | None, typer.Option(
+        "--population", help="exited (default) or all households not poor last year.")] = None,
+    explain: Annotated[bool | None, typer.Option(
+        "--explain/--no-explain", help="Top reasons for the flagged households (default: "
+        "score.explain in the config, flagged).")] = None,
+    explain_all: Annotated[bool, typer.Option(
+        "--explain-all", help="Top reasons for every household (slower).")] = False,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="local (default) or dask.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786); default a local "
+        "cluster.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", min=1, help="Households per chunk (bounds memory).")] = None,
+    history: Annotated[Path | None, typer.Option(
+        "--history", help="Score history folder (default: score-history beside --out).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Reason texts: en or zh-CN.")] = "en",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Score every household of the population as of a date: risk, flag, reasons, drift."""
+    import pandas as pd
+
+    from earlywarn.config import load_config
+    from earlywarn.errors import ConfigError
+    from earlywarn.pipelines import run_scoring
+
+    if population not in (None, "exited", "all"):
+        raise ConfigError(f"--population must be exited or all, not {population!r}")
+    if engine not in (None, "local", "dask"):
+        raise ConfigError(f"--engine must be local or dask, not {engine!r}")
+    try:
+        as_of_date = pd.Timestamp(as_of)
+    except ValueError as err:
+        raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from err
+    cfg = load_config(config)
+    explain_mode = "all" if explain_all else (
+        None if explain is None else ("flagged" if explain else "none"))
+    result = run_scoring(cfg, data, as_of_date, model, out, population=population,  # type: ignore[arg-type]
+                         explain=explain_mode, engine=engine, scheduler=scheduler,  # type: ignore[arg-type]
+                         chunk_size=chunk_size, history_dir=history, lang=lang,
+                         progress=progress)
+    console.print(
+        f"Scored [bold]{result.n_households:,}[/] households as of {as_of_date.date()} with "
+        f"model {result.model_version} in {result.seconds:.1f} s: [bold]{result.n_flagged:,}[/]"
+        f" flagged, {result.n_newly_flagged:,} newly flagged, {result.n_risk_doubled:,} with "
+        f"risk doubled since the last run"
+        + (f" ({result.n_chunks_reused} of {result.n_chunks} chunks reused)"
+           if result.n_chunks_reused else ""), highlight=False)
+    for warning in result.drift_warnings[:10]:
+        console.print(f"[yellow]drift:[/] {warning}", highlight=False)
+    if len(result.drift_warnings) > 10:
+        console.print(f"[yellow]drift:[/] and {len(result.drift_warnings) - 10} more warnings",
+                      highlight=False)
+    console.print(f"drift report: {result.drift_markdown}", highlight=False)
+    console.print(str(result.out), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@reports_errors
+def validate(
+    data_dir: Annotated[Path, typer.Argument(help="Data directory: one file per table.")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="Column mapping YAML (headers, codes, encoding)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check a data directory against the data contract; print every problem. Writes nothing."""
+    from rich.table import Table
+
+    from earlywarn.config import load_config
+    from earlywarn.pipelines import run_validate
+
+    summary = run_validate(data_dir, mapping=mapping or load_config(config).data.mapping)
+    years = (f"{summary.first_year}-{summary.last_year}" if summary.first_year is not None
+             else "none")
+    table = Table(title=f"{data_dir}: valid", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("households", f"{summary.n_households:,}")
+    table.add_row("counties / villages", f"{summary.n_counties:,} / {summary.n_villages:,}")
+    table.add_row("survey rounds (household-years)", f"{summary.n_rounds:,}")
+    table.add_row("years covered", years)
+    for event_type, n in summary.events_by_type.items():
+        table.add_row(f"events: {event_type}", f"{n:,}")
+    for measure, n in summary.assistance_by_measure.items():
+        table.add_row(f"assistance: {measure}", f"{n:,}")
+    table.add_row("poverty line overrides", f"{summary.n_line_overrides:,}")
+    if summary.personal_columns:
+        table.add_row("personal columns (kept apart)", ", ".join(summary.personal_columns))
+    console.print(table)
+
+
+@app.command()
+@reports_errors
+def promote(
+    version: Annotated[str, typer.Argument(
+        help="Registered model version to promote (a number, or an alias such as candidate).")],
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Registered model name (default: tracking.registered_model).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Make a model version the champion, only if it beats the current rule on the test year."""
+    from rich.table import Table
+
+    from earlywarn.config import load_config
+    from earlywarn.pipelines import run_promote
+
+    promotion = run_promote(load_config(config), version, name=name)
+    table = Table("metric (test year)", "this version", "must beat", "value",
+                  title=f"{promotion.name}/{promotion.version} against the rule")
+    for check in promotion.comparisons:
+        table.add_row(check.metric, f"{check.value:.4f}", check.baseline_metric,
+                      f"{check.baseline:.4f}")
+    console.print(table)
+    was = ("" if promotion.previous_version is None
+           else " (unchanged)" if promotion.previous_version == promotion.version
+           else f" (was version {promotion.previous_version})")
+    console.print(f"[bold green]{promotion.name}/{promotion.version}[/] is now "
+                  f"[bold]{promotion.alias}[/]{was}", highlight=False)
+    console.print(f"models:/{promotion.name}@{promotion.alias}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@reports_errors
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Data directory (the data contract).")],
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="Training config (default: configs/train.yaml if present).")
+    ] = None,
+    trials: Annotated[int | None, typer.Option(
+        "--trials", min=1, help="Tuning trials in the study (overrides tune.n_trials).")] = None,
+    population: Annotated[str | None, typer.Option(
+        "--population", help="exited (default) or all.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Model directory (default: models/<run-name>).")] = None,
+) -> None:
+    """Tune, fit and calibrate the risk model; compare it with the rule on the test year.
+
+    The last target year is the test year. Tuning is stored in tuning.sqlite3 beside the
+    model directory: run the same command again after an interruption and the study
+    continues. The last line printed is the registered model's URI.
+    """
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before LightGBM starts OpenMP
+    from rich.table import Table
+
+    from earlywarn.config import load_config
+    from earlywarn.errors import ConfigError
+    from earlywarn.pipelines import run_training
+
+    if population not in (None, "exited", "all"):
+        raise ConfigError(f"--population must be exited or all, not {population!r}")
+    default_config = Path("configs/train.yaml")
+    cfg = load_config(config if config is not None
+                      else default_config if default_config.is_file() else None)
+    result = run_training(cfg, data, out_dir=out, trials=trials,
+                          population=population)  # type: ignore[arg-type]
+    table = Table(title=f"Test year {result.test_year} (out of time)")
+    columns = {"roc_auc": "AUC", "average_precision": "AP", "brier": "Brier", "ece": "ECE",
+               "recall_at_capacity": "recall@cap", "precision_at_capacity": "prec@cap",
+               "n_flagged": "flagged", "n": "n"}
+    table.add_column("score", no_wrap=True, min_width=8)
+    for title in columns.values():
+        table.add_column(title, justify="right")
+    for row in result.comparison.to_dict("records"):
+        cells = []
+        for key in columns:
+            value = row.get(key)
+            if value is None or value != value:
+                cells.append("-")
+            elif key in ("n_flagged", "n"):
+                cells.append(f"{int(value):,}")
+            else:
+                cells.append(f"{value:.3f}")
+        table.add_row(str(row["model"]), *cells)
+    console.print(table)
+    if result.oracle_gap is not None:
+        console.print(f"gap to the oracle in average precision (model - oracle, same rows): "
+                      f"{result.oracle_gap:+.3f}", highlight=False)
+    console.print(f"model saved in {result.model_dir}", highlight=False, soft_wrap=True)
+    console.print(result.model_uri, highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command()
+@reports_errors
+def simulate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Data directory to write.")],
+    households: Annotated[int | None, typer.Option("--households", "-n", min=1)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s")] = None,
+    oracle_draws: Annotated[int | None, typer.Option("--oracle-draws", min=10)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1,
+                                                help="Processes for the oracle.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Simulate households 2014-2025 into a contract-shaped data directory plus truth.parquet."""
+    from earlywarn.config import load_config
+    from earlywarn.errors import ConfigError
+    from earlywarn.pipelines import run_simulate
+
+    cfg = load_config(config).simulate
+    if (cfg.first_year, cfg.last_year) != (2014, 2025):
+        raise ConfigError("simulate.first_year/last_year: the simulator covers 2014-2025 only")
+    n = households if households is not None else cfg.n_households
+    with console.status(f"simulating {n:,} households..."):
+        simulation = run_simulate(
+            out, n_households=n, seed=seed if seed is not None else cfg.seed,
+            n_oracle_draws=oracle_draws if oracle_draws is not None else cfg.n_oracle_draws,
+            workers=workers if workers is not None else cfg.oracle_workers,
+        )
+    tables = simulation.tables
+    console.print(
+        f"[green]wrote[/] {out}: {len(tables.households):,} households, "
+        f"{len(tables.household_years):,} survey rounds, {len(tables.events):,} events, "
+        f"{len(tables.assistance):,} assistance spells, {len(simulation.truth):,} truth rows"
+    )
+
+
+@app.command()
+@reports_errors
+def calibration(
+    data_dir: Annotated[Path, typer.Argument(help="A directory written by `earlywarn simulate`.")],
+) -> None:
+    """Print the simulator's calibration figures against public figures, and the oracle's."""
+    from rich.table import Table
+
+    from earlywarn.calibration import render_calibration
+    from earlywarn.pipelines import run_calibration
+
+    figures = run_calibration(data_dir)
+    for title, rows in render_calibration(figures):
+        table = Table(title=title, title_justify="left")
+        for column in rows[0]:
+            table.add_column(column, justify="right" if column != rows[0][0] else "left")
+        for row in rows[1:]:
+            table.add_row(*row)
+        console.print(table)
+    problems = figures.problems()
+    if problems:
+        console.print("[yellow]outside target:[/] " + "; ".join(problems))
+    else:
+        console.print("[green]all calibration figures within their targets[/]")
+
+
+@app.command()
+@reports_errors
+def features(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Data directory to read.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="The date d (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.parquet or .csv).")],
+    population: Annotated[str, typer.Option(
+        "--population", help="exited: lifted out before Y; all: every household not poor "
+        "in Y-1.")] = "exited",
+    mapping: Annotated[Path | None, typer.Option("--mapping", "-m",
+                                                 help="Column mapping YAML.")] = None,
+) -> None:
+    """Write features and label (label_poor, empty while year(d) is open) as of a date."""
+    from earlywarn.pipelines import run_features
+
+    if population not in ("exited", "all"):
+        raise typer.BadParameter("must be 'exited' or 'all'", param_hint="--population")
+    try:
+        day = _parse_date(as_of)
+    except ValueError as err:
+        raise typer.BadParameter(f"not a date: {as_of!r}", param_hint="--as-of") from err
+    result = run_features(data, day, out, population=population,  # type: ignore[arg-type]
+                          mapping=mapping)
+    console.print(
+        f"[green]wrote[/] {escape(str(result.out))}: {result.n_households:,} households "
+        f"({result.population}) x {result.n_features} features as of {result.as_of.date()}; "
+        f"label known for {result.n_labels_known:,} ({result.n_poor:,} poor) "
+        f"in {result.seconds:.1f} s", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@reports_errors
+def catalog(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the catalog as Markdown here (e.g. docs/features.md).")] = None,
+) -> None:
+    """Print the feature catalog, or write it as Markdown with --out."""
+    from rich.table import Table
+
+    from earlywarn.catalog import FEATURES, catalog_hash
+    from earlywarn.pipelines import run_catalog_docs
+
+    if out is not None:
+        path = run_catalog_docs(out)
+        console.print(f"[green]wrote[/] {escape(str(path))}: {len(FEATURES)} features, "
+                      f"catalog {catalog_hash()}", highlight=False)
+        return
+    table = Table(title=f"{len(FEATURES)} features, catalog {catalog_hash()}",
+                  title_justify="left")
+    for column in ("feature", "unit", "reason group", "description"):
+        table.add_column(column)
+    for spec in FEATURES:
+        table.add_row(spec.name, spec.unit, spec.reason_group, spec.description_en)
+    console.print(table)
+
+
+def _parse_date(text: str) -> Any:
+    """Parse a date given on the command line."""
+    import pandas as pd
+
+    return pd.Timestamp(text)
+
+
+@app.command()
+@reports_errors
+def report(
+    scores: Annotated[Path, typer.Option("--scores", help="Scores file (Parquet) to report on.")],
+    data: Annotated[Path, typer.Option("--data", help="Data directory the scores came from.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the reports (replaced whole).")],
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="zh-CN (default) or en.")] = None,
+    pdf: Annotated[bool | None, typer.Option(
+        "--pdf/--no-pdf", help="Also write PDF booklets (one per village and county).")] = None,
+    glossary: Annotated[Path | None, typer.Option(
+        "--glossary", help="Reason glossary YAML (default configs/reason_glossary.yaml).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Caseworker sheets, village lists and county summaries for the flagged households."""
+    from earlywarn.config import load_config
+    from earlywarn.errors import ConfigError
+    from earlywarn.pipelines import run_reports
+
+    if lang not in (None, "zh-CN", "en"):
+        raise ConfigError(f"--lang must be zh-CN or en, not {lang!r}")
+    result = run_reports(scores, data, out, cfg=load_config(config), lang=lang, pdf=pdf,
+                         glossary_path=glossary)
+    console.print(f"[green]reports[/] for {result.n_households} flagged households: "
+                  f"{result.n_pages} pages, {result.n_pdfs} PDFs ({result.lang}) in "
+                  f"{result.out_dir} ({result.seconds:.1f} s); open "
+                  f"{result.out_dir / 'index.html'}", highlight=False)
 
 
 # --- commands: each helper inserts its command above this line ---

@@ -30,6 +30,7 @@ class SimulateConfig(Section):
     first_year: int = Field(default=2014, ge=2014)
     last_year: int = Field(default=2025, le=2025)
     n_oracle_draws: int = Field(default=200, ge=10)
+    oracle_workers: int = Field(default=1, ge=1)  # processes for the oracle (2 on 2 free cores)
 
 
 class DataConfig(Section):
@@ -73,6 +74,59 @@ class TrackingConfig(Section):
     registered_model: str = "earlywarn"
 
 
+class ScoreConfig(Section):
+    """Batch scoring: chunking, explanations, where the history of runs is kept."""
+
+    chunk_size: int = Field(default=50_000, ge=1)
+    explain: Literal["flagged", "all", "none"] = "flagged"
+    n_reasons: int = Field(default=3, ge=1)
+    history_dir: Path | None = None
+    engine: Literal["local", "dask"] = "local"
+    num_threads: int = Field(default=1, ge=1)
+    n_workers: int = Field(default=2, ge=1)
+
+
+class DriftConfig(Section):
+    """When the population scored no longer looks like the one the model learned from."""
+
+    n_bins: int = Field(default=10, ge=2)
+    psi_warn: float = Field(default=0.10, gt=0)
+    psi_alert: float = Field(default=0.25, gt=0)
+    missing_share_increase_warn: float = Field(default=0.10, ge=0, le=1)
+    unknown_category_share_warn: float = Field(default=0.01, ge=0, le=1)
+
+
+class TrainConfig(Section):
+    """Examples, out-of-time split, search bounds, calibration and where models go.
+
+    The last target year with labels is the test year; the one before it calibrates; the
+    rest fit. Tuning validates on the last ``n_valid_years`` fitting years, each against a
+    model trained only on earlier years. Seed and threads come from ``tune``.
+    """
+
+    as_of_months: tuple[int, ...] = (1, 4, 7, 10)
+    first_target_year: int | None = None
+    last_target_year: int | None = None
+    n_valid_years: int = Field(default=2, ge=1)
+    calibration: Literal["platt", "isotonic"] = "platt"
+    calibration_share: float | None = Field(default=0.5, gt=0, le=1)
+    max_boost_rounds: int = Field(default=600, ge=10)
+    early_stopping_rounds: int = Field(default=30, ge=1)
+    size_tolerance: float = Field(default=0.005, ge=0)
+    models_dir: Path = Path("models")
+    run_name: str | None = None
+    explain_rate_rows: int = Field(default=2_000, ge=10)
+
+
+class ReportConfig(Section):
+    """Caseworker reports: language, reason glossary (default configs/reason_glossary.yaml),
+    PDF next to the HTML."""
+
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+    glossary: Path | None = None
+    pdf: bool = False
+
+
 class Config(Section):
     simulate: SimulateConfig = SimulateConfig()
     data: DataConfig = DataConfig()
@@ -80,6 +134,10 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     rule: RuleConfig = RuleConfig()
     tracking: TrackingConfig = TrackingConfig()
+    train: TrainConfig = TrainConfig()
+    score: ScoreConfig = ScoreConfig()
+    drift: DriftConfig = DriftConfig()
+    report: ReportConfig = ReportConfig()
 
 
 def load_config(path: Path | None) -> Config:

@@ -15,3 +15,15 @@ class ConfigError(EarlywarnError):
 
 class ModelError(EarlywarnError):
     """A model cannot be loaded or does not fit the installed code."""
+
+
+class TrackingError(ModelError):
+    """The tracking server or model registry cannot be reached or refused a request."""
+
+
+class PromotionRefused(EarlywarnError):
+    """A model version was not promoted because it does not beat what it would replace."""
+
+
+class PersonalDataError(EarlywarnError):
+    """Personal data (names, ID numbers, phones, addresses) was about to leave its table."""

@@ -74,7 +74,9 @@ class RiskModel:
             raise ModelError(f"features are missing columns the model needs: {missing}")
         X = features.loc[:, list(self.feature_names)].copy()
         for name, levels in self.categories.items():
-            X[name] = pd.Categorical(X[name].astype("string"), categories=list(levels))
+            text = X[name].astype("string")
+            text = text.where(text.isin(levels))  # unseen levels -> missing (as LightGBM does)
+            X[name] = pd.Categorical(text, categories=list(levels))
         for name in X.columns:
             if name not in self.categories:
                 X[name] = pd.to_numeric(X[name], errors="coerce").astype("float64")

@@ -1,0 +1,393 @@
+"""The scores file of the data contract: risk, flag and reasons per household as of a date.
+
+Pure stages: a model and features in, a scores frame out. :func:`score_households` does it
+for one frame; the chunked pipeline (``pipelines.run_scoring``) calls the same pieces chunk by
+chunk (:func:`predict_risk_frame`, :func:`explain_households`) and once on the assembled
+risks (:func:`finish_scores`), so both give the same file.
+
+One row of the scores frame is a household in the population at ``as_of``: ``risk`` is the
+calibrated probability of being poor in ``target_year``; ``flagged`` follows the configured
+policy; ``reasons`` lists the top reason groups raising its risk, each
+``{code, text, contribution}`` with ``contribution`` in log-odds (SHAP, summed over the
+group's features), empty when the household was not explained.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from earlywarn.columns import (
+    AS_OF,
+    COUNTY,
+    FLAGGED,
+    HOUSEHOLD_ID,
+    MODEL_VERSION,
+    REASONS,
+    RISK,
+    TARGET_YEAR,
+    VILLAGE,
+)
+from earlywarn.config import PolicyConfig
+from earlywarn.errors import EarlywarnError, ModelError
+from earlywarn.model import RiskModel
+
+log = logging.getLogger(__name__)
+
+Explain = Literal["flagged", "all", "none"]
+Reason = dict[str, Any]
+
+RANK_IN_VILLAGE = "rank_in_village"
+PREVIOUS_AS_OF = "previous_as_of"
+PREVIOUS_RISK = "previous_risk"
+PREVIOUS_FLAGGED = "previous_flagged"
+NEWLY_FLAGGED = "newly_flagged"
+RISK_DOUBLED = "risk_doubled"
+SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, TARGET_YEAR, COUNTY, VILLAGE, RISK, RANK_IN_VILLAGE,
+                 FLAGGED, REASONS, MODEL_VERSION)
+HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A function from another owner's module, or None while that module is not there."""
+    try:
+        return getattr(importlib.import_module(f"earlywarn.{module}"), name, None)
+    except ImportError:
+        return None
+
+
+# --- the model fits the installed code ---------------------------------------------------
+
+def installed_catalog() -> tuple[str, tuple[str, ...]]:
+    """The installed feature catalog: its hash and feature names."""
+    catalog = importlib.import_module("earlywarn.catalog")
+    return catalog.catalog_hash(), tuple(spec.name for spec in catalog.FEATURES)
+
+
+def check_catalog(model: RiskModel, *, catalog_hash: str,
+                  catalog_names: Sequence[str]) -> None:
+    """Refuse a model trained with a different feature catalog than the installed one.
+
+    The message names the features the model needs that the code no longer builds, and those
+    the code builds that the model never saw.
+    """
+    if model.catalog_hash == catalog_hash:
+        return
+    missing = [name for name in model.feature_names if name not in set(catalog_names)]
+    extra = [name for name in catalog_names if name not in set(model.feature_names)]
+    detail = []
+    if missing:
+        detail.append(f"features the model needs that this code does not build: {missing}")
+    if extra:
+        detail.append(f"features this code builds that the model was not trained on: {extra}")
+    if not detail:
+        detail.append("same feature names, but their definitions changed")
+    raise ModelError(
+        f"model {model.version} was trained with feature catalog {model.catalog_hash or '?'}"
+        f", the installed code has catalog {catalog_hash}; " + "; ".join(detail)
+        + ". Retrain the model or install the earlywarn version it was trained with."
+    )
+
+
+# --- risk, flags, ranks ------------------------------------------------------------------
+
+def predict_risk_frame(model: RiskModel, features: pd.DataFrame) -> pd.DataFrame:
+    """Calibrated risk per household (index ``household_id``, column ``risk``)."""
+    risk = model.predict_risk(features) if len(features) else np.empty(0)
+    return pd.DataFrame({RISK: np.asarray(risk, dtype="float64")},
+                        index=features.index.rename(HOUSEHOLD_ID))
+
+
+def flag_fallback(scores: pd.DataFrame, policy_cfg: PolicyConfig,
+                  households: pd.DataFrame) -> pd.Series:
+    """The policy as config describes it, until ``policy.flag`` exists.
+
+    ``scores`` is indexed by household_id with a ``risk`` column; ties broken by
+    household_id so the flag never depends on row order.
+    """
+    ordered = scores[[RISK]].reset_index().sort_values(
+        [RISK, HOUSEHOLD_ID], ascending=[False, True], kind="stable")
+    if policy_cfg.kind == "threshold":
+        flagged = ordered[RISK] >= policy_cfg.threshold
+    elif policy_cfg.kind == "top_share":
+        n = int(np.ceil(policy_cfg.share * len(ordered)))
+        flagged = pd.Series(np.arange(len(ordered)) < n, index=ordered.index)
+    else:
+        group = households.set_index(HOUSEHOLD_ID)[policy_cfg.group]
+        place = ordered[HOUSEHOLD_ID].map(group)
+        flagged = place.groupby(place, sort=False).cumcount() < policy_cfg.n_per_group
+    result = pd.Series(flagged.to_numpy(dtype=bool), index=ordered[HOUSEHOLD_ID].to_numpy())
+    return result.reindex(scores.index).rename(FLAGGED)
+
+
+def flag_households(scores: pd.DataFrame, policy_cfg: PolicyConfig,
+                    households: pd.DataFrame) -> pd.Series:
+    """Who goes to caseworkers: ``policy.flag`` (helper D), else :func:`flag_fallback`.
+
+    ``scores``: index household_id, column ``risk``; ``households``: the households table.
+    """
+    flag = _optional("policy", "flag")
+    if flag is None:
+        flagged = flag_fallback(scores, policy_cfg, households)
+    else:
+        flagged = flag(scores[RISK], households.set_index(HOUSEHOLD_ID), policy_cfg)
+    return pd.Series(np.asarray(flagged.reindex(scores.index), dtype=bool), index=scores.index,
+                     name=FLAGGED)
+
+
+def finish_scores(risks: pd.DataFrame, *, as_of: pd.Timestamp, policy_cfg: PolicyConfig,
+                  households_frame: pd.DataFrame, model_version: str) -> pd.DataFrame:
+    """From risk per household to the scores frame (reasons still empty), one row each.
+
+    Needs every household of the population at once: the policy (top share, top N per
+    village) and the rank in the village look across households.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    risks = risks.sort_index(kind="stable")
+    places = households_frame.set_index(HOUSEHOLD_ID)[[COUNTY, VILLAGE]].reindex(risks.index)
+    risks = risks.rename_axis(index=None)
+    places = places.rename_axis(index=None)
+    scores = pd.DataFrame({
+        HOUSEHOLD_ID: risks.index.astype("str"),
+        AS_OF: pd.Series(as_of, index=risks.index).astype("datetime64[ms]"),
+        TARGET_YEAR: np.int64(as_of.year),
+        COUNTY: places[COUNTY].astype("str"),
+        VILLAGE: places[VILLAGE].astype("str"),
+        RISK: risks[RISK].astype("float64"),
+    }, index=risks.index)
+    order = scores.sort_values([COUNTY, VILLAGE, RISK, HOUSEHOLD_ID],
+                               ascending=[True, True, False, True], kind="stable")
+    rank = order.groupby([COUNTY, VILLAGE], sort=False).cumcount() + 1
+    scores[RANK_IN_VILLAGE] = rank.reindex(scores.index).astype("int64")
+    scores[FLAGGED] = flag_households(scores[[RISK]], policy_cfg, households_frame).to_numpy()
+    scores[REASONS] = pd.Series([[] for _ in range(len(scores))], index=scores.index,
+                                dtype=object)
+    scores[MODEL_VERSION] = str(model_version)
+    return scores.loc[:, list(SCORE_COLUMNS)].reset_index(drop=True)
+
+
+def attach_reasons(scores: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """Scores with the reasons of the explained households (index household_id)."""
+    found = reasons.reindex(scores[HOUSEHOLD_ID].to_numpy())
+    out = scores.copy()
+    out[REASONS] = [r if isinstance(r, list) else [] for r in found.to_numpy()]
+    return out
+
+
+# --- reasons -----------------------------------------------------------------------------
+
+def _reason_groups(feature_names: Sequence[str], lang: str = "en"
+                   ) -> tuple[list[str], dict[str, str]]:
+    """Reason group per feature and the group's name, from the catalog if present."""
+    try:
+        catalog = importlib.import_module("earlywarn.catalog")
+        group_of = {spec.name: spec.reason_group for spec in catalog.FEATURES}
+    except ImportError:
+        group_of = {}
+    groups = [group_of.get(name, "other") for name in feature_names]
+    return groups, _group_texts(set(groups), lang)
+
+
+def _group_texts(codes: Any, lang: str) -> dict[str, str]:
+    """The catalog's name of each reason group, in ``lang`` (the code itself if unknown)."""
+    try:
+        names = getattr(importlib.import_module("earlywarn.catalog"), "REASON_GROUPS", {})
+    except ImportError:
+        names = {}
+    return {code: _group_name(names.get(code), code, lang) for code in codes}
+
+
+def _group_name(entry: Any, code: str, lang: str) -> str:
+    if entry is None:
+        return code
+    if lang.lower().startswith("zh"):
+        return str(getattr(entry, "name_zh", code))
+    return str(getattr(entry, "name_en", code))
+
+
+def top_reasons(by_group: pd.DataFrame, texts: dict[str, str], n_reasons: int
+                ) -> list[list[Reason]]:
+    """The ``n_reasons`` largest positive group contributions per household (row)."""
+    codes = list(by_group.columns)
+    values = by_group.to_numpy(dtype=float)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :n_reasons]
+    return [[{"code": codes[j], "text": texts.get(codes[j], codes[j]),
+              "contribution": float(row[j])} for j in top if row[j] > 0]
+            for row, top in zip(values, order, strict=True)]
+
+
+def reasons_from_contributions(contributions: np.ndarray, feature_names: Sequence[str],
+                               n_reasons: int, lang: str = "en") -> list[list[Reason]]:
+    """Top reason groups raising each household's risk, from SHAP values (log-odds).
+
+    ``contributions`` is n x features (no base value column).
+    """
+    groups, texts = _reason_groups(feature_names, lang)
+    frame = pd.DataFrame(np.asarray(contributions, dtype=float), columns=list(feature_names))
+    by_group = frame.T.groupby(pd.Series(groups, index=list(feature_names))).sum().T
+    return top_reasons(by_group.reindex(sorted(by_group.columns), axis=1), texts, n_reasons)
+
+
+def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: int = 3,
+                       lang: str = "en") -> pd.Series:
+    """Reasons per household (index household_id), largest first, only those raising risk.
+
+    Contributions from ``explain.explain`` (helper E: TreeSHAP summed by reason group, in
+    probability points on the calibrated risk) when installed, else log-odds from
+    ``pred_contrib``.
+    """
+    index = features.index.rename(HOUSEHOLD_ID)
+    if not len(features):
+        return pd.Series([], index=index, dtype=object)
+    explain_fn = _optional("explain", "explain")
+    if explain_fn is not None:
+        by_group = explain_fn(model, features).points
+        found = _glossary_reasons(by_group, n_reasons, lang)
+        if found is None:
+            found = top_reasons(by_group, _group_texts(by_group.columns, lang), n_reasons)
+    else:
+        contribs = np.asarray(model.booster.predict(model.prepare(features), pred_contrib=True))
+        found = reasons_from_contributions(contribs[:, :-1], model.feature_names, n_reasons,
+                                           lang)
+    return pd.Series(found, index=index, dtype=object)
+
+
+def _glossary_reasons(by_group: pd.DataFrame, n_reasons: int,
+                      lang: str) -> list[list[Reason]] | None:
+    """Top reasons named as the reason glossary (helper E's ``reasons``) names the groups, in
+    ``lang``; None when the glossary is not available.
+
+    The texts with the household's own figures need its survey rounds and its village
+    (``reasons.household_facts``): reports add them for the flagged households.
+    """
+    try:
+        reasons = importlib.import_module("earlywarn.reasons")
+        glossary = reasons.load_glossary()
+        texts = {code: glossary.group_name(str(code), lang) for code in by_group.columns}
+    except (ImportError, EarlywarnError, KeyError) as err:
+        log.warning("reason texts from the catalog's group names: %s", err)
+        return None
+    return top_reasons(by_group, texts, n_reasons)
+
+
+# --- all together ------------------------------------------------------------------------
+
+def score_households(model: RiskModel, features: pd.DataFrame, *, as_of: pd.Timestamp,
+                     policy_cfg: PolicyConfig, households_frame: pd.DataFrame,
+                     explain: Explain = "flagged", n_reasons: int = 3,
+                     lang: str = "en") -> pd.DataFrame:
+    """The scores file for the households in ``features`` (index household_id).
+
+    ``explain``: reasons for the flagged households, for all, or none.
+    """
+    risks = predict_risk_frame(model, features)
+    scores = finish_scores(risks, as_of=as_of, policy_cfg=policy_cfg,
+                           households_frame=households_frame, model_version=model.version)
+    if explain == "none":
+        return scores
+    chosen = scores[HOUSEHOLD_ID] if explain == "all" else scores.loc[scores[FLAGGED],
+                                                                      HOUSEHOLD_ID]
+    reasons = explain_households(model, features.loc[chosen.to_numpy()],
+                                 n_reasons=n_reasons, lang=lang)
+    return attach_reasons(scores, reasons)
+
+
+def compare_with_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Scores with the household's last earlier run called out.
+
+    ``previous``: household_id, as_of, risk, flagged of the last run before this one (or
+    None). Adds ``previous_as_of``, ``previous_risk``, ``newly_flagged`` (flagged now, not
+    then; a household new to the list counts) and ``risk_doubled`` (risk at least twice the
+    previous one).
+    """
+    out = scores.copy()
+    if previous is None or previous.empty:
+        out[PREVIOUS_AS_OF] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ms]")
+        out[PREVIOUS_RISK] = np.nan
+        out[NEWLY_FLAGGED] = out[FLAGGED].astype(bool)
+        out[RISK_DOUBLED] = False
+        return out
+    before = previous.set_index(HOUSEHOLD_ID).reindex(out[HOUSEHOLD_ID].to_numpy())
+    out[PREVIOUS_AS_OF] = before[AS_OF].astype("datetime64[ms]").to_numpy()
+    out[PREVIOUS_RISK] = before[RISK].astype("float64").to_numpy()
+    was_flagged = before[FLAGGED].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out[NEWLY_FLAGGED] = out[FLAGGED].to_numpy(dtype=bool) & ~was_flagged
+    doubled = out[RISK].to_numpy() >= 2.0 * out[PREVIOUS_RISK].to_numpy()
+    out[RISK_DOUBLED] = np.where(np.isnan(out[PREVIOUS_RISK].to_numpy()), False, doubled)
+    out[RISK_DOUBLED] = out[RISK_DOUBLED].astype(bool)
+    return out
+
+
+# --- one chunk of households (the unit the pipeline runs, locally or on a Dask worker) ----
+
+def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
+                as_of: pd.Timestamp, explain_all: bool, n_reasons: int, lang: str,
+                drift_reference: dict[str, Any] | None,
+                places: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Features, risk (and reasons with ``explain_all``) for a slice of households.
+
+    ``places``: ``place.place_rates(tables, as_of)`` computed once for all slices. Returns a
+    frame indexed by household_id (``risk``, ``reasons`` and the model's features, prepared)
+    and the slice's drift counts (:func:`earlywarn.drift.count_bins`).
+    """
+    from earlywarn.drift import count_bins
+    from earlywarn.features import build_features
+
+    wanted = pd.Index(list(household_ids), name=HOUSEHOLD_ID)
+    features = build_features(tables, as_of=pd.Timestamp(as_of), households=wanted,
+                              places=places)
+    risks = predict_risk_frame(model, features)
+    reference = drift_reference or {"features": {}, "score": {"edges": []}}
+    counts = count_bins(reference, features, risks[RISK].to_numpy(), model.categories)
+    pieces = [risks]
+    if explain_all:
+        pieces.append(explain_households(model, features, n_reasons=n_reasons,
+                                         lang=lang).to_frame(REASONS))
+    pieces.append(model.prepare(features).copy())  # copy: one block per dtype
+    return pd.concat(pieces, axis=1), counts
+
+
+def partition_tables(tables: Any, chunks: Sequence[pd.Index],
+                     places: pd.DataFrame | None = None) -> list[tuple[Any, Any]]:
+    """The tables cut into one small ``Tables`` per chunk of households (and their rows of
+    ``places``), in one pass over each table.
+
+    Every row of a household goes to its chunk; households in no chunk are left out. Place
+    rates must come from the whole tables (``place.place_rates``) since a chunk holds only
+    part of a village. Chunks of the result are independent: they can go to Dask workers.
+    """
+    from dataclasses import replace
+
+    from earlywarn.history import household_codes
+
+    wanted = pd.Index(np.concatenate([np.asarray(c, dtype=object) for c in chunks])
+                      if len(chunks) else [], dtype="str")
+    chunk_of = np.repeat(np.arange(len(chunks)), [len(c) for c in chunks])
+    bounds = np.arange(len(chunks) + 1)
+
+    def split(frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray]:
+        codes = household_codes(frame[HOUSEHOLD_ID], wanted)
+        chunk = np.where(codes >= 0, chunk_of[np.maximum(codes, 0)] if len(chunk_of) else -1,
+                         -1)
+        order = np.argsort(chunk, kind="stable")
+        starts = np.searchsorted(chunk[order], bounds)
+        return [order[starts[i]:starts[i + 1]] for i in range(len(chunks))], codes
+
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for name in ("household_years", "events", "assistance"):
+        frame = getattr(tables, name)
+        table_rows, _ = split(frame)
+        parts[name] = [frame.take(r) for r in table_rows]
+    household_rows, _ = split(tables.households)
+    out = []
+    for i, rows in enumerate(household_rows):
+        sub = replace(tables, households=tables.households.take(rows),
+                      household_years=parts["household_years"][i], events=parts["events"][i],
+                      assistance=parts["assistance"][i], personal=pd.DataFrame())
+        out.append((sub, None if places is None else places.take(rows)))
+    return out

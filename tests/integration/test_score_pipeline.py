@@ -1,0 +1,172 @@
+"""earlywarn score end to end: resume after SIGKILL, Dask equals local, refusal, drift, history."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from earlywarn.catalog import catalog_hash
+from earlywarn.cli import app
+from earlywarn.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.config import Config, ScoreConfig
+from earlywarn.drift import drift_reference
+from earlywarn.features import build_features
+from earlywarn.labels import make_labels
+from earlywarn.model import Calibrator, RiskModel, save_model
+from earlywarn.pipelines import SCORE_CHUNK_DELAY_ENV, run_scoring
+from earlywarn.schema import write_tables
+from earlywarn.score import NEWLY_FLAGGED, PREVIOUS_RISK
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2024-03-01"
+CHUNK = 40
+
+
+@pytest.fixture(scope="module")
+def data_dir(tables, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("data")
+    write_tables(tables, folder)
+    return folder
+
+
+def train_tiny_model(tables) -> RiskModel:
+    """A small LightGBM model on the simulator's features (one thread, seeded)."""
+    frames, labels = [], []
+    for as_of in ("2021-03-01", "2022-03-01", "2023-03-01"):
+        y = make_labels(tables, as_of, population="all").dropna()
+        frames.append(build_features(tables, as_of=as_of, households=y.index))
+        labels.append(y.astype(int))
+    X = pd.concat(frames, ignore_index=True)
+    y = pd.concat(labels, ignore_index=True)
+    params = {"objective": "binary", "num_leaves": 7, "learning_rate": 0.1, "num_threads": 1,
+              "deterministic": True, "force_row_wise": True, "seed": 0, "verbose": -1,
+              "min_data_in_leaf": 10}
+    booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=30)
+    categories = {name: tuple(str(v) for v in X[name].cat.categories)
+                  for name in X.columns if isinstance(X[name].dtype, pd.CategoricalDtype)}
+    model = RiskModel(booster=booster, calibrator=Calibrator("platt", 1.0, 0.0),
+                      feature_names=tuple(X.columns), categories=categories,
+                      catalog_hash=catalog_hash(), version="tiny-1")
+    risk = model.predict_risk(X)
+    return replace(model, metadata={"drift_reference": drift_reference(X, risk)})
+
+
+@pytest.fixture(scope="module")
+def model_dir(tables, tmp_path_factory) -> Path:
+    return save_model(train_tiny_model(tables), tmp_path_factory.mktemp("model") / "tiny")
+
+
+def cli_command(data_dir: Path, model_dir: Path, out: Path, *extra: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "earlywarn"), "score", "--data", str(data_dir),
+            "--as-of", AS_OF, "--model", str(model_dir), "--out", str(out),
+            "--chunk-size", str(CHUNK), "--no-progress", *extra]
+
+
+def test_resume_after_sigkill_gives_the_same_file(data_dir, model_dir, tmp_path):
+    whole = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "a" / "scores.parquet",
+                        chunk_size=CHUNK, progress=False)
+    assert whole.n_chunks >= 3
+
+    out = tmp_path / "b" / "scores.parquet"
+    env = {**os.environ, SCORE_CHUNK_DELAY_ENV: "60"}
+    process = subprocess.Popen(cli_command(data_dir, model_dir, out), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while not list(out.parent.glob(".scores.parquet.work-*/chunk-00000.parquet")):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no chunk written in time"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+    assert not out.exists()
+    finished = list(out.parent.glob(".scores.parquet.work-*/chunk-*.parquet"))
+    assert 1 <= len(finished) < whole.n_chunks
+
+    rerun = subprocess.run(cli_command(data_dir, model_dir, out), capture_output=True,
+                           text=True, timeout=300, env={**os.environ})
+    assert rerun.returncode == 0, rerun.stderr
+    assert out.read_bytes() == whole.out.read_bytes()
+    meta = json.loads((out.parent / "scores.parquet.meta.json").read_text())
+    assert meta["chunks_reused"] == len(finished)
+    assert not list(out.parent.glob(".scores.parquet.work-*"))  # cleaned up
+
+
+def test_dask_gives_the_same_file_as_local(data_dir, model_dir, tmp_path):
+    cfg = Config(score=ScoreConfig(chunk_size=CHUNK))
+    local = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "local" / "scores.parquet",
+                        progress=False)
+    dask = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "dask" / "scores.parquet",
+                       engine="dask", progress=False)
+    assert dask.out.read_bytes() == local.out.read_bytes()
+    scores = pd.read_parquet(local.out)
+    assert scores[FLAGGED].sum() == local.n_flagged > 0
+    assert (scores.loc[scores[FLAGGED], REASONS].map(len) > 0).all()
+    assert (scores.loc[~scores[FLAGGED], REASONS].map(len) == 0).all()
+
+
+def test_a_model_from_another_catalog_is_refused(tables, model_dir, data_dir, tmp_path):
+    from earlywarn.model import load_model
+
+    model = load_model(model_dir)
+    renamed = model.booster.feature_name()
+    renamed[0] = "n_unicorn_sightings_12m"
+    other = replace(model, catalog_hash="0000000000000000",
+                    feature_names=tuple(renamed))
+    other_dir = save_model(other, tmp_path / "other-model")
+    out = tmp_path / "scores.parquet"
+    result = CliRunner().invoke(app, ["score", "--data", str(data_dir), "--as-of", AS_OF,
+                                      "--model", str(other_dir), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "n_unicorn_sightings_12m" in result.output
+    assert model.feature_names[0] in result.output
+    assert not out.exists()
+
+
+def test_drift_report_and_history_across_runs(data_dir, model_dir, tmp_path):
+    cfg = Config(score=ScoreConfig(chunk_size=100))
+    first = run_scoring(cfg, data_dir, "2023-03-01", model_dir, tmp_path / "s-2023.parquet",
+                        progress=False, explain="none")
+    second = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "s-2024.parquet",
+                         progress=False, explain="none")
+    report = json.loads(second.drift_json.read_text())
+    assert report["has_reference"] and report["score_psi"] is not None
+    assert {row["feature"] for row in report["features"]} >= {"county", "village"}
+    assert "Drift report" in second.drift_markdown.read_text()
+    scores = pd.read_parquet(second.out)
+    earlier = pd.read_parquet(first.out).set_index(HOUSEHOLD_ID)[RISK]
+    both = scores[scores[HOUSEHOLD_ID].isin(earlier.index)]
+    assert len(both) > 0
+    np.testing.assert_allclose(both[PREVIOUS_RISK], earlier.reindex(both[HOUSEHOLD_ID]))
+    assert scores[NEWLY_FLAGGED].sum() == second.n_newly_flagged
+    assert len(list((tmp_path / "score-history").glob("as_of=*/model_version=*/run.json"))) == 2
+
+
+def test_explain_all_gives_the_flagged_the_same_reasons(data_dir, model_dir, tmp_path):
+    flagged_only = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "f.parquet",
+                               chunk_size=CHUNK, progress=False, history_dir=tmp_path / "h1")
+    everyone = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "a.parquet",
+                           chunk_size=CHUNK, progress=False, explain="all",
+                           history_dir=tmp_path / "h2")
+    some, every = pd.read_parquet(flagged_only.out), pd.read_parquet(everyone.out)
+    pd.testing.assert_series_equal(some[RISK], every[RISK])
+    flagged = some[FLAGGED].to_numpy()
+    assert some.loc[flagged, REASONS].map(list).tolist() == \
+        every.loc[flagged, REASONS].map(list).tolist()
+    assert (every[REASONS].map(len) > 0).sum() > flagged.sum()

@@ -1,0 +1,162 @@
+"""tracking.py without a tracking server: URIs, names, signature, personal-data guards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from earlywarn import tracking
+from earlywarn.config import Config
+from earlywarn.errors import ModelError, PersonalDataError, TrackingError
+from earlywarn.model import Calibrator, RiskModel, save_model
+
+
+@pytest.fixture(scope="module")
+def model() -> RiskModel:
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(1)
+    features = pd.DataFrame(
+        {
+            "county": pd.Categorical(rng.choice(["c1", "c2"], 200), categories=["c1", "c2"]),
+            "n_illness_events_12m": rng.integers(0, 3, 200).astype(float),
+        }
+    )
+    booster = lgb.train(
+        {"objective": "binary", "num_threads": 1, "verbose": -1, "min_data_in_leaf": 5},
+        lgb.Dataset(features, rng.integers(0, 2, 200)),
+        num_boost_round=3,
+    )
+    return RiskModel(
+        booster=booster,
+        calibrator=Calibrator(),
+        feature_names=tuple(features),
+        categories={"county": ("c1", "c2")},
+    )
+
+
+def test_tracking_uri_defaults_to_sqlite_in_the_working_directory(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking.tracking_uri() == "sqlite:///mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
+    assert tracking.tracking_uri() == "http://mlflow.internal:5000"
+
+
+def test_redact_uri_hides_credentials():
+    assert tracking.redact_uri("https://alice:s3cret@host:5000/x") == "https://***@host:5000/x"
+    assert tracking.redact_uri("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
+
+
+def test_unreachable_server_is_reported_fast(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    with pytest.raises(TrackingError, match=r"http://127\.0\.0\.1:9 is unreachable"):
+        tracking.check_tracking_available("http://127.0.0.1:9")
+
+
+def test_sqlite_store_in_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(TrackingError, match="does not exist or is not writable"):
+        tracking.check_tracking_available(f"sqlite:///{tmp_path}/nowhere/mlflow.db")
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("test_average_precision_model", "test_average_precision_model"),
+        ("recall@10%", "recall_10_"),
+        ("subgroup_county (县)_roc_auc", "subgroup_county _县__roc_auc"),
+        ("../etc//passwd", "_/etc/passwd"),
+        ("/leading/slash/", "leading/slash"),
+        ("", "_"),
+    ],
+)
+def test_sanitize_name_gives_names_mlflow_accepts(raw, clean):
+    from mlflow.utils.validation import _validate_metric_name
+
+    assert tracking.sanitize_name(raw) == clean
+    _validate_metric_name(clean)
+
+
+def test_clean_metrics_keeps_every_metric_under_a_distinct_name():
+    metrics = tracking.clean_metrics({"a@1": 0.5, "a_1": 0.25, "n": np.int64(3), "none": None})
+    assert metrics == {"a_1": 0.5, "a_1_2": 0.25, "n": 3.0}
+
+
+def test_flatten_config_names_every_field():
+    flat = tracking.flatten_config(Config())
+    assert flat["config.tracking.registered_model"] == "earlywarn"
+    assert flat["config.train.as_of_months"] == "[1, 4, 7, 10]"
+    assert all(len(v) <= 6000 for v in flat.values())
+
+
+def test_signature_declares_categoricals_as_string_and_the_rest_as_double(model):
+    signature = tracking.model_signature(model)
+    assert [(c.name, c.type.name) for c in signature.inputs.inputs] == [
+        ("county", "string"),
+        ("n_illness_events_12m", "double"),
+    ]
+    assert [c.name for c in signature.outputs.inputs] == ["risk"]
+    frame = pd.DataFrame(
+        {"county": pd.Categorical(["c1", None]), "n_illness_events_12m": [1, 2]}, index=["H1", "H2"]
+    )
+    example = tracking.signature_frame(model, frame)
+    assert example["county"].tolist() == ["c1", None]
+    assert example["n_illness_events_12m"].dtype == "float64"
+    assert list(example.index) == [0, 1]  # household ids are not logged
+
+
+@pytest.mark.parametrize("column", ["head_name", "id_number", "phone", "address"])
+def test_frames_with_personal_columns_are_refused(column):
+    with pytest.raises(PersonalDataError, match=column):
+        tracking.ensure_no_personal_columns(
+            pd.DataFrame({column: ["x"], "county": ["c1"]}), "input example"
+        )
+
+
+def test_personal_values_and_files_are_refused(tmp_path):
+    with pytest.raises(PersonalDataError, match="resident ID"):
+        tracking.ensure_no_personal_values({"note": "53012319800101123X"}, "parameters")
+    with pytest.raises(PersonalDataError, match="phone"):
+        tracking.ensure_no_personal_values({"features.phone": "1"}, "parameters")
+    tracking.ensure_no_personal_values({"fingerprint.households": "0" * 64}, "tags")
+    table = tmp_path / "evaluation" / "households.csv"
+    table.parent.mkdir()
+    table.write_text("household_id,address\nH1,somewhere\n", encoding="utf-8")
+    with pytest.raises(PersonalDataError, match="address"):
+        tracking.ensure_no_personal_files(tmp_path, "artifact 'evaluation'")
+
+
+def test_personal_columns_refuse_the_run_before_mlflow_is_touched(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    save_model(model, tmp_path / "model")
+    with pytest.raises(PersonalDataError, match="feature catalog"):
+        tracking.log_training_run(
+            config=Config(),
+            model=model,
+            model_dir=tmp_path / "model",
+            metrics={},
+            params={},
+            table_fingerprints={},
+            artifacts={},
+            input_example=pd.DataFrame(),
+            tuning_history=None,
+            feature_catalog=pd.DataFrame({"name": ["x"], "id_number": [1]}),
+        )
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_resolve_model_reads_a_local_folder_and_refuses_nonsense(model, tmp_path):
+    save_model(model, tmp_path / "model")
+    resolved = tracking.resolve_model(tmp_path / "model")
+    assert resolved.feature_names == model.feature_names
+    with pytest.raises(ModelError, match="neither a folder"):
+        tracking.resolve_model(tmp_path / "missing")
+    with pytest.raises(ModelError, match="cannot read model URI"):
+        tracking.resolve_model("models:/a/b/c")
+
+
+def test_resolving_from_a_store_that_does_not_exist_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    with pytest.raises(ModelError, match="there is no tracking store"):
+        tracking.resolve_model("models:/earlywarn@champion")
+    assert list(tmp_path.iterdir()) == []
