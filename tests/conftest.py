@@ -9,6 +9,19 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_log(tmp_path_factory):
+    """Every command run by the tests appends its audit record here, not in the repo."""
+    path = tmp_path_factory.mktemp("audit") / "earlywarn-runs.jsonl"
+    previous = os.environ.get("EARLYWARN_AUDIT_LOG")
+    os.environ["EARLYWARN_AUDIT_LOG"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("EARLYWARN_AUDIT_LOG", None)
+    else:
+        os.environ["EARLYWARN_AUDIT_LOG"] = previous
+
+
 @pytest.fixture(scope="session")
 def simulation():
     """A small simulated world (300 households, seed 0): tables and the oracle's truth."""

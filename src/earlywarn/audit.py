@@ -8,15 +8,21 @@ personal data.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
+import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from earlywarn import __version__
+
+log = logging.getLogger(__name__)
 
 AUDIT_LOG_ENV = "EARLYWARN_AUDIT_LOG"
 DEFAULT_AUDIT_LOG = Path("earlywarn-runs.jsonl")
@@ -78,3 +84,84 @@ def read_records(path: Path | None = None) -> list[dict[str, Any]]:
         return []
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+TABLE_SUFFIXES = {".parquet", ".csv"}
+
+
+def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
+    """SHA-256 of each table file in a data directory (``{}`` if it is not a directory)."""
+    if data_dir is None or not Path(data_dir).is_dir():
+        return {}
+    return {path.name: file_sha256(path) for path in sorted(Path(data_dir).iterdir())
+            if path.is_file() and path.suffix.lower() in TABLE_SUFFIXES}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def output_digest(path: Path | str) -> str:
+    """SHA-256 of an output file; for a folder, of its files' relative paths and hashes."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+        return digest.hexdigest()
+    return "absent"
+
+
+@dataclass
+class AuditEntry:
+    """What a running job tells the audit log: inputs, outputs (paths), details.
+
+    Only fingerprints, paths, counts, versions and hashes belong here: never a data row.
+    """
+
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def add_outputs(self, *paths: Path | str | None) -> None:
+        self.outputs.extend(Path(p) for p in paths if p is not None)
+
+
+@contextmanager
+def audited(command: str, *, data_dir: Path | str | None = None,
+            details: dict[str, Any] | None = None,
+            path: Path | None = None) -> Iterator[AuditEntry]:
+    """Append one :class:`RunRecord` for the job run in the block, whether it succeeds or not.
+
+    ``data_dir``'s table files are fingerprinted before the job starts; the block adds its
+    outputs (hashed once it finishes), model version, config hash and the like to the
+    yielded entry. A failed job is recorded with ``status="failed"`` and the error's type
+    only (messages can quote input values). The exception is re-raised unchanged.
+    """
+    entry = AuditEntry(inputs=table_fingerprints(data_dir), details=dict(details or {}))
+    if data_dir is not None:
+        entry.details.setdefault("data_dir", str(Path(data_dir).resolve()))
+    started = now_utc()
+    status = "failed"
+    try:
+        yield entry
+        status = "ok"
+    except BaseException as err:
+        entry.details["error"] = type(err).__name__
+        raise
+    finally:
+        outputs = {str(p): output_digest(p) for p in entry.outputs}
+        record = RunRecord(command=command, status=status, started_at=started,
+                           finished_at=now_utc(), inputs=entry.inputs, outputs=outputs,
+                           details=entry.details)
+        try:
+            append_record(record, path)
+        except OSError as err:  # the job's own result matters more than its log line
+            log.error("could not append to the audit log %s: %s", path or audit_log_path(),
+                      err)

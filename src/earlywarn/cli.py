@@ -102,13 +102,23 @@ def score(
         as_of_date = pd.Timestamp(as_of)
     except ValueError as err:
         raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from err
+    from earlywarn.audit import audited
+    from earlywarn.config import config_hash
+
     cfg = load_config(config)
     explain_mode = "all" if explain_all else (
         None if explain is None else ("flagged" if explain else "none"))
-    result = run_scoring(cfg, data, as_of_date, model, out, population=population,  # type: ignore[arg-type]
-                         explain=explain_mode, engine=engine, scheduler=scheduler,  # type: ignore[arg-type]
-                         chunk_size=chunk_size, history_dir=history, lang=lang,
-                         progress=progress)
+    with audited("score", data_dir=data, details={
+            "as_of": str(as_of_date.date()), "model_uri": model,
+            "config_hash": config_hash(cfg)}) as audit:
+        result = run_scoring(cfg, data, as_of_date, model, out, population=population,  # type: ignore[arg-type]
+                             explain=explain_mode, engine=engine, scheduler=scheduler,  # type: ignore[arg-type]
+                             chunk_size=chunk_size, history_dir=history, lang=lang,
+                             progress=progress)
+        audit.add_outputs(result.out, result.metadata_path, result.drift_json,
+                          result.drift_markdown)
+        audit.details.update(model_version=result.model_version,
+                             n_households=result.n_households, n_flagged=result.n_flagged)
     console.print(
         f"Scored [bold]{result.n_households:,}[/] households as of {as_of_date.date()} with "
         f"model {result.model_version} in {result.seconds:.1f} s: [bold]{result.n_flagged:,}[/]"
@@ -225,8 +235,15 @@ def train(
     default_config = Path("configs/train.yaml")
     cfg = load_config(config if config is not None
                       else default_config if default_config.is_file() else None)
-    result = run_training(cfg, data, out_dir=out, trials=trials,
-                          population=population)  # type: ignore[arg-type]
+    from earlywarn.audit import audited
+    from earlywarn.config import config_hash
+
+    with audited("train", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
+        result = run_training(cfg, data, out_dir=out, trials=trials,
+                              population=population)  # type: ignore[arg-type]
+        audit.add_outputs(result.model_dir)
+        audit.details.update(model_uri=result.model_uri, run_id=result.run_id,
+                             model_version=result.model.version)
     table = Table(title=f"Test year {result.test_year} (out of time)")
     columns = {"roc_auc": "AUC", "average_precision": "AP", "brier": "Brier", "ece": "ECE",
                "recall_at_capacity": "recall@cap", "precision_at_capacity": "prec@cap",
@@ -273,12 +290,17 @@ def simulate(
     if (cfg.first_year, cfg.last_year) != (2014, 2025):
         raise ConfigError("simulate.first_year/last_year: the simulator covers 2014-2025 only")
     n = households if households is not None else cfg.n_households
-    with console.status(f"simulating {n:,} households..."):
+    from earlywarn.audit import audited
+    from earlywarn.config import config_hash
+
+    with (audited("simulate", details={"n_households": n, "config_hash": config_hash(cfg)})
+          as audit, console.status(f"simulating {n:,} households...")):
         simulation = run_simulate(
             out, n_households=n, seed=seed if seed is not None else cfg.seed,
             n_oracle_draws=oracle_draws if oracle_draws is not None else cfg.n_oracle_draws,
             workers=workers if workers is not None else cfg.oracle_workers,
         )
+        audit.add_outputs(out)
     tables = simulation.tables
     console.print(
         f"[green]wrote[/] {out}: {len(tables.households):,} households, "
@@ -397,12 +419,114 @@ def report(
 
     if lang not in (None, "zh-CN", "en"):
         raise ConfigError(f"--lang must be zh-CN or en, not {lang!r}")
-    result = run_reports(scores, data, out, cfg=load_config(config), lang=lang, pdf=pdf,
-                         glossary_path=glossary)
+    from earlywarn.audit import audited, output_digest
+    from earlywarn.config import config_hash
+
+    cfg = load_config(config)
+    with audited("report", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
+        audit.inputs[f"scores:{scores}"] = output_digest(scores)
+        result = run_reports(scores, data, out, cfg=cfg, lang=lang, pdf=pdf,
+                             glossary_path=glossary)
+        audit.add_outputs(result.out_dir)
+        audit.details.update(n_households=result.n_households)
     console.print(f"[green]reports[/] for {result.n_households} flagged households: "
                   f"{result.n_pages} pages, {result.n_pdfs} PDFs ({result.lang}) in "
                   f"{result.out_dir} ({result.seconds:.1f} s); open "
                   f"{result.out_dir / 'index.html'}", highlight=False)
+
+
+@app.command()
+@reports_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo "
+                                      "writes.")] = Path("demo"),
+    households: Annotated[int | None, typer.Option("--households", "-n", min=50)] = None,
+    trials: Annotated[int | None, typer.Option("--trials", min=1)] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF booklets.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """The whole path on the built-in default: simulate -> validate -> train -> score ->
+    reports, all under --out (default configs/demo.yaml: a small, fast budget)."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before LightGBM starts OpenMP
+    from earlywarn.config import load_config
+    from earlywarn.pipelines import DEMO_CONFIG, run_demo
+
+    cfg = load_config(config if config is not None
+                      else DEMO_CONFIG if DEMO_CONFIG.is_file() else None)
+    if households is not None:
+        cfg = cfg.model_copy(update={"simulate": cfg.simulate.model_copy(
+            update={"n_households": households})})
+    if trials is not None:
+        cfg = cfg.model_copy(update={"tune": cfg.tune.model_copy(update={"n_trials": trials})})
+
+    def stage(name: str) -> None:
+        console.print(f"[bold cyan]>[/] {name}", highlight=False)
+
+    result = run_demo(cfg, out, pdf=pdf, on_stage=stage)
+    comparison = result.training.comparison.set_index("model")
+    console.print(f"\n[bold]Test year {result.training.test_year}[/] (out of time), "
+                  "average precision:", highlight=False)
+    for name, row in comparison.iterrows():
+        console.print(f"  {name:<10} {row['average_precision']:.3f}", highlight=False)
+    scoring = result.scoring
+    console.print(f"Scored {scoring.n_households:,} households, flagged {scoring.n_flagged:,}: "
+                  f"{result.scores_path}", highlight=False, soft_wrap=True)
+    for lang, reports in result.reports.items():
+        console.print(f"Reports ({lang}): {reports.out_dir / 'index.html'}", highlight=False,
+                      soft_wrap=True)
+    console.print(f"Tracking: {result.tracking_uri}  (mlflow ui --backend-store-uri "
+                  f"{result.tracking_uri})", highlight=False, soft_wrap=True)
+    console.print(result.model_uri, highlight=False, markup=False)
+
+
+@app.command(name="explain")
+@reports_errors
+def explain_household(
+    household_id: Annotated[str, typer.Argument(help="The household to re-derive.")],
+    scores: Annotated[Path, typer.Option("--scores", help="Scores file written by score.")],
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Data directory (default: the one the scores file records).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model URI or folder (default: the one the scores file records).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Re-derive a household's risk, flag and reasons from the inputs a scores file records.
+
+    Refuses (exit 2) when a table, the model version or the config hash is not the recorded
+    one. Exit 0 when the re-derived score matches the recorded one, 2 when it does not.
+    """
+    from rich.table import Table
+
+    from earlywarn.config import load_config
+    from earlywarn.pipelines import run_explain
+
+    result = run_explain(load_config(config), household_id, scores, data_dir=data,
+                         model_uri=model)
+    found = result.rederivation
+    table = Table("", "recorded", "re-derived", title=(
+        f"household {escape(household_id)} as of {result.as_of.date()}, model "
+        f"{escape(result.model_version)}, config {result.config_hash}"), title_justify="left")
+    table.add_row("risk", f"{found.recorded.risk:.6f}", f"{found.rederived.risk:.6f}")
+    table.add_row("flagged", str(found.recorded.flagged), str(found.rederived.flagged))
+    for n in range(max(len(found.recorded.reasons), len(found.rederived.reasons))):
+        cells = [f"{r[n]['code']} {r[n]['contribution']:+.4f} ({escape(r[n]['text'])})"
+                 if n < len(r) else "-" for r in (found.recorded.reasons,
+                                                   found.rederived.reasons)]
+        table.add_row(f"reason {n + 1}", *cells)
+    console.print(table)
+    console.print(f"inputs: {escape(str(result.data_dir))} (fingerprints match), model "
+                  f"{escape(result.model_uri)}", highlight=False, soft_wrap=True)
+    if found.matches:
+        console.print("[bold green]match[/]: the recorded score is re-derived from the "
+                      "recorded inputs", highlight=False)
+        return
+    for difference in found.differences:
+        console.print(f"[red]differs:[/] {escape(difference)}", highlight=False)
+    console.print("[bold red]no match[/]", highlight=False)
+    raise typer.Exit(code=2)
 
 
 # --- commands: each helper inserts its command above this line ---

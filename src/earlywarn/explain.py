@@ -216,7 +216,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
                        glossary: Glossary | None = None, lang: str = "zh-CN", k: int = 3,
                        tables: Tables | None = None, as_of: pd.Timestamp | str | None = None,
                        groups: Mapping[str, str] | None = None,
-                       rule_cfg: RuleConfig | None = None) -> pd.Series:
+                       rule_cfg: RuleConfig | None = None,
+                       villages: pd.DataFrame | None = None) -> pd.Series:
     """The reasons list of each household of ``features`` (index household_id), ready for the
     scores file: a list of ``{code, text, contribution}`` dicts, model reasons first (top ``k``
     reason groups raising the risk, contribution in probability points), then the current
@@ -224,6 +225,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
 
     With ``tables`` and ``as_of`` the texts quote the household's own figures; without them
     only feature columns named like a fact are quoted, else the group's plain text.
+    ``villages``: ``reasons.village_facts`` of the whole tables, so that ``tables`` need hold
+    only these households' rows (facts then cost only theirs).
     """
     glossary = glossary if glossary is not None else load_glossary()
     index = features.index.rename(HOUSEHOLD_ID)
@@ -233,7 +236,7 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
     if tables is not None:
         if as_of is None:
             raise ValueError("explain_households needs as_of together with tables")
-        facts = household_facts(tables, as_of, features.index)
+        facts = household_facts(tables, as_of, features.index, villages=villages)
         triggers = rule_flags(tables, as_of, features.index, cfg=rule_cfg)
         triggers.index = explained.points.index
     else:

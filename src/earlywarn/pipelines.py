@@ -1080,3 +1080,174 @@ def run_reports(scores_path: Path, data_dir: Path, out_dir: Path, *, cfg: Config
              len(reports.pages), n_pdfs, seconds)
     return ReportsResult(out_dir=out_dir, lang=lang, n_households=reports.n_households,
                          n_pages=len(reports.pages), n_pdfs=n_pdfs, seconds=seconds)
+
+
+# --- demo: the whole path on the built-in default ----------------------------------------
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Where ``earlywarn demo`` put each stage's output, and the headline figures."""
+
+    data_dir: Path
+    model_uri: str
+    training: Any
+    scores_path: Path
+    scoring: Any
+    reports: dict[str, Any]
+    tracking_uri: str
+
+
+def run_demo(cfg: Config, out_dir: Path, *, as_of: pd.Timestamp | None = None,
+             pdf: bool = False, langs: tuple[str, ...] = ("zh-CN", "en"),
+             on_stage: Callable[[str], None] | None = None) -> DemoResult:
+    """Simulated households -> validated tables -> trained model -> scores -> reports.
+
+    Everything goes under ``out_dir``: ``data/`` (with truth.parquet), ``models/``,
+    ``mlflow.db`` (unless ``MLFLOW_TRACKING_URI`` is set), ``scores.parquet`` and
+    ``reports/<lang>/``. Scoring is as of 1 January after the last simulated year: the
+    warning for the year ahead, from everything known when it starts.
+    """
+    from earlywarn.tracking import configure
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = on_stage or (lambda name: log.info("demo: %s", name))
+    uri = configure(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{out_dir}/mlflow.db")
+
+    data_dir = out_dir / "data"
+    stage(f"simulating {cfg.simulate.n_households:,} households into {data_dir}")
+    run_simulate(data_dir, n_households=cfg.simulate.n_households, seed=cfg.simulate.seed,
+                 n_oracle_draws=cfg.simulate.n_oracle_draws,
+                 workers=cfg.simulate.oracle_workers)
+    stage("validating the data directory against the data contract")
+    run_validate(data_dir, mapping=cfg.data.mapping)
+
+    stage("tuning, fitting and calibrating the risk model")
+    training = run_training(cfg, data_dir, out_dir=out_dir / "models" / "demo")
+
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(
+        year=cfg.simulate.last_year, month=7, day=1)
+    scores_path = out_dir / "scores.parquet"
+    stage(f"scoring every household as of {as_of.date()}")
+    scoring = run_scoring(cfg, data_dir, as_of, training.model_uri, scores_path,
+                          history_dir=out_dir / "score-history", progress=False)
+
+    reports: dict[str, Any] = {}
+    for lang in langs:
+        stage(f"writing caseworker reports ({lang})")
+        reports[lang] = run_reports(scores_path, data_dir, out_dir / "reports" / lang, cfg=cfg,
+                                    lang=lang, pdf=pdf)
+    return DemoResult(data_dir=data_dir, model_uri=training.model_uri, training=training,
+                      scores_path=scores_path, scoring=scoring, reports=reports,
+                      tracking_uri=uri)
+
+
+# --- audit: re-deriving a household's score (helper H) ------------------------------------
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """A household's recorded score next to the one re-derived from the recorded inputs."""
+
+    rederivation: Any  # earlywarn.rederive.Rederivation
+    scores_path: Path
+    data_dir: Path
+    model_uri: str
+    model_version: str
+    as_of: pd.Timestamp
+    population: str
+    config_hash: str
+
+
+def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
+    """What a scores file records about its inputs: the Parquet key-value metadata, completed
+    by ``<scores>.meta.json`` when it is there (data dir, model URI, explain, lang)."""
+    from earlywarn.errors import SchemaError
+
+    scores_path = Path(scores_path)
+    try:
+        kv = pq.read_schema(scores_path).metadata or {}
+    except (OSError, pa.ArrowException) as err:
+        raise SchemaError(f"scores file {scores_path} is not readable Parquet: {err}") from err
+    meta = {k.decode(): v.decode() for k, v in kv.items() if k.startswith(b"earlywarn.")}
+    if "earlywarn.input_fingerprints" not in meta:
+        raise SchemaError(f"scores file {scores_path} records no input fingerprints: it was "
+                          "not written by earlywarn score, or by a version before the audit "
+                          "trail")
+    meta["earlywarn.input_fingerprints"] = json.loads(meta["earlywarn.input_fingerprints"])
+    sidecar = scores_path.with_name(scores_path.name + ".meta.json")
+    if sidecar.is_file():
+        extra = json.loads(sidecar.read_text(encoding="utf-8"))
+        for key in ("data_dir", "model_uri", "explain", "lang"):
+            if key in extra:
+                meta.setdefault(key, extra[key])
+    return meta
+
+
+def run_explain(cfg: Config, household_id: str, scores_path: Path, *,
+                data_dir: Path | None = None, model_uri: str | None = None) -> ExplainResult:
+    """Re-derive ``household_id``'s risk, flag and reasons from the inputs the scores file
+    records, after checking they are the same: each table file's SHA-256, the model version
+    and the config hash (pass the config used for scoring). ``data_dir``/``model_uri``
+    override the recorded locations (files moved), never the checks. Raises EarlywarnError
+    when an input no longer matches; the comparison itself is in the result.
+    """
+    from earlywarn.errors import ConfigError, ModelError, SchemaError
+    from earlywarn.rederive import (
+        changed_inputs,
+        compare_scores,
+        recorded_score,
+        rederive_household,
+    )
+    from earlywarn.schema import read_tables
+
+    scores_path = Path(scores_path)
+    scores = read_scores(scores_path)
+    meta = read_scores_metadata(scores_path)
+    recorded = recorded_score(scores, household_id)
+
+    recorded_data = meta.get("data_dir")
+    if data_dir is None and recorded_data is None:
+        raise ConfigError(f"{scores_path} does not record its data directory: pass --data")
+    data_dir = Path(data_dir if data_dir is not None else recorded_data)  # type: ignore[arg-type]
+    if not data_dir.is_dir():
+        raise SchemaError(f"data directory {data_dir} (recorded by {scores_path.name}) does "
+                          "not exist: pass --data where the tables are now")
+    problems = changed_inputs(meta["earlywarn.input_fingerprints"], input_fingerprints(data_dir))
+    if problems:
+        raise SchemaError(
+            f"the tables in {data_dir} are not the ones {scores_path.name} was made from; "
+            "refusing to re-derive:\n  " + "\n  ".join(problems))
+
+    recorded_hash = meta.get("earlywarn.config_hash")
+    if recorded_hash is not None and recorded_hash != config_hash(cfg):
+        raise ConfigError(f"{scores_path.name} was made with config {recorded_hash}, this "
+                          f"config is {config_hash(cfg)}: pass the --config used for scoring")
+
+    model_uri = model_uri or meta.get("model_uri")
+    if model_uri is None:
+        raise ConfigError(f"{scores_path} does not record its model: pass --model")
+    model = resolve_scoring_model(model_uri)
+    recorded_version = meta.get("earlywarn.model_version")
+    if recorded_version is not None and model.version != recorded_version:
+        raise ModelError(f"model {model_uri} is version {model.version}, {scores_path.name} "
+                         f"was made with version {recorded_version}; refusing to re-derive")
+
+    as_of = pd.Timestamp(meta["earlywarn.as_of"])
+    population = meta.get("earlywarn.population", cfg.data.population)
+    explain = meta.get("explain")
+    explained = (explain == "all" or (explain == "flagged" and recorded.flagged)
+                 if explain is not None else bool(recorded.reasons))
+    tables = read_tables(data_dir, mapping=cfg.data.mapping)
+    rederived = rederive_household(
+        tables, model, str(household_id), as_of=as_of, population=population,
+        policy_cfg=cfg.policy, explained=explained, n_reasons=cfg.score.n_reasons,
+        lang=meta.get("lang", "en"))
+    comparison = compare_scores(recorded, rederived)
+    log.info("re-derived household %s from %s: %s", household_id, scores_path.name,
+             "match" if comparison.matches else f"{len(comparison.differences)} differences")
+    return ExplainResult(rederivation=comparison, scores_path=scores_path, data_dir=data_dir,
+                         model_uri=str(model_uri), model_version=model.version, as_of=as_of,
+                         population=str(population), config_hash=config_hash(cfg))

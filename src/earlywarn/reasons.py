@@ -227,14 +227,17 @@ ZERO_SAYS_NOTHING = frozenset({
 
 
 def household_facts(tables: Tables, as_of: pd.Timestamp | str,
-                    households: Iterable[str] | None = None) -> pd.DataFrame:
+                    households: Iterable[str] | None = None, *,
+                    villages: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per household (index household_id): the figures reasons quote, as known at
     ``as_of`` (the last closed survey round, the round before it, events and assistance dated
     before ``as_of``).
 
     Money in yuan (per person per year where named ``per_capita``), ``*_pct`` in percent,
     ``*_12m`` over the 12 months before ``as_of``; NaN/NA where not known. Village figures are
-    over every household of the village in the tables.
+    over every household of the village in the tables, or taken from ``villages``
+    (:func:`village_facts` of the whole tables) when given: then ``tables`` need only hold
+    the rows of the households asked for, and the cost is theirs alone.
     """
     as_of = pd.Timestamp(as_of)
     frame = tables.households.set_index(HOUSEHOLD_ID)
@@ -244,14 +247,12 @@ def household_facts(tables: Tables, as_of: pd.Timestamp | str,
     facts[VILLAGE] = frame[VILLAGE]
     rounds = _rounds(tables, as_of)
     facts = facts.join(_round_facts(rounds))
-    for name, column in (("income_per_capita", "village_median_income_per_capita"),
-                         ("medical_share_pct", "village_median_medical_share_pct")):
-        facts[column] = facts.groupby(VILLAGE, observed=True)[name].transform("median")
     year = as_of.year
-    last_year = rounds[rounds["last_year"] == year - 1]
-    poor_share = (last_year.assign(poor=last_year["income_per_capita"] < last_year["line"])
-                  .join(frame[VILLAGE], on=HOUSEHOLD_ID).groupby(VILLAGE)["poor"].mean())
-    facts["village_poverty_rate_pct"] = 100 * facts[VILLAGE].map(poor_share).astype("float64")
+    if villages is None:
+        villages = _village_facts(facts, rounds, frame[VILLAGE], year)
+    place = facts[VILLAGE].astype(object).to_numpy()
+    for column in VILLAGE_FACTS:
+        facts[column] = villages[column].reindex(place).to_numpy(dtype="float64")
     facts["head_age"] = year - frame[HEAD_BIRTH_YEAR].astype("Float64")
     facts["head_education_years"] = frame[HEAD_EDUCATION_YEARS].astype("Float64")
     facts["poverty_exit_year"] = frame[POVERTY_EXIT_YEAR].astype("Float64")
@@ -271,6 +272,43 @@ def household_facts(tables: Tables, as_of: pd.Timestamp | str,
     out = facts.reindex(ids)
     out.index.name = HOUSEHOLD_ID
     return out
+
+
+VILLAGE_FACTS = ("village_median_income_per_capita", "village_median_medical_share_pct",
+                 "village_poverty_rate_pct")
+"""Facts about the household's village (over every household of it), in this order."""
+
+
+def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """One row per village (index: the village): :data:`VILLAGE_FACTS` as known at ``as_of``,
+    over every household of the village in ``tables``; pass it to :func:`household_facts` to
+    compute the facts of a few households from their own rows only."""
+    as_of = pd.Timestamp(as_of)
+    frame = tables.households.set_index(HOUSEHOLD_ID)
+    rounds = _rounds(tables, as_of)
+    facts = frame[[VILLAGE]].join(_round_facts(rounds)[["income_per_capita",
+                                                        "medical_share_pct"]])
+    return _village_facts(facts, rounds, frame[VILLAGE], as_of.year)
+
+
+def _village_facts(facts: pd.DataFrame, rounds: pd.DataFrame, village_of: pd.Series,
+                   year: int) -> pd.DataFrame:
+    """Village medians of the households' last rounds and the village's poverty rate in
+    ``year - 1`` (index: the village as an object, so any household's village looks it up)."""
+    place = facts[VILLAGE].astype(object)
+    medians = facts[["income_per_capita", "medical_share_pct"]].groupby(place).median()
+    last_year = rounds[rounds["last_year"] == year - 1]
+    poor_share = (last_year.assign(poor=last_year["income_per_capita"] < last_year["line"])
+                  .join(village_of.astype(object), on=HOUSEHOLD_ID)
+                  .groupby(VILLAGE)["poor"].mean())
+    out = pd.DataFrame({
+        "village_median_income_per_capita": medians["income_per_capita"],
+        "village_median_medical_share_pct": medians["medical_share_pct"],
+    })
+    out = out.reindex(out.index.union(poor_share.index))
+    out["village_poverty_rate_pct"] = 100 * poor_share.reindex(out.index).astype("float64")
+    out.index = pd.Index(out.index.to_numpy(dtype=object), name=VILLAGE)
+    return out.loc[:, list(VILLAGE_FACTS)].astype("float64")
 
 
 def _rounds(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -8,8 +8,12 @@ risks (:func:`finish_scores`), so both give the same file.
 One row of the scores frame is a household in the population at ``as_of``: ``risk`` is the
 calibrated probability of being poor in ``target_year``; ``flagged`` follows the configured
 policy; ``reasons`` lists the top reason groups raising its risk, each
-``{code, text, contribution}`` with ``contribution`` in log-odds (SHAP, summed over the
-group's features), empty when the household was not explained.
+``{code, text, contribution}``: ``text`` quotes the household's own figures (reason glossary),
+``contribution`` is in probability points on the calibrated risk (TreeSHAP summed over the
+group's features, rescaled so that base risk + contributions = risk; see
+``explain.CONTRIBUTION_SCALE``, recorded in the scores file's metadata); then the current
+rule's triggers (code ``rule:...``, contribution null) when the tables are at hand. Empty when
+the household was not explained.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from earlywarn.columns import (
     TARGET_YEAR,
     VILLAGE,
 )
-from earlywarn.config import PolicyConfig
+from earlywarn.config import PolicyConfig, RuleConfig
 from earlywarn.errors import EarlywarnError, ModelError
 from earlywarn.model import RiskModel
 
@@ -234,45 +238,38 @@ def reasons_from_contributions(contributions: np.ndarray, feature_names: Sequenc
 
 
 def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: int = 3,
-                       lang: str = "en") -> pd.Series:
-    """Reasons per household (index household_id), largest first, only those raising risk.
+                       lang: str = "en", tables: Any = None,
+                       as_of: pd.Timestamp | str | None = None,
+                       rule_cfg: RuleConfig | None = None,
+                       villages: pd.DataFrame | None = None) -> pd.Series:
+    """Reasons per household of ``features`` (index household_id): the top ``n_reasons``
+    reason groups raising its risk (probability points), texts from the reason glossary.
 
-    Contributions from ``explain.explain`` (helper E: TreeSHAP summed by reason group, in
-    probability points on the calibrated risk) when installed, else log-odds from
-    ``pred_contrib``.
+    With ``tables`` and ``as_of`` the texts quote the household's own figures and the current
+    rule's triggers follow (``explain.explain_households``). Facts are computed for these
+    households only: ``tables`` is cut down to their rows, and the village figures come from
+    ``villages`` (``reasons.village_facts`` of the whole tables), computed from ``tables``
+    when not given, so pass it when ``tables`` holds only part of the villages (a chunk).
     """
+    from earlywarn.explain import explain_households as explain_with_glossary
+
     index = features.index.rename(HOUSEHOLD_ID)
     if not len(features):
-        return pd.Series([], index=index, dtype=object)
-    explain_fn = _optional("explain", "explain")
-    if explain_fn is not None:
-        by_group = explain_fn(model, features).points
-        found = _glossary_reasons(by_group, n_reasons, lang)
-        if found is None:
-            found = top_reasons(by_group, _group_texts(by_group.columns, lang), n_reasons)
+        return pd.Series([], index=index, dtype=object, name=REASONS)
+    if tables is None:
+        found = explain_with_glossary(model, features, lang=lang, k=n_reasons)
     else:
-        contribs = np.asarray(model.booster.predict(model.prepare(features), pred_contrib=True))
-        found = reasons_from_contributions(contribs[:, :-1], model.feature_names, n_reasons,
-                                           lang)
-    return pd.Series(found, index=index, dtype=object)
+        if as_of is None:
+            raise ValueError("explain_households needs as_of together with tables")
+        if villages is None:
+            from earlywarn.reasons import village_facts
 
-
-def _glossary_reasons(by_group: pd.DataFrame, n_reasons: int,
-                      lang: str) -> list[list[Reason]] | None:
-    """Top reasons named as the reason glossary (helper E's ``reasons``) names the groups, in
-    ``lang``; None when the glossary is not available.
-
-    The texts with the household's own figures need its survey rounds and its village
-    (``reasons.household_facts``): reports add them for the flagged households.
-    """
-    try:
-        reasons = importlib.import_module("earlywarn.reasons")
-        glossary = reasons.load_glossary()
-        texts = {code: glossary.group_name(str(code), lang) for code in by_group.columns}
-    except (ImportError, EarlywarnError, KeyError) as err:
-        log.warning("reason texts from the catalog's group names: %s", err)
-        return None
-    return top_reasons(by_group, texts, n_reasons)
+            villages = village_facts(tables, as_of)
+        (own_rows, _), = partition_tables(tables, [features.index])
+        found = explain_with_glossary(model, features, lang=lang, k=n_reasons,
+                                      tables=own_rows, as_of=pd.Timestamp(as_of),
+                                      rule_cfg=rule_cfg, villages=villages)
+    return pd.Series(list(found), index=index, dtype=object, name=REASONS)
 
 
 # --- all together ------------------------------------------------------------------------
@@ -280,10 +277,13 @@ def _glossary_reasons(by_group: pd.DataFrame, n_reasons: int,
 def score_households(model: RiskModel, features: pd.DataFrame, *, as_of: pd.Timestamp,
                      policy_cfg: PolicyConfig, households_frame: pd.DataFrame,
                      explain: Explain = "flagged", n_reasons: int = 3,
-                     lang: str = "en") -> pd.DataFrame:
+                     lang: str = "en", tables: Any = None,
+                     rule_cfg: RuleConfig | None = None) -> pd.DataFrame:
     """The scores file for the households in ``features`` (index household_id).
 
-    ``explain``: reasons for the flagged households, for all, or none.
+    ``explain``: reasons for the flagged households, for all, or none; with ``tables`` their
+    texts quote the household's figures and the rule's triggers follow
+    (:func:`explain_households`).
     """
     risks = predict_risk_frame(model, features)
     scores = finish_scores(risks, as_of=as_of, policy_cfg=policy_cfg,
@@ -293,7 +293,8 @@ def score_households(model: RiskModel, features: pd.DataFrame, *, as_of: pd.Time
     chosen = scores[HOUSEHOLD_ID] if explain == "all" else scores.loc[scores[FLAGGED],
                                                                       HOUSEHOLD_ID]
     reasons = explain_households(model, features.loc[chosen.to_numpy()],
-                                 n_reasons=n_reasons, lang=lang)
+                                 n_reasons=n_reasons, lang=lang, tables=tables,
+                                 as_of=as_of, rule_cfg=rule_cfg)
     return attach_reasons(scores, reasons)
 
 
@@ -328,10 +329,13 @@ def compare_with_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) -
 def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
                 as_of: pd.Timestamp, explain_all: bool, n_reasons: int, lang: str,
                 drift_reference: dict[str, Any] | None,
-                places: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                places: pd.DataFrame | None = None, rule_cfg: RuleConfig | None = None,
+                villages: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features, risk (and reasons with ``explain_all``) for a slice of households.
 
-    ``places``: ``place.place_rates(tables, as_of)`` computed once for all slices. Returns a
+    ``places``: ``place.place_rates(tables, as_of)`` and ``villages``:
+    ``reasons.village_facts(tables, as_of)``, both computed once over the whole tables (a
+    slice holds only part of a village). Returns a
     frame indexed by household_id (``risk``, ``reasons`` and the model's features, prepared)
     and the slice's drift counts (:func:`earlywarn.drift.count_bins`).
     """
@@ -346,8 +350,9 @@ def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
     counts = count_bins(reference, features, risks[RISK].to_numpy(), model.categories)
     pieces = [risks]
     if explain_all:
-        pieces.append(explain_households(model, features, n_reasons=n_reasons,
-                                         lang=lang).to_frame(REASONS))
+        pieces.append(explain_households(model, features, n_reasons=n_reasons, lang=lang,
+                                         tables=tables, as_of=as_of, rule_cfg=rule_cfg,
+                                         villages=villages).to_frame(REASONS))
     pieces.append(model.prepare(features).copy())  # copy: one block per dtype
     return pd.concat(pieces, axis=1), counts
 
