@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -140,26 +140,39 @@ class Config(Section):
     report: ReportConfig = ReportConfig()
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and validate a YAML config; ``None`` gives the built-in defaults."""
-    if path is None:
-        return Config()
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; any problem is a ConfigError naming ``what``."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as err:
-        raise ConfigError(f"config file {path} does not exist") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+        raise ConfigError(f"{what} {path} does not exist") from err
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{what} {path} is not valid UTF-8 YAML: {err}") from err
     if not isinstance(raw, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections")
+        raise ConfigError(f"{what} {path} must hold a mapping of sections")
+    return raw
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], raw: dict[str, Any], what: str, path: Path) -> M:
+    """Validate ``raw`` into ``model``, listing every problem in one ConfigError."""
     try:
-        return Config.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as err:
         problems = "\n".join(
-            f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+            f"  {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in err.errors()
         )
-        raise ConfigError(f"{len(err.errors())} problems in config {path}:\n{problems}") from err
+        raise ConfigError(f"{len(err.errors())} problems in {what} {path}:\n{problems}") from err
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a YAML config; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    return validate_model(Config, read_yaml_mapping(path, "config file"), "config", Path(path))
 
 
 def config_hash(config: BaseModel) -> str:

@@ -217,7 +217,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
                        tables: Tables | None = None, as_of: pd.Timestamp | str | None = None,
                        groups: Mapping[str, str] | None = None,
                        rule_cfg: RuleConfig | None = None,
-                       villages: pd.DataFrame | None = None) -> pd.Series:
+                       villages: pd.DataFrame | None = None,
+                       rule_triggers: bool = True) -> pd.Series:
     """The reasons list of each household of ``features`` (index household_id), ready for the
     scores file: a list of ``{code, text, contribution}`` dicts, model reasons first (top ``k``
     reason groups raising the risk, contribution in probability points), then the current
@@ -226,7 +227,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
     With ``tables`` and ``as_of`` the texts quote the household's own figures; without them
     only feature columns named like a fact are quoted, else the group's plain text.
     ``villages``: ``reasons.village_facts`` of the whole tables, so that ``tables`` need hold
-    only these households' rows (facts then cost only theirs).
+    only these households' rows (facts then cost only theirs). ``rule_triggers=False``
+    leaves the rule out (e.g. no poverty line known yet for the target year).
     """
     glossary = glossary if glossary is not None else load_glossary()
     index = features.index.rename(HOUSEHOLD_ID)
@@ -237,8 +239,10 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
         if as_of is None:
             raise ValueError("explain_households needs as_of together with tables")
         facts = household_facts(tables, as_of, features.index, villages=villages)
-        triggers = rule_flags(tables, as_of, features.index, cfg=rule_cfg)
-        triggers.index = explained.points.index
+        triggers = (rule_flags(tables, as_of, features.index, cfg=rule_cfg)
+                    if rule_triggers else None)
+        if triggers is not None:
+            triggers.index = explained.points.index
     else:
         facts = facts_from_features(features)
         triggers = None

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from earlywarn.columns import (
     ASSISTANCE,
@@ -27,8 +26,8 @@ from earlywarn.columns import (
     MEASURE,
     MEASURES,
 )
+from earlywarn.config import read_yaml_mapping, validate_model
 from earlywarn.contract import CONTRACT
-from earlywarn.errors import ConfigError
 
 TableName = Literal["households", "household_years", "events", "assistance", "lines"]
 CodedColumn = Literal["event_type", "measure", "head_sex"]
@@ -129,23 +128,8 @@ DEFAULT_MAPPING = ColumnMapping()
 def load_mapping(path: Path) -> ColumnMapping:
     """Read and validate a column mapping YAML file."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as err:
-        raise ConfigError(f"column mapping {path} does not exist") from err
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError(f"column mapping {path} is not valid UTF-8 YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise ConfigError(f"column mapping {path} must hold a mapping of settings")
-    try:
-        return ColumnMapping.model_validate(raw)
-    except ValidationError as err:
-        problems = "\n".join(
-            f"  {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in err.errors()
-        )
-        raise ConfigError(
-            f"{len(err.errors())} problems in column mapping {path}:\n{problems}"
-        ) from err
+    raw = read_yaml_mapping(path, "column mapping")
+    return validate_model(ColumnMapping, raw, "column mapping", path)
 
 
 __all__ = [

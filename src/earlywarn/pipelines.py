@@ -64,6 +64,7 @@ from earlywarn.score import (
     finish_scores,
     installed_catalog,
     partition_tables,
+    rule_applies,
     score_chunk,
 )
 from earlywarn.storage import (
@@ -277,9 +278,9 @@ class _Engine:
             self.cluster.close()
 
 
-def _explain_rows(model: RiskModel, features: pd.DataFrame, n_reasons: int,
-                  lang: str) -> pd.Series:
-    return explain_households(model, features, n_reasons=n_reasons, lang=lang)
+def _explain_rows(model: RiskModel, features: pd.DataFrame, n_reasons: int, lang: str,
+                  **options: Any) -> pd.Series:
+    return explain_households(model, features, n_reasons=n_reasons, lang=lang, **options)
 
 
 def _previous_run(history_dir: Path, as_of: pd.Timestamp) -> pd.DataFrame | None:
@@ -365,6 +366,7 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
         "as_of": as_of.isoformat(), "population": population, "explain": explain,
         "n_reasons": score_cfg.n_reasons, "lang": lang, "chunk_size": chunk_size,
         "policy": cfg.policy.model_dump(mode="json"), "inputs": fingerprints,
+        "rule": cfg.rule.model_dump(mode="json"),
         "model_version": model.version, "model": _model_fingerprint(model),
         "earlywarn": earlywarn_version,
     }
@@ -387,10 +389,15 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
             todo = [i for i, path in enumerate(chunk_path) if not path.exists()]
             if todo:
                 from earlywarn.place import place_rates
+                from earlywarn.reasons import village_facts
 
                 places = place_rates(tables, as_of)
+                villages = village_facts(tables, as_of) if explain == "all" else None
+                rule_ok = rule_applies(tables, as_of) if explain == "all" else None
                 parts = partition_tables(tables, [chunks[i] for i in todo], places)
-                del places, tables  # the parts hold every row still needed
+                del places  # the parts hold every row still needed (pass 2 needs the tables)
+                if explain != "flagged":
+                    del tables
                 model_ref = runner.broadcast(model)
                 parts.reverse()
                 waiting = list(reversed(todo))
@@ -401,7 +408,9 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
                     return (i, (sub_tables, model_ref, list(chunks[i])),
                             {"as_of": as_of, "explain_all": explain == "all",
                              "n_reasons": score_cfg.n_reasons, "lang": lang,
-                             "drift_reference": reference, "places": sub_places})
+                             "drift_reference": reference, "places": sub_places,
+                             "rule_cfg": cfg.rule, "villages": villages,
+                             "rule_triggers": rule_ok})
 
                 jobs = (next_job() for _ in range(len(todo)))
                 for i, (frame, counts) in runner.run(score_chunk, jobs):
@@ -447,8 +456,19 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
                         features = features.drop(columns=[RISK]).reindex(wanted)
                         jobs2.append((i, (model, features, score_cfg.n_reasons, lang), {}))
                 if jobs2:
+                    # the texts quote each household's own figures: cut the tables down to
+                    # the flagged households' rows; village figures over the whole tables
+                    from earlywarn.reasons import village_facts
+
+                    villages = village_facts(tables, as_of)
+                    rule_ok = rule_applies(tables, as_of)
+                    own_rows = partition_tables(tables, [args[1].index for _, args, _ in jobs2])
                     model_ref = runner.broadcast(model)
-                    jobs2 = [(i, (model_ref, *args[1:]), kw) for i, args, kw in jobs2]
+                    jobs2 = [(i, (model_ref, *args[1:]),
+                              {"tables": sub_tables, "as_of": as_of, "rule_cfg": cfg.rule,
+                               "villages": villages, "rule_triggers": rule_ok})
+                             for (i, args, _), (sub_tables, _) in zip(jobs2, own_rows,
+                                                                        strict=True)]
                     for i, found in runner.run(_explain_rows, jobs2):
                         part = pd.DataFrame({HOUSEHOLD_ID: found.index.astype("str"),
                                              REASONS: _reasons_to_json(found).to_numpy()})
@@ -625,6 +645,10 @@ def run_training(cfg: Config, data_dir: Path, *, out_dir: Path | None = None,
     :func:`train_on_tables`."""
     from earlywarn.schema import read_tables
 
+    if track:  # fail before reading anything when the tracking store cannot be used
+        from earlywarn.tracking import check_tracking_available
+
+        check_tracking_available()
     data_dir = Path(data_dir)
     tables = read_tables(data_dir, mapping=cfg.data.mapping)
     return train_on_tables(cfg, tables, truth=_read_truth(data_dir), out_dir=out_dir,
@@ -650,6 +674,7 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
 
     from earlywarn.baseline import fit_logistic, predict_logistic
     from earlywarn.catalog import catalog_frame, catalog_hash
+    from earlywarn.drift import drift_reference
     from earlywarn.evaluate import (
         by_month,
         compare,
@@ -673,6 +698,10 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     from earlywarn.train import calibrate, fit_calibrator, fit_model
     from earlywarn.tune import SearchBounds, effective_leaves, explanation_rate, search
 
+    if track:  # fail before any tuning when the tracking store cannot be used
+        from earlywarn.tracking import check_tracking_available
+
+        check_tracking_available()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
     population = population or cfg.data.population
@@ -788,6 +817,8 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
         "table_fingerprints": fingerprints, "earlywarn_version": earlywarn_version,
         "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
         "explanation_rate_households_per_second": rate,
+        # binned features and risk of the fitting rows: scoring measures drift (PSI) against it
+        "drift_reference": drift_reference(fit.features, model.predict_risk(fit.features)),
     }
     model = replace(model, metadata=metadata)
     save_model(model, model_dir)

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from earlywarn.columns import (
     AMOUNT,
@@ -52,6 +51,7 @@ from earlywarn.columns import (
     WATER_SAFE,
     YEAR,
 )
+from earlywarn.config import read_yaml_mapping
 from earlywarn.errors import ConfigError
 from earlywarn.history import household_codes
 from earlywarn.labels import yearly_poverty
@@ -121,14 +121,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
 
 @lru_cache(maxsize=4)
 def _load_glossary(path: Path) -> Glossary:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"reason glossary {path} does not exist") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"reason glossary {path} is not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise ConfigError(f"reason glossary {path} must be a mapping of sections")
+    raw = read_yaml_mapping(path, "reason glossary")
     try:
         glossary = Glossary(
             languages=tuple(raw["languages"]), groups=raw["groups"], rules=raw["rules"],

@@ -213,7 +213,7 @@ def income_chart_svg(history: pd.DataFrame, events: pd.DataFrame, *, as_of: pd.T
     as_of_x = x_of(as_of.year + (as_of.day_of_year - 1) / 366)
     parts.append(f'<line x1="{as_of_x:.1f}" x2="{as_of_x:.1f}" y1="{top}" '
                  f'y2="{strip_y + strip}" stroke="#555" stroke-dasharray="2 2"/>')
-    parts.append(f'<text x="{as_of_x:.1f}" y="{top - 5}" text-anchor="middle" {TICK}>'
+    parts.append(f'<text x="{as_of_x - 3:.1f}" y="{top - 5}" text-anchor="end" {TICK}>'
                  f'{escape(_label(glossary, "as_of", lang))} {as_of.date()}</text>')
     kind_of = {event: kind for kind, types in EVENT_KINDS.items() for event in types}
     for date, event_type in zip(pd.to_datetime(events[DATE]), events[EVENT_TYPE], strict=True):

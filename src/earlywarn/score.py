@@ -38,7 +38,7 @@ from earlywarn.columns import (
     VILLAGE,
 )
 from earlywarn.config import PolicyConfig, RuleConfig
-from earlywarn.errors import EarlywarnError, ModelError
+from earlywarn.errors import ModelError
 from earlywarn.model import RiskModel
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: i
                        lang: str = "en", tables: Any = None,
                        as_of: pd.Timestamp | str | None = None,
                        rule_cfg: RuleConfig | None = None,
-                       villages: pd.DataFrame | None = None) -> pd.Series:
+                       villages: pd.DataFrame | None = None,
+                       rule_triggers: bool | None = None) -> pd.Series:
     """Reasons per household of ``features`` (index household_id): the top ``n_reasons``
     reason groups raising its risk (probability points), texts from the reason glossary.
 
@@ -250,6 +251,8 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: i
     households only: ``tables`` is cut down to their rows, and the village figures come from
     ``villages`` (``reasons.village_facts`` of the whole tables), computed from ``tables``
     when not given, so pass it when ``tables`` holds only part of the villages (a chunk).
+    ``rule_triggers``: whether the rule can be applied (:func:`rule_applies`, checked here
+    when None).
     """
     from earlywarn.explain import explain_households as explain_with_glossary
 
@@ -266,10 +269,30 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: i
 
             villages = village_facts(tables, as_of)
         (own_rows, _), = partition_tables(tables, [features.index])
+        if rule_triggers is None:
+            rule_triggers = rule_applies(own_rows, as_of)
         found = explain_with_glossary(model, features, lang=lang, k=n_reasons,
                                       tables=own_rows, as_of=pd.Timestamp(as_of),
-                                      rule_cfg=rule_cfg, villages=villages)
+                                      rule_cfg=rule_cfg, villages=villages,
+                                      rule_triggers=rule_triggers)
     return pd.Series(list(found), index=index, dtype=object, name=REASONS)
+
+
+def rule_applies(tables: Any, as_of: pd.Timestamp | str) -> bool:
+    """Whether the current rule can be applied at ``as_of``: every county of ``tables`` has a
+    poverty line for the target year (else reasons go without the rule's triggers; logged)."""
+    from earlywarn.errors import SchemaError
+    from earlywarn.labels import poverty_lines
+
+    counties = pd.Index(tables.households[COUNTY].astype("str").unique())
+    year = pd.Timestamp(as_of).year
+    try:
+        poverty_lines(tables).lookup(np.arange(len(counties)), counties,
+                                     np.full(len(counties), year, dtype=np.int64))
+    except SchemaError as err:
+        log.warning("reasons without the current rule's triggers: %s", err)
+        return False
+    return True
 
 
 # --- all together ------------------------------------------------------------------------
@@ -330,7 +353,8 @@ def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
                 as_of: pd.Timestamp, explain_all: bool, n_reasons: int, lang: str,
                 drift_reference: dict[str, Any] | None,
                 places: pd.DataFrame | None = None, rule_cfg: RuleConfig | None = None,
-                villages: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                villages: pd.DataFrame | None = None, rule_triggers: bool | None = None
+                ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features, risk (and reasons with ``explain_all``) for a slice of households.
 
     ``places``: ``place.place_rates(tables, as_of)`` and ``villages``:
@@ -352,7 +376,8 @@ def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
     if explain_all:
         pieces.append(explain_households(model, features, n_reasons=n_reasons, lang=lang,
                                          tables=tables, as_of=as_of, rule_cfg=rule_cfg,
-                                         villages=villages).to_frame(REASONS))
+                                         villages=villages, rule_triggers=rule_triggers
+                                         ).to_frame(REASONS))
     pieces.append(model.prepare(features).copy())  # copy: one block per dtype
     return pd.concat(pieces, axis=1), counts
 

@@ -170,3 +170,35 @@ def test_explain_all_gives_the_flagged_the_same_reasons(data_dir, model_dir, tmp
     assert some.loc[flagged, REASONS].map(list).tolist() == \
         every.loc[flagged, REASONS].map(list).tolist()
     assert (every[REASONS].map(len) > 0).sum() > flagged.sum()
+
+
+def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, model_dir,
+                                                                    tmp_path):
+    """Chunked scoring computes facts for the flagged households only, yet gives the reasons
+    that explaining them against the whole tables gives (village figures included)."""
+    from earlywarn.explain import CONTRIBUTION_SCALE
+    from earlywarn.explain import explain_households as explain_on_whole_tables
+    from earlywarn.model import load_model
+    from earlywarn.schema import read_tables
+
+    cfg = Config()
+    result = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "r.parquet",
+                         chunk_size=CHUNK, progress=False, history_dir=tmp_path / "h")
+    scores = pd.read_parquet(result.out)
+    flagged = scores[scores[FLAGGED]].set_index(HOUSEHOLD_ID)[REASONS]
+    whole = read_tables(data_dir)
+    features = build_features(whole, as_of=AS_OF, households=flagged.index)
+    expected = explain_on_whole_tables(load_model(model_dir), features, lang="en", k=3,
+                                       tables=whole, as_of=AS_OF, rule_cfg=cfg.rule)
+    for household_id, reasons in flagged.items():
+        got, want = [dict(r) for r in reasons], expected[household_id]
+        assert [(r["code"], r["text"]) for r in got] == [(r["code"], r["text"]) for r in want]
+        for g, w in zip(got, want, strict=True):
+            assert (g["contribution"] is None) == (w["contribution"] is None)
+            if w["contribution"] is not None:
+                assert g["contribution"] == pytest.approx(w["contribution"], abs=1e-12)
+    texts = [r["text"] for reasons in flagged for r in reasons]
+    assert sum(any(ch.isdigit() for ch in text) for text in texts) > len(flagged)
+    assert any(r["code"].startswith("rule:") for reasons in flagged for r in reasons)
+    meta = json.loads(result.metadata_path.read_text())
+    assert meta["earlywarn.contribution_scale"] == CONTRIBUTION_SCALE

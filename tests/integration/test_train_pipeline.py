@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,3 +64,70 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     study = optuna.load_study(study_name=saved.metadata["study_name"],
                               storage=f"sqlite:///{out.parent / 'tuning.sqlite3'}")
     assert len(study.trials) == 2
+
+    # the SHAP summary of the test year is in the card and logged with the run
+    assert (card / "shap_summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import mlflow
+
+    run_id = registered_uri_run_id(last_line)
+    logged = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")]
+    assert "plots/shap_summary.png" in logged
+
+    # the model carries its drift reference: scoring after training reports PSI
+    from earlywarn.config import Config
+    from earlywarn.pipelines import run_scoring
+
+    assert set(saved.metadata["drift_reference"]["features"]) == set(saved.feature_names)
+    scoring = run_scoring(Config(), data_dir, "2025-04-01", last_line, tmp_path / "s.parquet",
+                          progress=False, explain="none")
+    report = json.loads(scoring.drift_json.read_text())
+    assert report["has_reference"]
+    assert np.isfinite(scoring.score_psi)
+    psi = {row["feature"]: row["psi"] for row in report["features"]}
+    assert set(psi) == set(saved.feature_names)
+    assert all(value is None or value >= 0 for value in psi.values())
+    assert sum(value is not None for value in psi.values()) > len(psi) // 2
+
+
+def registered_uri_run_id(uri: str) -> str:
+    import mlflow
+
+    name, version = uri.removeprefix("models:/").split("/")
+    return mlflow.MlflowClient().get_model_version(name, version).run_id
+
+
+def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp_path,
+                                                                  monkeypatch):
+    from earlywarn.config import Config
+    from earlywarn.errors import TrackingError
+    from earlywarn.pipelines import train_on_tables
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/missing/dir/mlflow.db")
+
+    def no_tuning(*args, **kwargs):
+        raise AssertionError("tuning started although tracking is unusable")
+
+    monkeypatch.setattr("earlywarn.tune.search", no_tuning)
+    with pytest.raises(TrackingError, match=r"not writable|does not exist"):
+        train_on_tables(Config(), simulation.tables, out_dir=tmp_path / "models" / "m")
+    assert not (tmp_path / "models").exists()
+
+
+def test_two_trainings_with_the_same_seed_and_config_give_the_same_model(simulation, tmp_path):
+    from earlywarn.config import Config
+    from earlywarn.features import build_features
+    from earlywarn.pipelines import train_on_tables
+
+    cfg = Config.model_validate({
+        "tune": {"n_trials": 3, "num_threads": 1, "seed": 3},
+        "train": {"max_boost_rounds": 40, "early_stopping_rounds": 5, "n_valid_years": 1,
+                  "explain_rate_rows": 50},
+    })
+    first, second = (train_on_tables(cfg, simulation.tables, truth=simulation.truth,
+                                     out_dir=tmp_path / name / "model", track=False)
+                     for name in ("a", "b"))
+    features = build_features(simulation.tables, as_of=pd.Timestamp("2025-04-01"))
+    np.testing.assert_array_equal(first.model.predict_risk(features),
+                                  second.model.predict_risk(features))
+    assert first.model.booster.model_to_string() == second.model.booster.model_to_string()
+    pd.testing.assert_frame_equal(first.comparison, second.comparison)
