@@ -246,8 +246,8 @@ def train(
                              model_version=result.model.version)
     table = Table(title=f"Test year {result.test_year} (out of time)")
     columns = {"roc_auc": "AUC", "average_precision": "AP", "brier": "Brier", "ece": "ECE",
-               "recall_at_capacity": "recall@cap", "precision_at_capacity": "prec@cap",
-               "n_flagged": "flagged", "n": "n"}
+               "recall_at_capacity": "rec@cap", "precision_at_capacity": "prec@cap",
+               "n_flagged": "flags", "n": "n"}
     table.add_column("score", no_wrap=True, min_width=8)
     for title in columns.values():
         table.add_column(title, justify="right")
