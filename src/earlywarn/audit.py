@@ -130,7 +130,7 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
     def add_outputs(self, *paths: Path | str | None) -> None:
-        self.outputs.extend(Path(p) for p in paths if p is not None)
+        self.outputs.extend(Path(p).resolve() for p in paths if p is not None)
 
 
 @contextmanager

@@ -293,7 +293,9 @@ def simulate(
     from earlywarn.audit import audited
     from earlywarn.config import config_hash
 
-    with (audited("simulate", details={"n_households": n, "config_hash": config_hash(cfg)})
+    with (audited("simulate", details={
+            "n_households": n, "seed": seed if seed is not None else cfg.seed,
+            "config_hash": config_hash(cfg)})
           as audit, console.status(f"simulating {n:,} households...")):
         simulation = run_simulate(
             out, n_households=n, seed=seed if seed is not None else cfg.seed,
@@ -481,6 +483,11 @@ def demo(
     console.print(result.model_uri, highlight=False, markup=False)
 
 
+def _signed(contribution: float | None) -> str:
+    """A reason's contribution (+0.1234), or "rule" for a rule trigger without one."""
+    return "rule" if contribution is None else f"{contribution:+.4f}"
+
+
 @app.command(name="explain")
 @reports_errors
 def explain_household(
@@ -512,7 +519,7 @@ def explain_household(
     table.add_row("risk", f"{found.recorded.risk:.6f}", f"{found.rederived.risk:.6f}")
     table.add_row("flagged", str(found.recorded.flagged), str(found.rederived.flagged))
     for n in range(max(len(found.recorded.reasons), len(found.rederived.reasons))):
-        cells = [f"{r[n]['code']} {r[n]['contribution']:+.4f} ({escape(r[n]['text'])})"
+        cells = [f"{r[n]['code']} {_signed(r[n]['contribution'])} ({escape(r[n]['text'])})"
                  if n < len(r) else "-" for r in (found.recorded.reasons,
                                                    found.rederived.reasons)]
         table.add_row(f"reason {n + 1}", *cells)

@@ -203,7 +203,8 @@ def shap_summary_png(contribs: Contributions, features: pd.DataFrame, *,
     plt.close("all")
     shap.summary_plot(contribs.values.to_numpy(), shown, feature_names=columns,
                       max_display=max_display, show=False, plot_size=(8, 0.35 * min(
-                          max_display, len(columns)) + 1.5))
+                          max_display, len(columns)) + 1.5),
+                      rng=np.random.default_rng(0))  # the dots' jitter, not the global RNG
     figure = plt.gcf()
     figure.axes[0].set_xlabel("contribution to log-odds of being poor (SHAP value)")
     buffer = io.BytesIO()

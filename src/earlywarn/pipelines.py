@@ -1275,7 +1275,7 @@ def run_explain(cfg: Config, household_id: str, scores_path: Path, *,
     rederived = rederive_household(
         tables, model, str(household_id), as_of=as_of, population=population,
         policy_cfg=cfg.policy, explained=explained, n_reasons=cfg.score.n_reasons,
-        lang=meta.get("lang", "en"))
+        lang=meta.get("lang", "en"), rule_cfg=cfg.rule)
     comparison = compare_scores(recorded, rederived)
     log.info("re-derived household %s from %s: %s", household_id, scores_path.name,
              "match" if comparison.matches else f"{len(comparison.differences)} differences")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -278,7 +278,12 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     compute the facts of a few households from their own rows only."""
     as_of = pd.Timestamp(as_of)
     frame = tables.households.set_index(HOUSEHOLD_ID)
-    rounds = _rounds(tables, as_of)
+    # only the rows these figures read: each household's last closed round and year - 1
+    years = tables.household_years
+    closed = years[years[YEAR] < as_of.year]
+    last = closed[YEAR].groupby(closed[HOUSEHOLD_ID].to_numpy(), sort=False).transform("max")
+    needed = closed[(closed[YEAR] == last) | (closed[YEAR] == as_of.year - 1)]
+    rounds = _rounds(replace(tables, household_years=needed), as_of)
     facts = frame[[VILLAGE]].join(_round_facts(rounds)[["income_per_capita",
                                                         "medical_share_pct"]])
     return _village_facts(facts, rounds, frame[VILLAGE], as_of.year)

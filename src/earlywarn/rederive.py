@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from earlywarn.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
-from earlywarn.config import PolicyConfig, Population
+from earlywarn.config import PolicyConfig, Population, RuleConfig
 from earlywarn.errors import EarlywarnError
 from earlywarn.model import RiskModel
 
@@ -60,12 +60,14 @@ def recorded_score(scores: pd.DataFrame, household_id: str) -> HouseholdScore:
 
 def _plain_reason(reason: Any) -> dict[str, Any]:
     return {"code": str(reason["code"]), "text": str(reason["text"]),
-            "contribution": float(reason["contribution"])}
+            "contribution": None if reason["contribution"] is None  # a rule trigger
+            else float(reason["contribution"])}
 
 
 def rederive_household(tables: Any, model: RiskModel, household_id: str, *,
                        as_of: pd.Timestamp, population: Population, policy_cfg: PolicyConfig,
-                       explained: bool, n_reasons: int, lang: str) -> HouseholdScore:
+                       explained: bool, n_reasons: int, lang: str,
+                       rule_cfg: RuleConfig | None = None) -> HouseholdScore:
     """Score the population at ``as_of`` again and return ``household_id``'s row.
 
     ``explained``: whether the scoring run gave this household reasons (flagged households,
@@ -88,7 +90,8 @@ def rederive_household(tables: Any, model: RiskModel, household_id: str, *,
     reasons: list[dict[str, Any]] = []
     if explained:
         found = explain_households(model, features.loc[[str(household_id)]],
-                                   n_reasons=n_reasons, lang=lang)
+                                   n_reasons=n_reasons, lang=lang, tables=tables,
+                                   as_of=as_of, rule_cfg=rule_cfg)
         reasons = list(found.iloc[0])
     return HouseholdScore(household_id=str(household_id), risk=float(row[RISK]),
                           flagged=bool(row[FLAGGED]),
@@ -108,6 +111,8 @@ def compare_scores(recorded: HouseholdScore, rederived: HouseholdScore) -> Reder
         differences.append(f"reasons {codes[0]} recorded, {codes[1]} now")
     else:
         for before, now in zip(recorded.reasons, rederived.reasons, strict=True):
+            if before["contribution"] is None or now["contribution"] is None:
+                continue  # rule triggers: same code, no contribution
             if not math.isclose(before["contribution"], now["contribution"], rel_tol=0,
                                 abs_tol=CONTRIBUTION_TOLERANCE):
                 differences.append(f"reason {before['code']}: contribution "

@@ -44,6 +44,13 @@ def model_dir(tables, tmp_path_factory) -> Path:
     return save_model(model, tmp_path_factory.mktemp("model") / "tiny")
 
 
+@pytest.fixture(scope="module")
+def tracking_store(tmp_path_factory) -> Path:
+    """One MLflow store for the module, outside the test folders: train checks the store
+    (creating an empty SQLite file) before it reads the data, so a dead server fails fast."""
+    return tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+
+
 def test_the_subset_is_all_there():
     assert len(CASES) == len(SUBSET)
 
@@ -67,9 +74,9 @@ def test_score_refuses_bad_input_clearly(case, model_dir, tmp_path):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_train_refuses_bad_input_clearly(case, tmp_path, monkeypatch):
+def test_train_refuses_bad_input_clearly(case, tracking_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tracking_store}")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     data_dir = make_case(case.breaks, tmp_path / "data")
     before = listing(tmp_path)
     result = CliRunner().invoke(app, ["train", "--data", str(data_dir), "--trials", "1",

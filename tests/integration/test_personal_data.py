@@ -5,6 +5,7 @@ Reports show the head's name and the masked ID only."""
 from __future__ import annotations
 
 import logging
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -87,12 +88,23 @@ def test_personal_data_stays_out_of_runs_models_scores_and_logs(
     outputs.append(trained.output)
     model_uri = trained.stdout.strip().splitlines()[-1]
 
+    # scoring loads the registered model: booster text + JSON, never unpickled, never
+    # through mlflow.pyfunc.load_model (which would run the logged code file)
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was unpickled or loaded as a pyfunc")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    monkeypatch.setattr(mlflow.pyfunc, "load_model", refuse)
     scores = tmp_path / "out" / "scores.parquet"
     scored = runner.invoke(app, ["score", "--data", str(data), "--as-of", AS_OF, "--model",
                                  model_uri, "--out", str(scores), "--no-progress",
                                  "--config", str(config)])
     assert scored.exit_code == 0, scored.output
     outputs.append(scored.output)
+    monkeypatch.undo()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
 
     reports = tmp_path / "reports"
     reported = runner.invoke(app, ["report", "--scores", str(scores), "--data", str(data),

@@ -95,3 +95,20 @@ def test_an_unknown_language_is_refused(glossary, tables):
     facts = household_facts(tables, AS_OF, ["H0010"]).loc["H0010"]
     with pytest.raises(ConfigError, match="fr"):
         reasons_for(facts, pd.Series({"income_low": 0.1}), glossary, "fr")
+
+
+def test_facts_of_a_few_households_from_their_own_rows_equal_those_from_all(simulation):
+    """Scoring computes facts for the flagged households only, from their own rows plus the
+    village figures of the whole tables: the same facts as from the whole tables."""
+    from earlywarn.reasons import household_facts, village_facts
+    from earlywarn.score import partition_tables
+
+    whole = simulation.tables
+    ids = pd.Index(whole.households["household_id"].iloc[::9], name="household_id")
+    for as_of in (pd.Timestamp("2024-03-01"), pd.Timestamp("2023-10-01")):
+        (own_rows, _), = partition_tables(whole, [ids])
+        expected = household_facts(whole, as_of, ids)
+        pd.testing.assert_frame_equal(
+            household_facts(own_rows, as_of, ids, villages=village_facts(whole, as_of)),
+            expected)
+        assert expected["village_median_income_per_capita"].notna().any()
