@@ -26,8 +26,9 @@ from earlywarn.model import Calibrator, RiskModel
 
 def synthetic(n_rows: int, n_features: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n_rows, n_features)),
-                     columns=[f"f{i:02d}" for i in range(n_features)])
+    X = pd.DataFrame(
+        rng.normal(size=(n_rows, n_features)), columns=[f"f{i:02d}" for i in range(n_features)]
+    )
     X.iloc[rng.random(X.shape) < 0.05] = np.nan
     X["village"] = pd.Categorical(rng.choice([f"v{i}" for i in range(40)], n_rows))
     logit = X["f00"].fillna(0) - 0.8 * X["f01"].fillna(0) + 0.5 * X["f02"].fillna(0) ** 2 - 2
@@ -46,11 +47,20 @@ def best_of(function, repeats: int = 3) -> float:
 
 def main(n_rows: int = 5_000) -> None:
     X, y = synthetic(40_000)
-    params = {"objective": "binary", "num_leaves": 31, "learning_rate": 0.05, "verbose": -1,
-              "num_threads": 1, "seed": 0, "deterministic": True, "force_row_wise": True}
+    params = {
+        "objective": "binary",
+        "num_leaves": 31,
+        "learning_rate": 0.05,
+        "verbose": -1,
+        "num_threads": 1,
+        "seed": 0,
+        "deterministic": True,
+        "force_row_wise": True,
+    }
     booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=300)
-    model = RiskModel(booster, Calibrator(), tuple(X.columns),
-                      {"village": tuple(X["village"].cat.categories)})
+    model = RiskModel(
+        booster, Calibrator(), tuple(X.columns), {"village": tuple(X["village"].cat.categories)}
+    )
     rows = X.iloc[:n_rows]
     prepared = model.prepare(rows)
     shap = import_shap()
@@ -63,15 +73,22 @@ def main(n_rows: int = 5_000) -> None:
     ours = contributions(model, rows)
     theirs = explainer(prepared)
     diff = float(np.max(np.abs(ours.values.to_numpy() - np.asarray(theirs.values))))
-    sum_diff = float(np.max(np.abs(ours.log_odds.to_numpy() - booster.predict(prepared,
-                                                                             raw_score=True))))
-    print(f"rows explained: {n_rows:,}; booster: 300 trees x 31 leaves, {X.shape[1]} features "
-          f"(1 categorical), 1 thread")
+    sum_diff = float(
+        np.max(np.abs(ours.log_odds.to_numpy() - booster.predict(prepared, raw_score=True)))
+    )
+    print(
+        f"rows explained: {n_rows:,}; booster: 300 trees x 31 leaves, {X.shape[1]} features "
+        f"(1 categorical), 1 thread"
+    )
     print(f"plain predict           {t_predict:8.3f} s")
-    print(f"pred_contrib (ours)     {t_contrib:8.3f} s   {t_contrib / t_predict:6.1f}x predict  "
-          f"{1e6 * t_contrib / n_rows:7.1f} us/row")
-    print(f"shap.TreeExplainer      {t_shap:8.3f} s   {t_shap / t_predict:6.1f}x predict  "
-          f"{1e6 * t_shap / n_rows:7.1f} us/row")
+    print(
+        f"pred_contrib (ours)     {t_contrib:8.3f} s   {t_contrib / t_predict:6.1f}x predict  "
+        f"{1e6 * t_contrib / n_rows:7.1f} us/row"
+    )
+    print(
+        f"shap.TreeExplainer      {t_shap:8.3f} s   {t_shap / t_predict:6.1f}x predict  "
+        f"{1e6 * t_shap / n_rows:7.1f} us/row"
+    )
     print(f"shap / pred_contrib     {t_shap / t_contrib:8.2f}x")
     print(f"max |ours - shap|       {diff:.2e}   (identical values: {diff < 1e-9})")
     print(f"max |base + sum - raw|  {sum_diff:.2e}")

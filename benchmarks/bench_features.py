@@ -82,20 +82,33 @@ def main() -> None:
     folder = Path(f"/tmp/earlywarn-bench-features-{args.households}")
     if not (folder / "lines.parquet").exists():
         started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--households", str(args.households),
-                        "--generate-into", str(folder)], check=True)
-        print(f"generated input into {folder} in {time.perf_counter() - started:.0f} s "
-              "(child process, cached)")
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--households",
+                str(args.households),
+                "--generate-into",
+                str(folder),
+            ],
+            check=True,
+        )
+        print(
+            f"generated input into {folder} in {time.perf_counter() - started:.0f} s "
+            "(child process, cached)"
+        )
 
     started = time.perf_counter()
     tables = read(folder)
     read_seconds = time.perf_counter() - started
     gc.collect()
     rss_input, peak_reading = current_rss_gb(), peak_rss_gb()
-    print(f"input: {len(tables.households):,} households, {len(tables.household_years):,} "
-          f"survey rounds, {len(tables.events):,} events, {len(tables.assistance):,} "
-          f"assistance spells; read in {read_seconds:.1f} s, RSS {rss_input:.2f} GB "
-          f"(peak while reading {peak_reading:.2f} GB)")
+    print(
+        f"input: {len(tables.households):,} households, {len(tables.household_years):,} "
+        f"survey rounds, {len(tables.events):,} events, {len(tables.assistance):,} "
+        f"assistance spells; read in {read_seconds:.1f} s, RSS {rss_input:.2f} GB "
+        f"(peak while reading {peak_reading:.2f} GB)"
+    )
 
     as_of = pd.Timestamp(args.as_of)
     everyone = pd.Index(tables.households[HOUSEHOLD_ID], name=HOUSEHOLD_ID)
@@ -104,20 +117,25 @@ def main() -> None:
     fast_seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     peak = peak_rss_gb()
-    print(f"vectorised build_features as of {as_of.date()}: {len(features):,} households x "
-          f"{len(FEATURE_NAMES)} features in {fast_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); process peak "
-          f"RSS {peak:.2f} GB (input + features), of which input {rss_input:.2f} GB")
+    print(
+        f"vectorised build_features as of {as_of.date()}: {len(features):,} households x "
+        f"{len(FEATURE_NAMES)} features in {fast_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); process peak "
+        f"RSS {peak:.2f} GB (input + features), of which input {rss_input:.2f} GB"
+    )
 
     started = time.perf_counter()
     default = build_features(tables, as_of=as_of)
-    print(f"  same, default population ({len(default):,} households, incl. selecting it): "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"  same, default population ({len(default):,} households, incl. selecting it): "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     del default
 
     rng = np.random.default_rng(0)
-    sample = pd.Index(rng.choice(everyone.to_numpy(), args.plain_sample, replace=False),
-                      name=HOUSEHOLD_ID)
+    sample = pd.Index(
+        rng.choice(everyone.to_numpy(), args.plain_sample, replace=False), name=HOUSEHOLD_ID
+    )
     small = sample[: max(len(sample) // 4, 1)]
     started = time.perf_counter()
     plain_build_features(tables, as_of=as_of, households=small)
@@ -128,22 +146,31 @@ def main() -> None:
     per_household = max(plain_seconds - small_seconds, 0.0) / (len(sample) - len(small))
     fixed = max(plain_seconds - per_household * len(sample), 0.0)
     plain_all = fixed + per_household * len(everyone)
-    print(f"plain per-household pandas (groupby().apply) on random subsamples of {len(small):,} "
-          f"and {len(sample):,} households: {small_seconds:.1f} s and {plain_seconds:.1f} s, "
-          f"i.e. {fixed:.1f} s fixed + {per_household * 1000:.1f} ms per household; "
-          f"extrapolated linearly to {len(everyone):,} households: {plain_all:,.0f} s "
-          f"({plain_all / 3600:.1f} h)")
+    print(
+        f"plain per-household pandas (groupby().apply) on random subsamples of {len(small):,} "
+        f"and {len(sample):,} households: {small_seconds:.1f} s and {plain_seconds:.1f} s, "
+        f"i.e. {fixed:.1f} s fixed + {per_household * 1000:.1f} ms per household; "
+        f"extrapolated linearly to {len(everyone):,} households: {plain_all:,.0f} s "
+        f"({plain_all / 3600:.1f} h)"
+    )
 
     numeric = [name for name in FEATURE_NAMES if name not in (COUNTY, VILLAGE)]
     ours = features.loc[sample, numeric].to_numpy(dtype=float)
     theirs = plain.loc[sample, numeric].to_numpy(dtype=float)
     same = np.isclose(ours, theirs, rtol=1e-9, atol=1e-9, equal_nan=True)
-    print(f"subsample check: {same.mean():.6%} of {same.size:,} values equal to the plain "
-          f"version ({int((~same).sum())} differ)")
-    print(f"speed-up, vectorised vs plain (extrapolated, wall time in this process): "
-          f"{plain_all / fast_seconds:,.0f}x")
-    aims = {"under 20 s": fast_seconds < 20, "under 4 GB": peak < 4,
-            "at least 5x faster": plain_all / fast_seconds >= 5}
+    print(
+        f"subsample check: {same.mean():.6%} of {same.size:,} values equal to the plain "
+        f"version ({int((~same).sum())} differ)"
+    )
+    print(
+        f"speed-up, vectorised vs plain (extrapolated, wall time in this process): "
+        f"{plain_all / fast_seconds:,.0f}x"
+    )
+    aims = {
+        "under 20 s": fast_seconds < 20,
+        "under 4 GB": peak < 4,
+        "at least 5x faster": plain_all / fast_seconds >= 5,
+    }
     print("aims: " + ", ".join(f"{aim} {'met' if ok else 'NOT met'}" for aim, ok in aims.items()))
 
 

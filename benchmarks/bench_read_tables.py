@@ -38,9 +38,11 @@ def main(n_households: int) -> None:
             paths = [data_dir / f"{table}.{fmt}" for table in TABLES]
             plain = best_of(3, lambda p=paths, r=reader: [r(path) for path in p])
             ours = best_of(3, lambda d=data_dir: read_tables(d))
-            print(f"{fmt:8s} {n_households:,} households, {len(tables.household_years):,} rounds, "
-                  f"{len(tables.events):,} events: read_tables {ours:.2f} s, plain read "
-                  f"{plain:.2f} s, ratio {ours / plain:.1f}x")
+            print(
+                f"{fmt:8s} {n_households:,} households, {len(tables.household_years):,} rounds, "
+                f"{len(tables.events):,} events: read_tables {ours:.2f} s, plain read "
+                f"{plain:.2f} s, ratio {ours / plain:.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -30,10 +30,14 @@ def main(data_dir: Path, as_of: pd.Timestamp) -> None:
 
     started = time.perf_counter()
     villages = village_facts(tables, as_of)
-    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     parts = partition_tables(tables, chunks)
-    fast = pd.concat([household_facts(own_rows, as_of, chunk, villages=villages)
-                      for (own_rows, _), chunk in zip(parts, chunks, strict=True)])
+    fast = pd.concat(
+        [
+            household_facts(own_rows, as_of, chunk, villages=villages)
+            for (own_rows, _), chunk in zip(parts, chunks, strict=True)
+        ]
+    )
     own = time.perf_counter() - started
     print(f"own rows + village figures: {own:.1f} s")
 

@@ -56,8 +56,9 @@ AS_OF = pd.Timestamp("2024-03-01")
 EARLYWARN = Path(sys.executable).parent / "earlywarn"
 
 
-def train_model(*, trees: int, leaves: int, depth: int, seed: int = 1,
-                n: int = 30_000) -> RiskModel:
+def train_model(
+    *, trees: int, leaves: int, depth: int, seed: int = 1, n: int = 30_000
+) -> RiskModel:
     tables = simulated_like_tables(n, seed)
     frames, labels = [], []
     for as_of in ("2021-03-01", "2022-03-01", "2023-03-01"):
@@ -65,10 +66,18 @@ def train_model(*, trees: int, leaves: int, depth: int, seed: int = 1,
         frames.append(build_features(tables, as_of=as_of, households=y.index))
         labels.append(y.astype(int))
     X, y = pd.concat(frames, ignore_index=True), pd.concat(labels, ignore_index=True)
-    params = {"objective": "binary", "num_leaves": leaves, "max_depth": depth,
-              "learning_rate": 0.05,
-              "min_data_in_leaf": 50, "num_threads": 2, "deterministic": True,
-              "force_row_wise": True, "seed": 0, "verbose": -1}
+    params = {
+        "objective": "binary",
+        "num_leaves": leaves,
+        "max_depth": depth,
+        "learning_rate": 0.05,
+        "min_data_in_leaf": 50,
+        "num_threads": 2,
+        "deterministic": True,
+        "force_row_wise": True,
+        "seed": 0,
+        "verbose": -1,
+    }
     booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=trees)
     raw = booster.predict(X, raw_score=True)
     # Platt scaling on the log-odds (on the training rows: fine for a benchmark)
@@ -76,12 +85,20 @@ def train_model(*, trees: int, leaves: int, depth: int, seed: int = 1,
 
     platt = LogisticRegression().fit(raw.reshape(-1, 1), y)
     calibrator = Calibrator("platt", float(platt.coef_[0, 0]), float(platt.intercept_[0]))
-    categories = {name: tuple(str(v) for v in X[name].cat.categories)
-                  for name in X.columns if isinstance(X[name].dtype, pd.CategoricalDtype)}
-    model = RiskModel(booster=booster, calibrator=calibrator, feature_names=tuple(X.columns),
-                      categories=categories, catalog_hash=catalog_hash(), version="bench-1")
-    return replace(model, metadata={"drift_reference": drift_reference(
-        X, model.predict_risk(X))})
+    categories = {
+        name: tuple(str(v) for v in X[name].cat.categories)
+        for name in X.columns
+        if isinstance(X[name].dtype, pd.CategoricalDtype)
+    }
+    model = RiskModel(
+        booster=booster,
+        calibrator=calibrator,
+        feature_names=tuple(X.columns),
+        categories=categories,
+        catalog_hash=catalog_hash(),
+        version="bench-1",
+    )
+    return replace(model, metadata={"drift_reference": drift_reference(X, model.predict_risk(X))})
 
 
 def run_job(args: list[str]) -> tuple[float, float, str]:
@@ -107,19 +124,26 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--leaves", type=int, default=15)
     parser.add_argument("--depth", type=int, default=6)
-    parser.add_argument("--model", type=Path, default=None,
-                        help="score with this model folder (e.g. one `earlywarn train` saved)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="score with this model folder (e.g. one `earlywarn train` saved)",
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-score-"))
-    print(f"cores: {os.cpu_count()}, households: {options.n:,}, as of {AS_OF.date()}, "
-          f"work dir {work}")
+    print(
+        f"cores: {os.cpu_count()}, households: {options.n:,}, as of {AS_OF.date()}, work dir {work}"
+    )
 
     started = time.perf_counter()
     tables = simulated_like_tables(options.n, seed=0)
     data_dir = write_tables(tables, work / "data")
-    print(f"data: {len(tables.household_years):,} survey rounds, {len(tables.events):,} "
-          f"events, {len(tables.assistance):,} assistance rows "
-          f"(generated and written in {time.perf_counter() - started:.0f} s, not timed below)")
+    print(
+        f"data: {len(tables.household_years):,} survey rounds, {len(tables.events):,} "
+        f"events, {len(tables.assistance):,} assistance rows "
+        f"(generated and written in {time.perf_counter() - started:.0f} s, not timed below)"
+    )
     started = time.perf_counter()
     if options.model is not None:
         model, model_dir = load_model(options.model), options.model
@@ -127,40 +151,62 @@ def main() -> None:
         model = train_model(trees=options.trees, leaves=options.leaves, depth=options.depth)
         model_dir = save_model(model, work / "model")
     leaves = model.booster.dump_model()["tree_info"]
-    print(f"model: {model.booster.num_trees()} trees, "
-          f"{np.mean([t['num_leaves'] for t in leaves]):.1f} leaves on average, "
-          f"{len(model.feature_names)} features "
-          f"(trained in {time.perf_counter() - started:.0f} s, not timed below)")
+    print(
+        f"model: {model.booster.num_trees()} trees, "
+        f"{np.mean([t['num_leaves'] for t in leaves]):.1f} leaves on average, "
+        f"{len(model.feature_names)} features "
+        f"(trained in {time.perf_counter() - started:.0f} s, not timed below)"
+    )
 
     # --- the job, as users run it ---------------------------------------------------------
-    base = ["score", "--data", str(data_dir), "--as-of", str(AS_OF.date()), "--model",
-            str(model_dir), "--no-progress", "--chunk-size", str(options.chunk_size)]
+    base = [
+        "score",
+        "--data",
+        str(data_dir),
+        "--as-of",
+        str(AS_OF.date()),
+        "--model",
+        str(model_dir),
+        "--no-progress",
+        "--chunk-size",
+        str(options.chunk_size),
+    ]
     fast_s, fast_gb, _ = run_job([*base, "--out", str(work / "fast" / "scores.parquet")])
     meta = json.loads((work / "fast" / "scores.parquet.meta.json").read_text())
     n_pop, n_flagged = meta["n_households"], meta["n_flagged"]
-    print(f"\nFAST  earlywarn score (flagged explained): {fast_s:.1f} s wall, peak RSS "
-          f"{fast_gb:.2f} GB; {n_pop:,} households scored, {n_flagged:,} flagged")
-    print("      stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in
-                                           meta["stage_seconds"].items()))
+    print(
+        f"\nFAST  earlywarn score (flagged explained): {fast_s:.1f} s wall, peak RSS "
+        f"{fast_gb:.2f} GB; {n_pop:,} households scored, {n_flagged:,} flagged"
+    )
+    print(
+        "      stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in meta["stage_seconds"].items())
+    )
     stage = meta["stage_seconds"]
-    print(f"      throughput of one process: read + validate "
-          f"{options.n / stage['read_and_validate']:,.0f} households/s (all households), "
-          f"features + risk {n_pop / stage['features_and_risk']:,.0f}/s, reasons "
-          f"{n_flagged / max(stage['reasons'], 1e-9):,.0f} flagged/s")
+    print(
+        f"      throughput of one process: read + validate "
+        f"{options.n / stage['read_and_validate']:,.0f} households/s (all households), "
+        f"features + risk {n_pop / stage['features_and_risk']:,.0f}/s, reasons "
+        f"{n_flagged / max(stage['reasons'], 1e-9):,.0f} flagged/s"
+    )
     if not options.skip_explain_all:
-        all_s, all_gb, _ = run_job([*base, "--explain-all",
-                                    "--out", str(work / "all" / "scores.parquet")])
+        all_s, all_gb, _ = run_job(
+            [*base, "--explain-all", "--out", str(work / "all" / "scores.parquet")]
+        )
         meta_all = json.loads((work / "all" / "scores.parquet.meta.json").read_text())
-        print(f"FAST  earlywarn score --explain-all: {all_s:.1f} s wall, peak RSS "
-              f"{all_gb:.2f} GB; stages (s): " + ", ".join(
-                  f"{k} {v:.1f}" for k, v in meta_all["stage_seconds"].items()))
+        print(
+            f"FAST  earlywarn score --explain-all: {all_s:.1f} s wall, peak RSS "
+            f"{all_gb:.2f} GB; stages (s): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in meta_all["stage_seconds"].items())
+        )
 
     # --- the plain path on a sample, extrapolated -------------------------------------------
     ids = pd.Index(sorted(population(tables, AS_OF)), name="household_id")
     rng = np.random.default_rng(0)
-    sample = pd.Index(np.sort(rng.choice(ids.to_numpy(), min(options.plain_sample, len(ids)),
-                                         replace=False)), name="household_id")
-    (sub, _), = partition_tables(tables, [sample])
+    sample = pd.Index(
+        np.sort(rng.choice(ids.to_numpy(), min(options.plain_sample, len(ids)), replace=False)),
+        name="household_id",
+    )
+    ((sub, _),) = partition_tables(tables, [sample])
     scale = len(ids) / len(sample)
     started = time.perf_counter()
     plain = plain_build_features(sub, as_of=AS_OF, households=sample)
@@ -182,10 +228,12 @@ def main() -> None:
     shap_values = shap.TreeExplainer(model.booster).shap_values(flagged_rows)
     shap_s = time.perf_counter() - started
     plain_total = (plain_features_s + predict_s + shap_s) * scale
-    print(f"\nPLAIN on {len(sample):,} households ({len(plain.columns)} features) x "
-          f"{scale:.1f} to the population: features {plain_features_s * scale:.0f} s, predict "
-          f"{predict_s * scale:.1f} s, TreeExplainer on {n_flag_sample * scale:,.0f} flagged "
-          f"{shap_s * scale:.0f} s -> {plain_total:.0f} s (extrapolated)")
+    print(
+        f"\nPLAIN on {len(sample):,} households ({len(plain.columns)} features) x "
+        f"{scale:.1f} to the population: features {plain_features_s * scale:.0f} s, predict "
+        f"{predict_s * scale:.1f} s, TreeExplainer on {n_flag_sample * scale:,.0f} flagged "
+        f"{shap_s * scale:.0f} s -> {plain_total:.0f} s (extrapolated)"
+    )
     print(f"RATIO plain / fast (whole job incl. read + validate): {plain_total / fast_s:.1f}x")
 
     # --- TreeSHAP implementations on the same rows -------------------------------------------
@@ -193,10 +241,12 @@ def main() -> None:
     contrib = model.booster.predict(flagged_rows, pred_contrib=True)
     contrib_s = time.perf_counter() - started
     same = np.allclose(contrib[:, :-1], shap_values, atol=1e-6)
-    print(f"\nTreeSHAP on {len(flagged_rows):,} rows: LightGBM pred_contrib {contrib_s:.2f} s "
-          f"({len(flagged_rows) / contrib_s:,.0f} rows/s), shap.TreeExplainer {shap_s:.2f} s "
-          f"({len(flagged_rows) / shap_s:,.0f} rows/s); identical values: {same}; predict "
-          f"{len(sample) / predict_s:,.0f} rows/s")
+    print(
+        f"\nTreeSHAP on {len(flagged_rows):,} rows: LightGBM pred_contrib {contrib_s:.2f} s "
+        f"({len(flagged_rows) / contrib_s:,.0f} rows/s), shap.TreeExplainer {shap_s:.2f} s "
+        f"({len(flagged_rows) / shap_s:,.0f} rows/s); identical values: {same}; predict "
+        f"{len(sample) / predict_s:,.0f} rows/s"
+    )
 
 
 if __name__ == "__main__":

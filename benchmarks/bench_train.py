@@ -50,8 +50,9 @@ from earlywarn.train import calibrate, fit_model
 from earlywarn.tune import SearchBounds, explanation_rate, search
 
 
-def scale_examples(examples: Examples, registry: pd.Series, n_households: int,
-                   seed: int) -> Examples:
+def scale_examples(
+    examples: Examples, registry: pd.Series, n_households: int, seed: int
+) -> Examples:
     """Draw ``n_households`` households of the registry with replacement (new ids), each with
     all its examples (none if it was never in the population)."""
     rng = np.random.default_rng(seed)
@@ -66,9 +67,11 @@ def scale_examples(examples: Examples, registry: pd.Series, n_households: int,
     scaled = examples.take(positions)
     keys = scaled.keys.assign(**{HOUSEHOLD_ID: pd.array(new_ids, dtype="str")})
     order = np.lexsort((keys[HOUSEHOLD_ID].to_numpy(), keys["as_of"].to_numpy()))
-    return Examples(features=scaled.features.iloc[order].reset_index(drop=True),
-                    labels=scaled.labels.iloc[order].reset_index(drop=True),
-                    keys=keys.iloc[order].reset_index(drop=True))
+    return Examples(
+        features=scaled.features.iloc[order].reset_index(drop=True),
+        labels=scaled.labels.iloc[order].reset_index(drop=True),
+        keys=keys.iloc[order].reset_index(drop=True),
+    )
 
 
 def main() -> None:
@@ -87,47 +90,75 @@ def main() -> None:
     tables = simulation.tables
     source = build_examples(tables, as_of_dates(labelled_target_years(tables)))
     prepared_seconds = time.perf_counter() - started
-    examples = scale_examples(source, tables.households[HOUSEHOLD_ID], args.households,
-                              args.seed)
+    examples = scale_examples(source, tables.households[HOUSEHOLD_ID], args.households, args.seed)
     split = split_out_of_time(examples.keys, n_valid_years=2)
     fit, calibration = examples.take(split.fit), examples.take(split.calibration)
-    print(f"{args.households:,} households ({args.source_households:,} simulated, resampled): "
-          f"{len(examples):,} examples, fit {len(fit):,}, calibration {len(calibration):,}, "
-          f"test {len(split.test):,}; simulate + examples {prepared_seconds:.1f} s")
+    print(
+        f"{args.households:,} households ({args.source_households:,} simulated, resampled): "
+        f"{len(examples):,} examples, fit {len(fit):,}, calibration {len(calibration):,}, "
+        f"test {len(split.test):,}; simulate + examples {prepared_seconds:.1f} s"
+    )
 
-    cfg = TuneConfig(n_trials=args.trials, seed=args.seed, num_threads=args.num_threads,
-                     timeout_seconds=args.timeout)
+    cfg = TuneConfig(
+        n_trials=args.trials,
+        seed=args.seed,
+        num_threads=args.num_threads,
+        timeout_seconds=args.timeout,
+    )
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'tuning.sqlite3'}"
         started = time.perf_counter()
-        tuning = search(fit.features, fit.labels, split.folds, cfg, storage_url=url,
-                        study_name="bench", bounds=SearchBounds())
+        tuning = search(
+            fit.features,
+            fit.labels,
+            split.folds,
+            cfg,
+            storage_url=url,
+            study_name="bench",
+            bounds=SearchBounds(),
+        )
         tune_seconds = time.perf_counter() - started
     states = tuning.history["state"].value_counts().to_dict()
     n_done = len(tuning.history)
-    print(f"tune: {n_done} trials in {tune_seconds:.1f} s ({states}); chosen trial "
-          f"{tuning.chosen_trial}: {tuning.num_boost_round} trees, AP "
-          f"{tuning.chosen_value:.4f} (best {tuning.best_value:.4f})")
+    print(
+        f"tune: {n_done} trials in {tune_seconds:.1f} s ({states}); chosen trial "
+        f"{tuning.chosen_trial}: {tuning.num_boost_round} trees, AP "
+        f"{tuning.chosen_value:.4f} (best {tuning.best_value:.4f})"
+    )
     if n_done < args.trials:
         tune_seconds = tune_seconds / n_done * args.trials
         print(f"tune {args.trials} trials (extrapolated from {n_done}): {tune_seconds:.0f} s")
 
     started = time.perf_counter()
-    model = fit_model(fit.features, fit.labels, tuning.params, seed=args.seed,
-                      num_threads=args.num_threads, num_boost_round=tuning.num_boost_round)
+    model = fit_model(
+        fit.features,
+        fit.labels,
+        tuning.params,
+        seed=args.seed,
+        num_threads=args.num_threads,
+        num_boost_round=tuning.num_boost_round,
+    )
     model = calibrate(model, calibration.features, calibration.labels)
     fit_seconds = time.perf_counter() - started
     print(f"final fit + calibration: {fit_seconds:.1f} s")
 
     started = time.perf_counter()
-    fit_model(fit.features, fit.labels, {}, seed=args.seed, num_threads=args.num_threads,
-              num_boost_round=100)
+    fit_model(
+        fit.features,
+        fit.labels,
+        {},
+        seed=args.seed,
+        num_threads=args.num_threads,
+        num_boost_round=100,
+    )
     plain_seconds = time.perf_counter() - started
     started = time.perf_counter()
     fit_logistic(fit.features, fit.labels, seed=args.seed)
     logistic_seconds = time.perf_counter() - started
-    print(f"plain LightGBM fit (defaults, 100 trees): {plain_seconds:.1f} s; logistic "
-          f"regression: {logistic_seconds:.1f} s")
+    print(
+        f"plain LightGBM fit (defaults, 100 trees): {plain_seconds:.1f} s; logistic "
+        f"regression: {logistic_seconds:.1f} s"
+    )
     print(f"ratio tune + fit / plain fit: {(tune_seconds + fit_seconds) / plain_seconds:.1f}x")
 
     X = model.prepare(examples.take(split.test).features)
@@ -136,8 +167,10 @@ def main() -> None:
     started = time.perf_counter()
     model.booster.predict(sample, num_threads=args.num_threads)
     predict_rate = len(sample) / (time.perf_counter() - started)
-    print(f"explanation rate: {rate:,.0f} households/s (pred_contrib, {args.num_threads} "
-          f"thread); plain predict {predict_rate:,.0f}/s; ratio {predict_rate / rate:.0f}x")
+    print(
+        f"explanation rate: {rate:,.0f} households/s (pred_contrib, {args.num_threads} "
+        f"thread); plain predict {predict_rate:,.0f}/s; ratio {predict_rate / rate:.0f}x"
+    )
 
 
 if __name__ == "__main__":

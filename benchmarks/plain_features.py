@@ -65,8 +65,9 @@ def _round_features(g: pd.DataFrame, target_year: int, exit_year: float) -> dict
     out = {
         "net_income_per_capita_last_round_yuan": income[0],
         "income_to_line_ratio_last_round": ratio[0],
-        "min_income_to_line_ratio_3_rounds": (np.nanmin(ratio[:3])
-                                              if (~np.isnan(ratio[:3])).any() else np.nan),
+        "min_income_to_line_ratio_3_rounds": (
+            np.nanmin(ratio[:3]) if (~np.isnan(ratio[:3])).any() else np.nan
+        ),
         "n_rounds_since_last_poor": float(first_poor[0]) if len(first_poor) else np.nan,
         "years_since_last_round": target_year - years[0],
         "n_rounds_known": float(len(g)),
@@ -87,8 +88,9 @@ def _round_features(g: pd.DataFrame, target_year: int, exit_year: float) -> dict
     for name in ("n_elderly", "n_students", "n_disabled", "n_chronic_ill"):
         out[name] = _num(last[name])
     for name in (*INCOME_SOURCES, "medical_expense", "education_expense"):
-        out[f"{name}_change_yuan"] = (_num(last[name]) - _num(prev[name])
-                                      if prev is not None else np.nan)
+        out[f"{name}_change_yuan"] = (
+            _num(last[name]) - _num(prev[name]) if prev is not None else np.nan
+        )
     out["net_income_per_capita_change_yuan"] = income[0] - income[1] if len(g) > 1 else np.nan
     recent, recent_years = income[:5], years[:5]
     known = ~np.isnan(recent)
@@ -99,8 +101,9 @@ def _round_features(g: pd.DataFrame, target_year: int, exit_year: float) -> dict
         cv = recent[known].std(ddof=1) / mean if mean > 0 else np.nan
     out["income_per_capita_slope_5_rounds"] = slope
     out["income_per_capita_cv_5_rounds"] = cv
-    out["n_times_poor_again_since_exit"] = (float(((poor == 1) & (years > exit_year)).sum())
-                                            if not np.isnan(exit_year) else np.nan)
+    out["n_times_poor_again_since_exit"] = (
+        float(((poor == 1) & (years > exit_year)).sum()) if not np.isnan(exit_year) else np.nan
+    )
     return out
 
 
@@ -113,13 +116,13 @@ def _event_features(g: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
             since = as_of - pd.DateOffset(months=months)
             out[shock_count_name(event_type, months)] = float((of_type[DATE] >= since).sum())
         out[shock_days_since_name(event_type)] = (
-            float((as_of - of_type[DATE].max()).days) if len(of_type) else np.nan)
+            float((as_of - of_type[DATE].max()).days) if len(of_type) else np.nan
+        )
         out[shock_this_year_name(event_type)] = float((of_type[DATE] >= year_start).sum())
     out["n_events_this_year"] = float((g[DATE] >= year_start).sum())
     last_12m = g[g[DATE] >= as_of - pd.DateOffset(months=12)]
     costs = last_12m[COST]
-    out["event_cost_12m_yuan"] = (np.nan if len(costs) and costs.isna().all()
-                                  else float(costs.sum()))
+    out["event_cost_12m_yuan"] = np.nan if len(costs) and costs.isna().all() else float(costs.sum())
     out["n_events_unknown_cost_12m"] = float(costs.isna().sum())
     return out
 
@@ -129,16 +132,17 @@ def _assistance_features(g: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, floa
     running = g[~ended]
     out = {measure_running_name(m): float((running[MEASURE] == m).any()) for m in MEASURES}
     amounts = running[AMOUNT]
-    out["assistance_amount_running_yuan"] = (np.nan if len(amounts) and amounts.isna().all()
-                                             else float(amounts.sum()))
+    out["assistance_amount_running_yuan"] = (
+        np.nan if len(amounts) and amounts.isna().all() else float(amounts.sum())
+    )
     dibao = g[g[MEASURE] == "minimum_living_allowance"]
     stop = dibao[END_DATE].where(dibao[END_DATE].notna() & (dibao[END_DATE] < as_of), as_of)
     out["months_on_min_living_allowance"] = float(
-        ((stop - dibao[START_DATE]).dt.days / (365.25 / 12)).sum())
+        ((stop - dibao[START_DATE]).dt.days / (365.25 / 12)).sum()
+    )
     ends = g.loc[ended, END_DATE]
     out["n_assistance_ended_12m"] = float((ends >= as_of - pd.DateOffset(months=12)).sum())
-    out["days_since_assistance_ended"] = (float((as_of - ends.max()).days) if len(ends)
-                                          else np.nan)
+    out["days_since_assistance_ended"] = float((as_of - ends.max()).days) if len(ends) else np.nan
     return out
 
 
@@ -149,10 +153,10 @@ def _place_features(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
     rounds = tables.household_years[tables.household_years[YEAR] == last_year]
     income = per_capita_net_income(rounds)
     county = households[COUNTY].reindex(rounds[HOUSEHOLD_ID]).to_numpy()
-    line = [lines.by_county.get(c, {}).get(last_year, lines.default.get(last_year))
-            for c in county]
-    poor = pd.Series(np.where(income.isna(), np.nan, income < line),
-                     index=rounds[HOUSEHOLD_ID].to_numpy())
+    line = [lines.by_county.get(c, {}).get(last_year, lines.default.get(last_year)) for c in county]
+    poor = pd.Series(
+        np.where(income.isna(), np.nan, income < line), index=rounds[HOUSEHOLD_ID].to_numpy()
+    )
     table = households[[COUNTY, VILLAGE]].copy()
     table["poor"] = poor.reindex(table.index)
     events = tables.events
@@ -169,8 +173,9 @@ def _place_features(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-def plain_build_features(tables: Tables, *, as_of: pd.Timestamp | str,
-                         households: pd.Index) -> pd.DataFrame:
+def plain_build_features(
+    tables: Tables, *, as_of: pd.Timestamp | str, households: pd.Index
+) -> pd.DataFrame:
     """The same features as ``build_features``, household by household."""
     as_of = pd.Timestamp(as_of).normalize()
     target_year = as_of.year
@@ -184,25 +189,30 @@ def plain_build_features(tables: Tables, *, as_of: pd.Timestamp | str,
     rounds = rounds[(rounds[YEAR] < target_year) & rounds[HOUSEHOLD_ID].isin(wanted)].copy()
     rounds["income"] = per_capita_net_income(rounds)
     county = info[COUNTY].reindex(rounds[HOUSEHOLD_ID]).to_numpy()
-    rounds["line"] = [lines.by_county.get(c, {}).get(y, lines.default.get(y))
-                      for c, y in zip(county, rounds[YEAR], strict=True)]
+    rounds["line"] = [
+        lines.by_county.get(c, {}).get(y, lines.default.get(y))
+        for c, y in zip(county, rounds[YEAR], strict=True)
+    ]
     by_round = rounds.groupby(HOUSEHOLD_ID).apply(
-        lambda g: pd.Series(_round_features(g, target_year, exit_year[g.name])))
+        lambda g: pd.Series(_round_features(g, target_year, exit_year[g.name]))
+    )
     by_round = by_round.unstack() if isinstance(by_round, pd.Series) else by_round
 
     events = tables.events
     events = events[(events[DATE] < as_of) & events[HOUSEHOLD_ID].isin(wanted)]
-    by_event = events.groupby(HOUSEHOLD_ID).apply(
-        lambda g: pd.Series(_event_features(g, as_of)))
+    by_event = events.groupby(HOUSEHOLD_ID).apply(lambda g: pd.Series(_event_features(g, as_of)))
     by_event = by_event.unstack() if isinstance(by_event, pd.Series) else by_event
 
     assistance = tables.assistance
-    assistance = assistance[(assistance[START_DATE] < as_of)
-                            & assistance[HOUSEHOLD_ID].isin(wanted)]
+    assistance = assistance[
+        (assistance[START_DATE] < as_of) & assistance[HOUSEHOLD_ID].isin(wanted)
+    ]
     by_assistance = assistance.groupby(HOUSEHOLD_ID).apply(
-        lambda g: pd.Series(_assistance_features(g, as_of)))
-    by_assistance = (by_assistance.unstack() if isinstance(by_assistance, pd.Series)
-                     else by_assistance)
+        lambda g: pd.Series(_assistance_features(g, as_of))
+    )
+    by_assistance = (
+        by_assistance.unstack() if isinstance(by_assistance, pd.Series) else by_assistance
+    )
 
     index = pd.Index(households, name=HOUSEHOLD_ID)
     profile = pd.DataFrame(index=index)
@@ -212,8 +222,10 @@ def plain_build_features(tables: Tables, *, as_of: pd.Timestamp | str,
     profile["is_head_female"] = head["head_sex"].map({"F": 1.0, "M": 0.0}).astype("float64")
     profile["is_ethnic_minority"] = head["ethnic_minority"].astype("float64")
     profile["years_since_exit"] = target_year - exit_year.reindex(index)
-    nothing_happened = {**_event_features(events.iloc[:0], as_of),
-                        **_assistance_features(assistance.iloc[:0], as_of)}
+    nothing_happened = {
+        **_event_features(events.iloc[:0], as_of),
+        **_assistance_features(assistance.iloc[:0], as_of),
+    }
     features = profile.join(by_round.reindex(index))
     for part in (by_event, by_assistance):
         part = part.reindex(index)
@@ -226,6 +238,7 @@ def plain_build_features(tables: Tables, *, as_of: pd.Timestamp | str,
     features = features.join(_place_features(tables, as_of).reindex(index))
     features["n_rounds_known"] = features["n_rounds_known"].fillna(0.0)
     features["n_times_poor_again_since_exit"] = features["n_times_poor_again_since_exit"].where(
-        features["years_since_exit"].isna(), features["n_times_poor_again_since_exit"].fillna(0.0))
+        features["years_since_exit"].isna(), features["n_times_poor_again_since_exit"].fillna(0.0)
+    )
     features = features.assign(**{COUNTY: head[COUNTY], VILLAGE: head[VILLAGE]})
     return features.reindex(columns=list(FEATURE_NAMES))

@@ -20,8 +20,7 @@ EVENT_P = np.array([0.30, 0.08, 0.03, 0.08, 0.03, 0.12, 0.12, 0.08, 0.06, 0.02, 
 
 
 def _ids(prefix: str, values: np.ndarray, width: int) -> pd.Series:
-    return pd.Series(np.char.add(prefix, np.char.zfill(values.astype(str), width)),
-                     dtype="str")
+    return pd.Series(np.char.add(prefix, np.char.zfill(values.astype(str), width)), dtype="str")
 
 
 def simulated_like_tables(n: int, seed: int = 0) -> Tables:
@@ -30,16 +29,18 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
     county_i = np.arange(n) // 5_000
     village_i = np.arange(n) // 200
     exit_year = np.where(rng.random(n) < 0.8, rng.integers(2016, 2021, n), -1)
-    households = pd.DataFrame({
-        c.HOUSEHOLD_ID: hid,
-        c.COUNTY: _ids("C", county_i, 4),
-        c.VILLAGE: _ids("V", village_i, 6),
-        c.HEAD_SEX: pd.Series(np.where(rng.random(n) < 0.8, "M", "F"), dtype="str"),
-        c.HEAD_BIRTH_YEAR: pd.array(rng.integers(1940, 1995, n), dtype="Int64"),
-        c.HEAD_EDUCATION_YEARS: pd.array(rng.integers(0, 13, n), dtype="Int64"),
-        c.ETHNIC_MINORITY: pd.array(rng.random(n) < 0.2, dtype="boolean"),
-        c.POVERTY_EXIT_YEAR: pd.array(np.where(exit_year > 0, exit_year, 0), dtype="Int64"),
-    })
+    households = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: hid,
+            c.COUNTY: _ids("C", county_i, 4),
+            c.VILLAGE: _ids("V", village_i, 6),
+            c.HEAD_SEX: pd.Series(np.where(rng.random(n) < 0.8, "M", "F"), dtype="str"),
+            c.HEAD_BIRTH_YEAR: pd.array(rng.integers(1940, 1995, n), dtype="Int64"),
+            c.HEAD_EDUCATION_YEARS: pd.array(rng.integers(0, 13, n), dtype="Int64"),
+            c.ETHNIC_MINORITY: pd.array(rng.random(n) < 0.2, dtype="boolean"),
+            c.POVERTY_EXIT_YEAR: pd.array(np.where(exit_year > 0, exit_year, 0), dtype="Int64"),
+        }
+    )
     households.loc[exit_year < 0, c.POVERTY_EXIT_YEAR] = pd.NA
 
     # survey rounds: household x year, ~5% missing
@@ -50,7 +51,7 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
     m = len(h)
     size = np.clip(rng.poisson(3.2, n) + 1, 1, 12)[h]
     level = rng.lognormal(0, 0.45, n)[h]
-    growth = (1.07 ** (year - 2015))
+    growth = 1.07 ** (year - 2015)
     shock = rng.lognormal(0, 0.35, m)
     base = 9_000.0 * level * growth * shock * size
     labor = np.minimum(rng.binomial(size, 0.55), size)
@@ -62,27 +63,29 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
 
     business = money(0.33, 0.6) * np.where(rng.random(m) < 0.05, -0.3, 1.0)
     medical = np.round(rng.exponential(1_500, m) * np.where(rng.random(m) < 0.1, 8, 1), 0)
-    household_years = pd.DataFrame({
-        c.HOUSEHOLD_ID: hid.to_numpy()[h],
-        c.YEAR: year.astype("int64"),
-        c.HOUSEHOLD_SIZE: size.astype("int64"),
-        c.N_LABOR: pd.array(labor, dtype="Int64"),
-        c.N_ELDERLY: pd.array(elderly, dtype="Int64"),
-        c.N_CHILDREN: pd.array(children, dtype="Int64"),
-        c.N_STUDENTS: pd.array(np.minimum(rng.binomial(children, 0.7), size), dtype="Int64"),
-        c.N_DISABLED: pd.array(rng.binomial(size, 0.03), dtype="Int64"),
-        c.N_CHRONIC_ILL: pd.array(rng.binomial(size, 0.08), dtype="Int64"),
-        c.N_MIGRANT_WORKERS: pd.array(rng.binomial(labor, 0.4), dtype="Int64"),
-        c.WAGE_INCOME: money(0.40, 0.5),
-        c.BUSINESS_INCOME: business,
-        c.PROPERTY_INCOME: money(0.03, 0.8),
-        c.TRANSFER_INCOME: money(0.24, 0.4),
-        c.MEDICAL_EXPENSE: medical,
-        c.EDUCATION_EXPENSE: np.round(children * rng.exponential(800, m), 0),
-        c.HOUSING_SAFE: pd.array(rng.random(m) < 0.95, dtype="boolean"),
-        c.WATER_SAFE: pd.array(rng.random(m) < 0.97, dtype="boolean"),
-        c.HAS_MEDICAL_INSURANCE: pd.array(rng.random(m) < 0.96, dtype="boolean"),
-    })
+    household_years = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: hid.to_numpy()[h],
+            c.YEAR: year.astype("int64"),
+            c.HOUSEHOLD_SIZE: size.astype("int64"),
+            c.N_LABOR: pd.array(labor, dtype="Int64"),
+            c.N_ELDERLY: pd.array(elderly, dtype="Int64"),
+            c.N_CHILDREN: pd.array(children, dtype="Int64"),
+            c.N_STUDENTS: pd.array(np.minimum(rng.binomial(children, 0.7), size), dtype="Int64"),
+            c.N_DISABLED: pd.array(rng.binomial(size, 0.03), dtype="Int64"),
+            c.N_CHRONIC_ILL: pd.array(rng.binomial(size, 0.08), dtype="Int64"),
+            c.N_MIGRANT_WORKERS: pd.array(rng.binomial(labor, 0.4), dtype="Int64"),
+            c.WAGE_INCOME: money(0.40, 0.5),
+            c.BUSINESS_INCOME: business,
+            c.PROPERTY_INCOME: money(0.03, 0.8),
+            c.TRANSFER_INCOME: money(0.24, 0.4),
+            c.MEDICAL_EXPENSE: medical,
+            c.EDUCATION_EXPENSE: np.round(children * rng.exponential(800, m), 0),
+            c.HOUSING_SAFE: pd.array(rng.random(m) < 0.95, dtype="boolean"),
+            c.WATER_SAFE: pd.array(rng.random(m) < 0.97, dtype="boolean"),
+            c.HAS_MEDICAL_INSURANCE: pd.array(rng.random(m) < 0.96, dtype="boolean"),
+        }
+    )
     household_years[c.HOUSEHOLD_ID] = household_years[c.HOUSEHOLD_ID].astype("str")
     null_income = rng.random(m) < 0.01
     household_years.loc[null_income, c.WAGE_INCOME] = np.nan
@@ -93,13 +96,16 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
     k = len(eh)
     start = pd.Timestamp("2015-01-01")
     days = rng.integers(0, (pd.Timestamp("2025-02-28") - start).days, k)
-    events = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.Series(hid.to_numpy()[eh], dtype="str"),
-        c.DATE: (start + pd.to_timedelta(days, unit="D")).astype("datetime64[us]"),
-        c.EVENT_TYPE: pd.Series(np.asarray(c.EVENT_TYPES)[rng.choice(len(c.EVENT_TYPES), k,
-                                                                       p=EVENT_P)], dtype="str"),
-        c.COST: np.round(rng.lognormal(7.5, 1.2, k), 0),
-    })
+    events = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.Series(hid.to_numpy()[eh], dtype="str"),
+            c.DATE: (start + pd.to_timedelta(days, unit="D")).astype("datetime64[us]"),
+            c.EVENT_TYPE: pd.Series(
+                np.asarray(c.EVENT_TYPES)[rng.choice(len(c.EVENT_TYPES), k, p=EVENT_P)], dtype="str"
+            ),
+            c.COST: np.round(rng.lognormal(7.5, 1.2, k), 0),
+        }
+    )
     events.loc[rng.random(k) < 0.3, c.COST] = np.nan
     events = events.sort_values([c.HOUSEHOLD_ID, c.DATE], kind="stable", ignore_index=True)
 
@@ -108,19 +114,32 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
     ah = np.repeat(np.arange(n), n_assist)
     a = len(ah)
     a_start = start + pd.to_timedelta(rng.integers(0, 3_500, a), unit="D")
-    a_end = np.minimum(a_start + pd.to_timedelta(rng.integers(180, 2_000, a), unit="D"),
-                       pd.Timestamp("2025-12-31"))
-    assistance = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.Series(hid.to_numpy()[ah], dtype="str"),
-        c.START_DATE: pd.Series(a_start).astype("datetime64[us]"),
-        c.END_DATE: pd.Series(a_end).astype("datetime64[us]"),
-        c.MEASURE: pd.Series(np.asarray(c.MEASURES)[rng.integers(0, len(c.MEASURES), a)],
-                             dtype="str"),
-        c.AMOUNT: np.round(rng.lognormal(8, 0.6, a), 0),
-    })
+    a_end = np.minimum(
+        a_start + pd.to_timedelta(rng.integers(180, 2_000, a), unit="D"), pd.Timestamp("2025-12-31")
+    )
+    assistance = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.Series(hid.to_numpy()[ah], dtype="str"),
+            c.START_DATE: pd.Series(a_start).astype("datetime64[us]"),
+            c.END_DATE: pd.Series(a_end).astype("datetime64[us]"),
+            c.MEASURE: pd.Series(
+                np.asarray(c.MEASURES)[rng.integers(0, len(c.MEASURES), a)], dtype="str"
+            ),
+            c.AMOUNT: np.round(rng.lognormal(8, 0.6, a), 0),
+        }
+    )
     assistance.loc[rng.random(a) < 0.4, c.END_DATE] = pd.NaT
-    lines = pd.DataFrame({c.YEAR: pd.Series([], dtype="int64"),
-                          c.LINE: pd.Series([], dtype="float64"),
-                          c.COUNTY: pd.Series([], dtype="str")})
-    return Tables(households=households, household_years=household_years, events=events,
-                  assistance=assistance, lines=lines)
+    lines = pd.DataFrame(
+        {
+            c.YEAR: pd.Series([], dtype="int64"),
+            c.LINE: pd.Series([], dtype="float64"),
+            c.COUNTY: pd.Series([], dtype="str"),
+        }
+    )
+    return Tables(
+        households=households,
+        household_years=household_years,
+        events=events,
+        assistance=assistance,
+        lines=lines,
+    )

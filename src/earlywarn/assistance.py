@@ -22,8 +22,9 @@ N_MEASURES = len(MEASURES)
 MIN_LIVING_ALLOWANCE = MEASURES.index("minimum_living_allowance")
 
 
-def assistance_features(assistance: pd.DataFrame, codes: np.ndarray, n_households: int,
-                        as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+def assistance_features(
+    assistance: pd.DataFrame, codes: np.ndarray, n_households: int, as_of: pd.Timestamp
+) -> dict[str, np.ndarray]:
     """Assistance features per household position (``codes``: the rows' household positions).
 
     Flags and counts are 0 when nothing is recorded; ``assistance_amount_running_yuan`` sums
@@ -42,7 +43,8 @@ def assistance_features(assistance: pd.DataFrame, codes: np.ndarray, n_household
     features: dict[str, np.ndarray] = {}
     cell = code[running] * N_MEASURES + measure[running]
     n_running = np.bincount(cell, minlength=n_households * N_MEASURES).reshape(
-        n_households, N_MEASURES)
+        n_households, N_MEASURES
+    )
     for m, name in enumerate(MEASURES):
         features[measure_running_name(name)] = (n_running[:, m] > 0).astype(np.float64)
 
@@ -51,17 +53,20 @@ def assistance_features(assistance: pd.DataFrame, codes: np.ndarray, n_household
     total = np.bincount(code[with_amount], weights=amount[with_amount], minlength=n_households)
     n_known = np.bincount(code[with_amount], minlength=n_households)
     features["assistance_amount_running_yuan"] = np.where(
-        (n_known == 0) & (n_running.sum(axis=1) > 0), np.nan, total)
+        (n_known == 0) & (n_running.sum(axis=1) > 0), np.nan, total
+    )
 
     dibao = started & (measure == MIN_LIVING_ALLOWANCE)
     stop = np.where(ended, end, d)
     months = (stop[dibao] - start[dibao]) / DAYS_PER_MONTH
     features["months_on_min_living_allowance"] = np.bincount(
-        code[dibao], weights=months, minlength=n_households)
+        code[dibao], weights=months, minlength=n_households
+    )
 
     ended_12m = ended & (end >= months_before(as_of, 12))
     features["n_assistance_ended_12m"] = np.bincount(
-        code[ended_12m], minlength=n_households).astype(np.float64)
+        code[ended_12m], minlength=n_households
+    ).astype(np.float64)
     last_end = np.full(n_households, -np.inf)
     np.maximum.at(last_end, code[ended], end[ended])
     since = d - last_end

@@ -93,8 +93,11 @@ def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
     """SHA-256 of each table file in a data directory (``{}`` if it is not a directory)."""
     if data_dir is None or not Path(data_dir).is_dir():
         return {}
-    return {path.name: file_sha256(path) for path in sorted(Path(data_dir).iterdir())
-            if path.is_file() and path.suffix.lower() in TABLE_SUFFIXES}
+    return {
+        path.name: file_sha256(path)
+        for path in sorted(Path(data_dir).iterdir())
+        if path.is_file() and path.suffix.lower() in TABLE_SUFFIXES
+    }
 
 
 def file_sha256(path: Path) -> str:
@@ -134,9 +137,13 @@ class AuditEntry:
 
 
 @contextmanager
-def audited(command: str, *, data_dir: Path | str | None = None,
-            details: dict[str, Any] | None = None,
-            path: Path | None = None) -> Iterator[AuditEntry]:
+def audited(
+    command: str,
+    *,
+    data_dir: Path | str | None = None,
+    details: dict[str, Any] | None = None,
+    path: Path | None = None,
+) -> Iterator[AuditEntry]:
     """Append one :class:`RunRecord` for the job run in the block, whether it succeeds or not.
 
     ``data_dir``'s table files are fingerprinted before the job starts; the block adds its
@@ -157,11 +164,16 @@ def audited(command: str, *, data_dir: Path | str | None = None,
         raise
     finally:
         outputs = {str(p): output_digest(p) for p in entry.outputs}
-        record = RunRecord(command=command, status=status, started_at=started,
-                           finished_at=now_utc(), inputs=entry.inputs, outputs=outputs,
-                           details=entry.details)
+        record = RunRecord(
+            command=command,
+            status=status,
+            started_at=started,
+            finished_at=now_utc(),
+            inputs=entry.inputs,
+            outputs=outputs,
+            details=entry.details,
+        )
         try:
             append_record(record, path)
         except OSError as err:  # the job's own result matters more than its log line
-            log.error("could not append to the audit log %s: %s", path or audit_log_path(),
-                      err)
+            log.error("could not append to the audit log %s: %s", path or audit_log_path(), err)

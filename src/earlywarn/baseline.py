@@ -22,28 +22,50 @@ def _as_text(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _categorical_columns(X: pd.DataFrame) -> list[str]:
-    return [name for name in X.columns
-            if isinstance(X[name].dtype, pd.CategoricalDtype)
-            or pd.api.types.is_string_dtype(X[name]) or pd.api.types.is_object_dtype(X[name])]
+    return [
+        name
+        for name in X.columns
+        if isinstance(X[name].dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(X[name])
+        or pd.api.types.is_object_dtype(X[name])
+    ]
 
 
-def fit_logistic(X: pd.DataFrame, y: pd.Series, *, seed: int = 0, max_iter: int = 2_000
-                 ) -> Pipeline:
+def fit_logistic(
+    X: pd.DataFrame, y: pd.Series, *, seed: int = 0, max_iter: int = 2_000
+) -> Pipeline:
     """A fitted imputation + one-hot + scaling + logistic regression pipeline."""
     categorical = _categorical_columns(X)
     numeric = [name for name in X.columns if name not in categorical]
-    preprocess = ColumnTransformer([
-        ("numeric", make_pipeline(
-            FunctionTransformer(lambda frame: frame.astype("float64"),
-                                feature_names_out="one-to-one"),
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler()), numeric),
-        ("categorical", make_pipeline(
-            FunctionTransformer(_as_text, feature_names_out="one-to-one"),
-            OneHotEncoder(handle_unknown="ignore")), categorical),
-    ])
-    pipeline = Pipeline([("preprocess", preprocess),
-                         ("logistic", LogisticRegression(max_iter=max_iter, random_state=seed))])
+    preprocess = ColumnTransformer(
+        [
+            (
+                "numeric",
+                make_pipeline(
+                    FunctionTransformer(
+                        lambda frame: frame.astype("float64"), feature_names_out="one-to-one"
+                    ),
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    StandardScaler(),
+                ),
+                numeric,
+            ),
+            (
+                "categorical",
+                make_pipeline(
+                    FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categorical,
+            ),
+        ]
+    )
+    pipeline = Pipeline(
+        [
+            ("preprocess", preprocess),
+            ("logistic", LogisticRegression(max_iter=max_iter, random_state=seed)),
+        ]
+    )
     pipeline.fit(X, np.asarray(y, dtype=int))
     return pipeline
 

@@ -76,8 +76,10 @@ class CalibrationFigures:
         if not self.oracle_auc > ORACLE_AUC_TARGET:
             found.append(f"oracle AUC {self.oracle_auc:.3f} not above {ORACLE_AUC_TARGET}")
         if abs(self.oracle_mean - self.oracle_rate) > ORACLE_MEAN_TOLERANCE * self.oracle_rate:
-            found.append(f"oracle mean {self.oracle_mean:.4f} not within 10% of the realised "
-                         f"rate {self.oracle_rate:.4f}")
+            found.append(
+                f"oracle mean {self.oracle_mean:.4f} not within 10% of the realised "
+                f"rate {self.oracle_rate:.4f}"
+            )
         return found
 
 
@@ -106,14 +108,18 @@ def calibration_figures(sim: object) -> CalibrationFigures:
     income_mix = {source: float(totals[source] / totals.sum()) for source in c.INCOME_SOURCES}
 
     returned = _returns(tables)
-    returns = returned.groupby(c.YEAR).agg(population=(c.POOR, "size"),
-                                           poor=(c.POOR, "sum"))
+    returns = returned.groupby(c.YEAR).agg(population=(c.POOR, "size"), poor=(c.POOR, "sum"))
     returns["rate"] = returns["poor"] / returns["population"]
     shocks = _shocks_before(tables, returned)
     oracle = truth.groupby(c.AS_OF).apply(
-        lambda g: pd.Series({"n": len(g), "auc": roc_auc(g[c.POOR], g[c.ORACLE_PROBABILITY]),
-                             "mean_probability": g[c.ORACLE_PROBABILITY].mean(),
-                             "rate": g[c.POOR].astype(float).mean()}),
+        lambda g: pd.Series(
+            {
+                "n": len(g),
+                "auc": roc_auc(g[c.POOR], g[c.ORACLE_PROBABILITY]),
+                "mean_probability": g[c.ORACLE_PROBABILITY].mean(),
+                "rate": g[c.POOR].astype(float).mean(),
+            }
+        ),
         include_groups=False,
     )
     return CalibrationFigures(
@@ -142,8 +148,15 @@ def _returns(tables: object) -> pd.DataFrame:
         known_before = before.reindex(now.index)
         keep = (known_before == False) & (exited <= year - 1)  # noqa: E712 (nullable)
         keep = keep.fillna(False).astype(bool)
-        parts.append(pd.DataFrame({c.HOUSEHOLD_ID: now.index[keep], c.YEAR: year,
-                                   c.POOR: now[keep].astype(bool).to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    c.HOUSEHOLD_ID: now.index[keep],
+                    c.YEAR: year,
+                    c.POOR: now[keep].astype(bool).to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -159,8 +172,12 @@ def _shocks_before(tables: object, returned: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(index=list(c.EVENT_TYPES), columns=[True, False], fill_value=0)
     n_returned = max(int(returned[c.POOR].sum()), 1)
     n_stayed = max(int((~returned[c.POOR]).sum()), 1)
-    shares = pd.DataFrame({"share_returned": counts[True] / n_returned,
-                           "share_not_returned": counts[False] / n_stayed})
+    shares = pd.DataFrame(
+        {
+            "share_returned": counts[True] / n_returned,
+            "share_not_returned": counts[False] / n_stayed,
+        }
+    )
     shares.index.name = c.EVENT_TYPE
     return shares.sort_values("share_returned", ascending=False)
 
@@ -168,30 +185,64 @@ def _shocks_before(tables: object, returned: pd.DataFrame) -> pd.DataFrame:
 def render_calibration(figures: CalibrationFigures) -> list[tuple[str, list[list[str]]]]:
     """The figures as titled tables of text (first row: header), for the CLI to print."""
     low, high = MEDIAN_INCOME_TARGET
-    income = [["figure", "value", "target"],
-              [f"median per-capita income, lifted-out households {CALIBRATION_YEAR}",
-               f"{figures.median_income:,.0f}", f"near 16,000 ({low:,.0f}-{high:,.0f})"]]
+    income = [
+        ["figure", "value", "target"],
+        [
+            f"median per-capita income, lifted-out households {CALIBRATION_YEAR}",
+            f"{figures.median_income:,.0f}",
+            f"near 16,000 ({low:,.0f}-{high:,.0f})",
+        ],
+    ]
     for source, (low, high) in MIX_TARGETS.items():
-        income.append([f"share of income: {source}", f"{figures.income_mix[source]:.1%}",
-                       f"{low:.0%}-{high:.0%}"])
+        income.append(
+            [
+                f"share of income: {source}",
+                f"{figures.income_mix[source]:.1%}",
+                f"{low:.0%}-{high:.0%}",
+            ]
+        )
     returns = [["year", "default population", "poor again", "rate (target 2%-12%)"]]
     for year, row in figures.returns.iterrows():
-        returns.append([str(year), f"{int(row['population']):,}", f"{int(row['poor']):,}",
-                        f"{row['rate']:.1%}"])
+        returns.append(
+            [
+                str(year),
+                f"{int(row['population']):,}",
+                f"{int(row['poor']):,}",
+                f"{row['rate']:.1%}",
+            ]
+        )
     shocks = [["event type", "share of returns", "share of the others"]]
     for event_type, row in figures.shocks_before_return.iterrows():
-        shocks.append([str(event_type), f"{row['share_returned']:.1%}",
-                       f"{row['share_not_returned']:.1%}"])
+        shocks.append(
+            [str(event_type), f"{row['share_returned']:.1%}", f"{row['share_not_returned']:.1%}"]
+        )
     oracle = [["as of", "households", "ROC-AUC", "mean probability", "realised rate"]]
     for as_of, row in figures.oracle.iterrows():
-        oracle.append([str(pd.Timestamp(as_of).date()), f"{int(row['n']):,}", f"{row['auc']:.3f}",
-                       f"{row['mean_probability']:.2%}", f"{row['rate']:.2%}"])
-    oracle.append(["all", f"{int(figures.oracle['n'].sum()):,}", f"{figures.oracle_auc:.3f}",
-                   f"{figures.oracle_mean:.2%}", f"{figures.oracle_rate:.2%}"])
+        oracle.append(
+            [
+                str(pd.Timestamp(as_of).date()),
+                f"{int(row['n']):,}",
+                f"{row['auc']:.3f}",
+                f"{row['mean_probability']:.2%}",
+                f"{row['rate']:.2%}",
+            ]
+        )
+    oracle.append(
+        [
+            "all",
+            f"{int(figures.oracle['n'].sum()):,}",
+            f"{figures.oracle_auc:.3f}",
+            f"{figures.oracle_mean:.2%}",
+            f"{figures.oracle_rate:.2%}",
+        ]
+    )
     return [
         ("Income of lifted-out households", income),
         ("Return to poverty in the default population", returns),
         ("Shocks from 1 July of Y-1 to the end of Y, returns vs the others", shocks),
-        (f"Oracle (target: ROC-AUC > {ORACLE_AUC_TARGET}, mean within "
-         f"{ORACLE_MEAN_TOLERANCE:.0%} of the rate)", oracle),
+        (
+            f"Oracle (target: ROC-AUC > {ORACLE_AUC_TARGET}, mean within "
+            f"{ORACLE_MEAN_TOLERANCE:.0%} of the rate)",
+            oracle,
+        ),
     ]

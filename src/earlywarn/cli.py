@@ -43,9 +43,12 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except EarlywarnError as err:
-            err_console.print(f"[bold red]{type(err).__name__}:[/] {escape(str(err))}",
-                              highlight=False,
-                              markup=True, soft_wrap=True)
+            err_console.print(
+                f"[bold red]{type(err).__name__}:[/] {escape(str(err))}",
+                highlight=False,
+                markup=True,
+                soft_wrap=True,
+            )
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -54,8 +57,10 @@ def reports_errors(command: F) -> F:
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """earlywarn: find households at risk of returning to poverty, with reasons."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
@@ -63,26 +68,47 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def score(
     data: Annotated[Path, typer.Option("--data", help="Data directory (the data contract).")],
     as_of: Annotated[str, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD).")],
-    model: Annotated[str, typer.Option(
-        "--model", help="models:/earlywarn@champion, models:/NAME/VERSION, runs:/ID/model "
-        "or a model folder.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="models:/earlywarn@champion, models:/NAME/VERSION, runs:/ID/model "
+            "or a model folder.",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Scores file to write (Parquet).")],
-    population: Annotated[str | None, typer.Option(
-        "--population", help="exited (default) or all households not poor last year.")] = None,
-    explain: Annotated[bool | None, typer.Option(
-        "--explain/--no-explain", help="Top reasons for the flagged households (default: "
-        "score.explain in the config, flagged).")] = None,
-    explain_all: Annotated[bool, typer.Option(
-        "--explain-all", help="Top reasons for every household (slower).")] = False,
-    engine: Annotated[str | None, typer.Option(
-        "--engine", help="local (default) or dask.")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://host:8786); default a local "
-        "cluster.")] = None,
-    chunk_size: Annotated[int | None, typer.Option(
-        "--chunk-size", min=1, help="Households per chunk (bounds memory).")] = None,
-    history: Annotated[Path | None, typer.Option(
-        "--history", help="Score history folder (default: score-history beside --out).")] = None,
+    population: Annotated[
+        str | None,
+        typer.Option("--population", help="exited (default) or all households not poor last year."),
+    ] = None,
+    explain: Annotated[
+        bool | None,
+        typer.Option(
+            "--explain/--no-explain",
+            help="Top reasons for the flagged households (default: "
+            "score.explain in the config, flagged).",
+        ),
+    ] = None,
+    explain_all: Annotated[
+        bool, typer.Option("--explain-all", help="Top reasons for every household (slower).")
+    ] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="local (default) or dask.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address (tcp://host:8786); default a local cluster."
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option("--chunk-size", min=1, help="Households per chunk (bounds memory)."),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", help="Score history folder (default: score-history beside --out)."
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Reason texts: en or zh-CN.")] = "en",
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     config: ConfigOption = None,
@@ -106,31 +132,60 @@ def score(
     from earlywarn.config import config_hash
 
     cfg = load_config(config)
-    explain_mode = "all" if explain_all else (
-        None if explain is None else ("flagged" if explain else "none"))
-    with audited("score", data_dir=data, details={
-            "as_of": str(as_of_date.date()), "model_uri": model,
-            "config_hash": config_hash(cfg)}) as audit:
-        result = run_scoring(cfg, data, as_of_date, model, out, population=population,  # type: ignore[arg-type]
-                             explain=explain_mode, engine=engine, scheduler=scheduler,  # type: ignore[arg-type]
-                             chunk_size=chunk_size, history_dir=history, lang=lang,
-                             progress=progress)
-        audit.add_outputs(result.out, result.metadata_path, result.drift_json,
-                          result.drift_markdown)
-        audit.details.update(model_version=result.model_version,
-                             n_households=result.n_households, n_flagged=result.n_flagged)
+    explain_mode = (
+        "all" if explain_all else (None if explain is None else ("flagged" if explain else "none"))
+    )
+    with audited(
+        "score",
+        data_dir=data,
+        details={
+            "as_of": str(as_of_date.date()),
+            "model_uri": model,
+            "config_hash": config_hash(cfg),
+        },
+    ) as audit:
+        result = run_scoring(
+            cfg,
+            data,
+            as_of_date,
+            model,
+            out,
+            population=population,  # type: ignore[arg-type]
+            explain=explain_mode,  # type: ignore[arg-type]
+            engine=engine,  # type: ignore[arg-type]
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            history_dir=history,
+            lang=lang,
+            progress=progress,
+        )
+        audit.add_outputs(
+            result.out, result.metadata_path, result.drift_json, result.drift_markdown
+        )
+        audit.details.update(
+            model_version=result.model_version,
+            n_households=result.n_households,
+            n_flagged=result.n_flagged,
+        )
     console.print(
         f"Scored [bold]{result.n_households:,}[/] households as of {as_of_date.date()} with "
         f"model {result.model_version} in {result.seconds:.1f} s: [bold]{result.n_flagged:,}[/]"
         f" flagged, {result.n_newly_flagged:,} newly flagged, {result.n_risk_doubled:,} with "
         f"risk doubled since the last run"
-        + (f" ({result.n_chunks_reused} of {result.n_chunks} chunks reused)"
-           if result.n_chunks_reused else ""), highlight=False)
+        + (
+            f" ({result.n_chunks_reused} of {result.n_chunks} chunks reused)"
+            if result.n_chunks_reused
+            else ""
+        ),
+        highlight=False,
+    )
     for warning in result.drift_warnings[:10]:
         console.print(f"[yellow]drift:[/] {warning}", highlight=False)
     if len(result.drift_warnings) > 10:
-        console.print(f"[yellow]drift:[/] and {len(result.drift_warnings) - 10} more warnings",
-                      highlight=False)
+        console.print(
+            f"[yellow]drift:[/] and {len(result.drift_warnings) - 10} more warnings",
+            highlight=False,
+        )
     console.print(f"drift report: {result.drift_markdown}", highlight=False)
     console.print(str(result.out), highlight=False, soft_wrap=True)
 
@@ -152,8 +207,9 @@ def validate(
     from earlywarn.pipelines import run_validate
 
     summary = run_validate(data_dir, mapping=mapping or load_config(config).data.mapping)
-    years = (f"{summary.first_year}-{summary.last_year}" if summary.first_year is not None
-             else "none")
+    years = (
+        f"{summary.first_year}-{summary.last_year}" if summary.first_year is not None else "none"
+    )
     table = Table(title=f"{data_dir}: valid", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -174,10 +230,16 @@ def validate(
 @app.command()
 @reports_errors
 def promote(
-    version: Annotated[str, typer.Argument(
-        help="Registered model version to promote (a number, or an alias such as candidate).")],
-    name: Annotated[str | None, typer.Option(
-        "--name", help="Registered model name (default: tracking.registered_model).")] = None,
+    version: Annotated[
+        str,
+        typer.Argument(
+            help="Registered model version to promote (a number, or an alias such as candidate)."
+        ),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Registered model name (default: tracking.registered_model)."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Make a model version the champion, only if it beats the current rule on the test year."""
@@ -187,17 +249,30 @@ def promote(
     from earlywarn.pipelines import run_promote
 
     promotion = run_promote(load_config(config), version, name=name)
-    table = Table("metric (test year)", "this version", "must beat", "value",
-                  title=f"{promotion.name}/{promotion.version} against the rule")
+    table = Table(
+        "metric (test year)",
+        "this version",
+        "must beat",
+        "value",
+        title=f"{promotion.name}/{promotion.version} against the rule",
+    )
     for check in promotion.comparisons:
-        table.add_row(check.metric, f"{check.value:.4f}", check.baseline_metric,
-                      f"{check.baseline:.4f}")
+        table.add_row(
+            check.metric, f"{check.value:.4f}", check.baseline_metric, f"{check.baseline:.4f}"
+        )
     console.print(table)
-    was = ("" if promotion.previous_version is None
-           else " (unchanged)" if promotion.previous_version == promotion.version
-           else f" (was version {promotion.previous_version})")
-    console.print(f"[bold green]{promotion.name}/{promotion.version}[/] is now "
-                  f"[bold]{promotion.alias}[/]{was}", highlight=False)
+    was = (
+        ""
+        if promotion.previous_version is None
+        else " (unchanged)"
+        if promotion.previous_version == promotion.version
+        else f" (was version {promotion.previous_version})"
+    )
+    console.print(
+        f"[bold green]{promotion.name}/{promotion.version}[/] is now "
+        f"[bold]{promotion.alias}[/]{was}",
+        highlight=False,
+    )
     console.print(f"models:/{promotion.name}@{promotion.alias}", highlight=False, soft_wrap=True)
 
 
@@ -205,15 +280,24 @@ def promote(
 @reports_errors
 def train(
     data: Annotated[Path, typer.Option("--data", help="Data directory (the data contract).")],
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="Training config (default: configs/train.yaml if present).")
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Training config (default: configs/train.yaml if present)."
+        ),
     ] = None,
-    trials: Annotated[int | None, typer.Option(
-        "--trials", min=1, help="Tuning trials in the study (overrides tune.n_trials).")] = None,
-    population: Annotated[str | None, typer.Option(
-        "--population", help="exited (default) or all.")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Model directory (default: models/<run-name>).")] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials", min=1, help="Tuning trials in the study (overrides tune.n_trials)."
+        ),
+    ] = None,
+    population: Annotated[
+        str | None, typer.Option("--population", help="exited (default) or all.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model directory (default: models/<run-name>).")
+    ] = None,
 ) -> None:
     """Tune, fit and calibrate the risk model; compare it with the rule on the test year.
 
@@ -233,21 +317,29 @@ def train(
     if population not in (None, "exited", "all"):
         raise ConfigError(f"--population must be exited or all, not {population!r}")
     default_config = Path("configs/train.yaml")
-    cfg = load_config(config if config is not None
-                      else default_config if default_config.is_file() else None)
+    cfg = load_config(
+        config if config is not None else default_config if default_config.is_file() else None
+    )
     from earlywarn.audit import audited
     from earlywarn.config import config_hash
 
     with audited("train", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
-        result = run_training(cfg, data, out_dir=out, trials=trials,
-                              population=population)  # type: ignore[arg-type]
+        result = run_training(cfg, data, out_dir=out, trials=trials, population=population)  # type: ignore[arg-type]
         audit.add_outputs(result.model_dir)
-        audit.details.update(model_uri=result.model_uri, run_id=result.run_id,
-                             model_version=result.model.version)
+        audit.details.update(
+            model_uri=result.model_uri, run_id=result.run_id, model_version=result.model.version
+        )
     table = Table(title=f"Test year {result.test_year} (out of time)")
-    columns = {"roc_auc": "AUC", "average_precision": "AP", "brier": "Brier", "ece": "ECE",
-               "recall_at_capacity": "rec@cap", "precision_at_capacity": "prec@cap",
-               "n_flagged": "flags", "n": "n"}
+    columns = {
+        "roc_auc": "AUC",
+        "average_precision": "AP",
+        "brier": "Brier",
+        "ece": "ECE",
+        "recall_at_capacity": "rec@cap",
+        "precision_at_capacity": "prec@cap",
+        "n_flagged": "flags",
+        "n": "n",
+    }
     table.add_column("score", no_wrap=True, min_width=8)
     for title in columns.values():
         table.add_column(title, justify="right")
@@ -264,8 +356,11 @@ def train(
         table.add_row(str(row["model"]), *cells)
     console.print(table)
     if result.oracle_gap is not None:
-        console.print(f"gap to the oracle in average precision (model - oracle, same rows): "
-                      f"{result.oracle_gap:+.3f}", highlight=False)
+        console.print(
+            f"gap to the oracle in average precision (model - oracle, same rows): "
+            f"{result.oracle_gap:+.3f}",
+            highlight=False,
+        )
     console.print(f"model saved in {result.model_dir}", highlight=False, soft_wrap=True)
     console.print(result.model_uri, highlight=False, soft_wrap=True, markup=False)
 
@@ -277,8 +372,9 @@ def simulate(
     households: Annotated[int | None, typer.Option("--households", "-n", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s")] = None,
     oracle_draws: Annotated[int | None, typer.Option("--oracle-draws", min=10)] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1,
-                                                help="Processes for the oracle.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Processes for the oracle.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Simulate households 2014-2025 into a contract-shaped data directory plus truth.parquet."""
@@ -293,12 +389,21 @@ def simulate(
     from earlywarn.audit import audited
     from earlywarn.config import config_hash
 
-    with (audited("simulate", details={
-            "n_households": n, "seed": seed if seed is not None else cfg.seed,
-            "config_hash": config_hash(cfg)})
-          as audit, console.status(f"simulating {n:,} households...")):
+    with (
+        audited(
+            "simulate",
+            details={
+                "n_households": n,
+                "seed": seed if seed is not None else cfg.seed,
+                "config_hash": config_hash(cfg),
+            },
+        ) as audit,
+        console.status(f"simulating {n:,} households..."),
+    ):
         simulation = run_simulate(
-            out, n_households=n, seed=seed if seed is not None else cfg.seed,
+            out,
+            n_households=n,
+            seed=seed if seed is not None else cfg.seed,
             n_oracle_draws=oracle_draws if oracle_draws is not None else cfg.n_oracle_draws,
             workers=workers if workers is not None else cfg.oracle_workers,
         )
@@ -343,11 +448,16 @@ def features(
     data: Annotated[Path, typer.Option("--data", "-d", help="Data directory to read.")],
     as_of: Annotated[str, typer.Option("--as-of", help="The date d (YYYY-MM-DD).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.parquet or .csv).")],
-    population: Annotated[str, typer.Option(
-        "--population", help="exited: lifted out before Y; all: every household not poor "
-        "in Y-1.")] = "exited",
-    mapping: Annotated[Path | None, typer.Option("--mapping", "-m",
-                                                 help="Column mapping YAML.")] = None,
+    population: Annotated[
+        str,
+        typer.Option(
+            "--population",
+            help="exited: lifted out before Y; all: every household not poor in Y-1.",
+        ),
+    ] = "exited",
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="Column mapping YAML.")
+    ] = None,
 ) -> None:
     """Write features and label (label_poor, empty while year(d) is open) as of a date."""
     from earlywarn.pipelines import run_features
@@ -358,20 +468,32 @@ def features(
         day = _parse_date(as_of)
     except ValueError as err:
         raise typer.BadParameter(f"not a date: {as_of!r}", param_hint="--as-of") from err
-    result = run_features(data, day, out, population=population,  # type: ignore[arg-type]
-                          mapping=mapping)
+    result = run_features(
+        data,
+        day,
+        out,
+        population=population,  # type: ignore[arg-type]
+        mapping=mapping,
+    )
     console.print(
         f"[green]wrote[/] {escape(str(result.out))}: {result.n_households:,} households "
         f"({result.population}) x {result.n_features} features as of {result.as_of.date()}; "
         f"label known for {result.n_labels_known:,} ({result.n_poor:,} poor) "
-        f"in {result.seconds:.1f} s", highlight=False, soft_wrap=True)
+        f"in {result.seconds:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
 @reports_errors
 def catalog(
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write the catalog as Markdown here (e.g. docs/features.md).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write the catalog as Markdown here (e.g. docs/features.md)."
+        ),
+    ] = None,
 ) -> None:
     """Print the feature catalog, or write it as Markdown with --out."""
     from rich.table import Table
@@ -381,11 +503,13 @@ def catalog(
 
     if out is not None:
         path = run_catalog_docs(out)
-        console.print(f"[green]wrote[/] {escape(str(path))}: {len(FEATURES)} features, "
-                      f"catalog {catalog_hash()}", highlight=False)
+        console.print(
+            f"[green]wrote[/] {escape(str(path))}: {len(FEATURES)} features, "
+            f"catalog {catalog_hash()}",
+            highlight=False,
+        )
         return
-    table = Table(title=f"{len(FEATURES)} features, catalog {catalog_hash()}",
-                  title_justify="left")
+    table = Table(title=f"{len(FEATURES)} features, catalog {catalog_hash()}", title_justify="left")
     for column in ("feature", "unit", "reason group", "description"):
         table.add_column(column)
     for spec in FEATURES:
@@ -406,12 +530,19 @@ def report(
     scores: Annotated[Path, typer.Option("--scores", help="Scores file (Parquet) to report on.")],
     data: Annotated[Path, typer.Option("--data", help="Data directory the scores came from.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the reports (replaced whole).")],
-    lang: Annotated[str | None, typer.Option(
-        "--lang", help="zh-CN (default) or en.")] = None,
-    pdf: Annotated[bool | None, typer.Option(
-        "--pdf/--no-pdf", help="Also write PDF booklets (one per village and county).")] = None,
-    glossary: Annotated[Path | None, typer.Option(
-        "--glossary", help="Reason glossary YAML (default configs/reason_glossary.yaml).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN (default) or en.")] = None,
+    pdf: Annotated[
+        bool | None,
+        typer.Option(
+            "--pdf/--no-pdf", help="Also write PDF booklets (one per village and county)."
+        ),
+    ] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(
+            "--glossary", help="Reason glossary YAML (default configs/reason_glossary.yaml)."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Caseworker sheets, village lists and county summaries for the flagged households."""
@@ -427,21 +558,24 @@ def report(
     cfg = load_config(config)
     with audited("report", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
         audit.inputs[f"scores:{scores}"] = output_digest(scores)
-        result = run_reports(scores, data, out, cfg=cfg, lang=lang, pdf=pdf,
-                             glossary_path=glossary)
+        result = run_reports(scores, data, out, cfg=cfg, lang=lang, pdf=pdf, glossary_path=glossary)
         audit.add_outputs(result.out_dir)
         audit.details.update(n_households=result.n_households)
-    console.print(f"[green]reports[/] for {result.n_households} flagged households: "
-                  f"{result.n_pages} pages, {result.n_pdfs} PDFs ({result.lang}) in "
-                  f"{result.out_dir} ({result.seconds:.1f} s); open "
-                  f"{result.out_dir / 'index.html'}", highlight=False)
+    console.print(
+        f"[green]reports[/] for {result.n_households} flagged households: "
+        f"{result.n_pages} pages, {result.n_pdfs} PDFs ({result.lang}) in "
+        f"{result.out_dir} ({result.seconds:.1f} s); open "
+        f"{result.out_dir / 'index.html'}",
+        highlight=False,
+    )
 
 
 @app.command()
 @reports_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo "
-                                      "writes.")] = Path("demo"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")
+    ] = Path("demo"),
     households: Annotated[int | None, typer.Option("--households", "-n", min=50)] = None,
     trials: Annotated[int | None, typer.Option("--trials", min=1)] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF booklets.")] = False,
@@ -455,11 +589,13 @@ def demo(
     from earlywarn.config import load_config
     from earlywarn.pipelines import DEMO_CONFIG, run_demo
 
-    cfg = load_config(config if config is not None
-                      else DEMO_CONFIG if DEMO_CONFIG.is_file() else None)
+    cfg = load_config(
+        config if config is not None else DEMO_CONFIG if DEMO_CONFIG.is_file() else None
+    )
     if households is not None:
-        cfg = cfg.model_copy(update={"simulate": cfg.simulate.model_copy(
-            update={"n_households": households})})
+        cfg = cfg.model_copy(
+            update={"simulate": cfg.simulate.model_copy(update={"n_households": households})}
+        )
     if trials is not None:
         cfg = cfg.model_copy(update={"tune": cfg.tune.model_copy(update={"n_trials": trials})})
 
@@ -468,18 +604,28 @@ def demo(
 
     result = run_demo(cfg, out, pdf=pdf, on_stage=stage)
     comparison = result.training.comparison.set_index("model")
-    console.print(f"\n[bold]Test year {result.training.test_year}[/] (out of time), "
-                  "average precision:", highlight=False)
+    console.print(
+        f"\n[bold]Test year {result.training.test_year}[/] (out of time), average precision:",
+        highlight=False,
+    )
     for name, row in comparison.iterrows():
         console.print(f"  {name:<10} {row['average_precision']:.3f}", highlight=False)
     scoring = result.scoring
-    console.print(f"Scored {scoring.n_households:,} households, flagged {scoring.n_flagged:,}: "
-                  f"{result.scores_path}", highlight=False, soft_wrap=True)
+    console.print(
+        f"Scored {scoring.n_households:,} households, flagged {scoring.n_flagged:,}: "
+        f"{result.scores_path}",
+        highlight=False,
+        soft_wrap=True,
+    )
     for lang, reports in result.reports.items():
-        console.print(f"Reports ({lang}): {reports.out_dir / 'index.html'}", highlight=False,
-                      soft_wrap=True)
-    console.print(f"Tracking: {result.tracking_uri}  (mlflow ui --backend-store-uri "
-                  f"{result.tracking_uri})", highlight=False, soft_wrap=True)
+        console.print(
+            f"Reports ({lang}): {reports.out_dir / 'index.html'}", highlight=False, soft_wrap=True
+        )
+    console.print(
+        f"Tracking: {result.tracking_uri}  (mlflow ui --backend-store-uri {result.tracking_uri})",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(result.model_uri, highlight=False, markup=False)
 
 
@@ -493,10 +639,15 @@ def _signed(contribution: float | None) -> str:
 def explain_household(
     household_id: Annotated[str, typer.Argument(help="The household to re-derive.")],
     scores: Annotated[Path, typer.Option("--scores", help="Scores file written by score.")],
-    data: Annotated[Path | None, typer.Option(
-        "--data", help="Data directory (default: the one the scores file records).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Model URI or folder (default: the one the scores file records).")
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Data directory (default: the one the scores file records)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="Model URI or folder (default: the one the scores file records)."
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -510,25 +661,40 @@ def explain_household(
     from earlywarn.config import load_config
     from earlywarn.pipelines import run_explain
 
-    result = run_explain(load_config(config), household_id, scores, data_dir=data,
-                         model_uri=model)
+    result = run_explain(load_config(config), household_id, scores, data_dir=data, model_uri=model)
     found = result.rederivation
-    table = Table("", "recorded", "re-derived", title=(
-        f"household {escape(household_id)} as of {result.as_of.date()}, model "
-        f"{escape(result.model_version)}, config {result.config_hash}"), title_justify="left")
+    table = Table(
+        "",
+        "recorded",
+        "re-derived",
+        title=(
+            f"household {escape(household_id)} as of {result.as_of.date()}, model "
+            f"{escape(result.model_version)}, config {result.config_hash}"
+        ),
+        title_justify="left",
+    )
     table.add_row("risk", f"{found.recorded.risk:.6f}", f"{found.rederived.risk:.6f}")
     table.add_row("flagged", str(found.recorded.flagged), str(found.rederived.flagged))
     for n in range(max(len(found.recorded.reasons), len(found.rederived.reasons))):
-        cells = [f"{r[n]['code']} {_signed(r[n]['contribution'])} ({escape(r[n]['text'])})"
-                 if n < len(r) else "-" for r in (found.recorded.reasons,
-                                                   found.rederived.reasons)]
+        cells = [
+            f"{r[n]['code']} {_signed(r[n]['contribution'])} ({escape(r[n]['text'])})"
+            if n < len(r)
+            else "-"
+            for r in (found.recorded.reasons, found.rederived.reasons)
+        ]
         table.add_row(f"reason {n + 1}", *cells)
     console.print(table)
-    console.print(f"inputs: {escape(str(result.data_dir))} (fingerprints match), model "
-                  f"{escape(result.model_uri)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"inputs: {escape(str(result.data_dir))} (fingerprints match), model "
+        f"{escape(result.model_uri)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if found.matches:
-        console.print("[bold green]match[/]: the recorded score is re-derived from the "
-                      "recorded inputs", highlight=False)
+        console.print(
+            "[bold green]match[/]: the recorded score is re-derived from the recorded inputs",
+            highlight=False,
+        )
         return
     for difference in found.differences:
         console.print(f"[red]differs:[/] {escape(difference)}", highlight=False)

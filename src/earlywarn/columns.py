@@ -39,7 +39,13 @@ N_DISABLED: Final = "n_disabled"
 N_CHRONIC_ILL: Final = "n_chronic_ill"
 N_MIGRANT_WORKERS: Final = "n_migrant_workers"
 MEMBER_COUNTS: Final = (
-    N_LABOR, N_ELDERLY, N_CHILDREN, N_STUDENTS, N_DISABLED, N_CHRONIC_ILL, N_MIGRANT_WORKERS,
+    N_LABOR,
+    N_ELDERLY,
+    N_CHILDREN,
+    N_STUDENTS,
+    N_DISABLED,
+    N_CHRONIC_ILL,
+    N_MIGRANT_WORKERS,
 )
 WAGE_INCOME: Final = "wage_income"
 BUSINESS_INCOME: Final = "business_income"
@@ -59,8 +65,17 @@ DATE: Final = "date"
 EVENT_TYPE: Final = "event_type"
 COST: Final = "cost"
 EVENT_TYPES: Final = (
-    "illness", "injury", "disability", "chronic_diagnosis", "death", "job_loss",
-    "crop_failure", "livestock_loss", "disaster", "epidemic_lockdown", "other",
+    "illness",
+    "injury",
+    "disability",
+    "chronic_diagnosis",
+    "death",
+    "job_loss",
+    "crop_failure",
+    "livestock_loss",
+    "disaster",
+    "epidemic_lockdown",
+    "other",
 )
 
 # assistance
@@ -69,8 +84,14 @@ END_DATE: Final = "end_date"
 MEASURE: Final = "measure"
 AMOUNT: Final = "amount"
 MEASURES: Final = (
-    "industrial", "employment", "medical", "minimum_living_allowance", "education",
-    "housing", "insurance", "other",
+    "industrial",
+    "employment",
+    "medical",
+    "minimum_living_allowance",
+    "education",
+    "housing",
+    "insurance",
+    "other",
 )
 
 # lines
@@ -93,6 +114,16 @@ ORACLE_PROBABILITY: Final = "oracle_probability"
 POOR: Final = "poor"
 
 DEFAULT_LINES: Final = {
-    2014: 2800.0, 2015: 2855.0, 2016: 2952.0, 2017: 3335.0, 2018: 3535.0, 2019: 3747.0,
-    2020: 4000.0, 2021: 6000.0, 2022: 6500.0, 2023: 6900.0, 2024: 7300.0, 2025: 7600.0,
+    2014: 2800.0,
+    2015: 2855.0,
+    2016: 2952.0,
+    2017: 3335.0,
+    2018: 3535.0,
+    2019: 3747.0,
+    2020: 4000.0,
+    2021: 6000.0,
+    2022: 6500.0,
+    2023: 6900.0,
+    2024: 7300.0,
+    2025: 7600.0,
 }

@@ -63,7 +63,12 @@ class RuleConfig(Section):
 
     income_margin: float = Field(default=0.5, ge=0)
     serious_shocks: tuple[str, ...] = (
-        "illness", "injury", "disability", "death", "disaster", "job_loss",
+        "illness",
+        "injury",
+        "disability",
+        "death",
+        "disaster",
+        "job_loss",
     )
     shock_window_months: int = Field(default=12, ge=1)
     min_shock_cost: float = Field(default=0.0, ge=0)

@@ -97,17 +97,21 @@ def drift_reference(X: pd.DataFrame, risk: np.ndarray, *, n_bins: int = 10) -> d
     ``metadata["drift_reference"]`` so scoring can measure drift against it.
     """
     features = {
-        name: _categorical_reference(X[name]) if _is_categorical(X[name])
+        name: _categorical_reference(X[name])
+        if _is_categorical(X[name])
         else _numeric_reference(X[name], n_bins)
         for name in X.columns
     }
     score = _numeric_reference(pd.Series(np.asarray(risk, dtype=float)), n_bins)
-    return {"format": REFERENCE_FORMAT, "n_rows": len(X), "features": features,
-            "score": score}
+    return {"format": REFERENCE_FORMAT, "n_rows": len(X), "features": features, "score": score}
 
 
-def count_bins(reference: Mapping[str, Any], X: pd.DataFrame, risk: np.ndarray,
-               known_levels: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+def count_bins(
+    reference: Mapping[str, Any],
+    X: pd.DataFrame,
+    risk: np.ndarray,
+    known_levels: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, Any]:
     """Count this slice of households into the reference's bins (adds up across slices).
 
     ``known_levels`` are the category levels the model was trained with: values outside
@@ -121,15 +125,15 @@ def count_bins(reference: Mapping[str, Any], X: pd.DataFrame, risk: np.ndarray,
         if ref["kind"] == "categorical":
             counts[name] = _count_categorical(X[name], list(ref["levels"])).tolist()
         else:
-            numbers = pd.to_numeric(X[name], errors="coerce").to_numpy(
-                dtype=float, na_value=np.nan)
+            numbers = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             counts[name] = _count_numeric(numbers, np.asarray(ref["edges"])).tolist()
     for name, levels in (known_levels or {}).items():
         if name in X.columns:
             text = X[name].astype("string")
             unknown[name] = int((text.notna() & ~text.isin(list(levels))).sum())
-    score = _count_numeric(np.asarray(risk, dtype=float),
-                           np.asarray(reference["score"]["edges"])).tolist()
+    score = _count_numeric(
+        np.asarray(risk, dtype=float), np.asarray(reference["score"]["edges"])
+    ).tolist()
     return {"n_rows": len(X), "features": counts, "score": score, "unknown": unknown}
 
 
@@ -168,8 +172,9 @@ def _status(value: float, cfg: DriftConfig) -> str:
     return "warn" if value >= cfg.psi_warn else "ok"
 
 
-def drift_report(reference: Mapping[str, Any] | None, counts: Mapping[str, Any],
-                 cfg: DriftConfig) -> dict[str, Any]:
+def drift_report(
+    reference: Mapping[str, Any] | None, counts: Mapping[str, Any], cfg: DriftConfig
+) -> dict[str, Any]:
     """PSI per feature and for the risk, missing and unknown-category shares, and warnings.
 
     Without a reference (a model trained before references were stored) only the shares of
@@ -183,27 +188,35 @@ def drift_report(reference: Mapping[str, Any] | None, counts: Mapping[str, Any],
     for name in names:
         now = counts["features"].get(name)
         ref = ref_features.get(name)
-        row: dict[str, Any] = {"feature": name, "psi": float("nan"),
-                               "missing_share_reference": float("nan"),
-                               "missing_share": float("nan")}
+        row: dict[str, Any] = {
+            "feature": name,
+            "psi": float("nan"),
+            "missing_share_reference": float("nan"),
+            "missing_share": float("nan"),
+        }
         if now is not None:
             row["missing_share"] = _share(now, -1)
         if ref is not None and now is not None:
             row["psi"] = psi(np.asarray(ref["counts"]), np.asarray(now))
             row["missing_share_reference"] = _share(ref["counts"], -1)
         unknown = counts["unknown"].get(name)
-        row["unknown_category_share"] = unknown / n_rows if unknown is not None and n_rows \
-            else float("nan")
+        row["unknown_category_share"] = (
+            unknown / n_rows if unknown is not None and n_rows else float("nan")
+        )
         row["status"] = _status(row["psi"], cfg)
         if row["status"] in {"warn", "alert"}:
             warnings.append(f"{name}: PSI {row['psi']:.3f} ({row['status']})")
         increase = row["missing_share"] - row["missing_share_reference"]
         if not math.isnan(increase) and increase > cfg.missing_share_increase_warn:
-            warnings.append(f"{name}: missing values {row['missing_share']:.1%} "
-                            f"(training {row['missing_share_reference']:.1%})")
+            warnings.append(
+                f"{name}: missing values {row['missing_share']:.1%} "
+                f"(training {row['missing_share_reference']:.1%})"
+            )
         if row["unknown_category_share"] > cfg.unknown_category_share_warn:
-            warnings.append(f"{name}: {row['unknown_category_share']:.1%} of households have "
-                            "a category level the model never saw (scored as missing)")
+            warnings.append(
+                f"{name}: {row['unknown_category_share']:.1%} of households have "
+                "a category level the model never saw (scored as missing)"
+            )
         rows.append(row)
     score_psi = float("nan")
     if reference:
@@ -213,10 +226,15 @@ def drift_report(reference: Mapping[str, Any] | None, counts: Mapping[str, Any],
         warnings.insert(0, f"risk: PSI {score_psi:.3f} ({score_status})")
     if not reference:
         warnings.append("the model carries no drift reference: PSI not computed")
-    return {"n_households": n_rows, "has_reference": bool(reference),
-            "score_psi": score_psi, "score_status": score_status,
-            "thresholds": cfg.model_dump(mode="json"), "features": rows,
-            "warnings": warnings}
+    return {
+        "n_households": n_rows,
+        "has_reference": bool(reference),
+        "score_psi": score_psi,
+        "score_status": score_status,
+        "thresholds": cfg.model_dump(mode="json"),
+        "features": rows,
+        "warnings": warnings,
+    }
 
 
 def _fmt(value: float, pattern: str) -> str:
@@ -225,23 +243,33 @@ def _fmt(value: float, pattern: str) -> str:
 
 def render_drift_markdown(report: Mapping[str, Any], *, title: str = "Drift report") -> str:
     """A short Markdown page: the warnings, then one line per feature (worst PSI first)."""
-    lines = [f"# {title}", "",
-             f"Households scored: {report['n_households']:,}. "
-             f"Risk PSI: {_fmt(report['score_psi'], '.3f')} ({report['score_status']}). "
-             f"Thresholds: warn {report['thresholds']['psi_warn']}, "
-             f"alert {report['thresholds']['psi_alert']}.", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"Households scored: {report['n_households']:,}. "
+        f"Risk PSI: {_fmt(report['score_psi'], '.3f')} ({report['score_status']}). "
+        f"Thresholds: warn {report['thresholds']['psi_warn']}, "
+        f"alert {report['thresholds']['psi_alert']}.",
+        "",
+    ]
     if report["warnings"]:
         lines += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
     else:
         lines += ["No warnings.", ""]
-    lines += ["## Features", "",
-              "| feature | PSI | status | missing (training) | missing (now) | unknown levels |",
-              "|---|---|---|---|---|---|"]
-    ordered = sorted(report["features"],
-                     key=lambda r: (-(r["psi"] if not math.isnan(r["psi"]) else -1), r["feature"]))
+    lines += [
+        "## Features",
+        "",
+        "| feature | PSI | status | missing (training) | missing (now) | unknown levels |",
+        "|---|---|---|---|---|---|",
+    ]
+    ordered = sorted(
+        report["features"],
+        key=lambda r: (-(r["psi"] if not math.isnan(r["psi"]) else -1), r["feature"]),
+    )
     for row in ordered:
         lines.append(
             f"| {row['feature']} | {_fmt(row['psi'], '.3f')} | {row['status']} | "
             f"{_fmt(row['missing_share_reference'], '.1%')} | {_fmt(row['missing_share'], '.1%')}"
-            f" | {_fmt(row['unknown_category_share'], '.2%')} |")
+            f" | {_fmt(row['unknown_category_share'], '.2%')} |"
+        )
     return "\n".join(lines) + "\n"

@@ -28,8 +28,14 @@ from earlywarn.tables import Tables
 
 SUBGROUPS = ("county", "head_sex", "ethnic_minority", "has_disabled_member")
 HAS_DISABLED = "has_disabled_member"
-METRIC_NAMES = ("roc_auc", "average_precision", "brier", "ece", "recall_at_capacity",
-                "precision_at_capacity")
+METRIC_NAMES = (
+    "roc_auc",
+    "average_precision",
+    "brier",
+    "ece",
+    "recall_at_capacity",
+    "precision_at_capacity",
+)
 
 
 def expected_calibration_error(y: np.ndarray, risk: np.ndarray, *, n_bins: int = 10) -> float:
@@ -50,15 +56,23 @@ def reliability_table(y: np.ndarray, risk: np.ndarray, *, n_bins: int = 10) -> p
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.clip(np.digitize(scores, edges[1:-1], right=False), 0, n_bins - 1)
     frame = pd.DataFrame({"bin": bins, "risk": scores, "poor": labels})
-    table = frame.groupby("bin").agg(n=("poor", "size"), mean_risk=("risk", "mean"),
-                                     observed_rate=("poor", "mean")).reset_index()
+    table = (
+        frame.groupby("bin")
+        .agg(n=("poor", "size"), mean_risk=("risk", "mean"), observed_rate=("poor", "mean"))
+        .reset_index()
+    )
     table["lower"] = edges[table["bin"].to_numpy()]
     table["upper"] = edges[table["bin"].to_numpy() + 1]
     return table[["bin", "lower", "upper", "n", "mean_risk", "observed_rate"]]
 
 
-def score_metrics(y: np.ndarray, risk: np.ndarray, flagged: np.ndarray | None = None, *,
-                  probabilistic: bool = True) -> dict[str, float]:
+def score_metrics(
+    y: np.ndarray,
+    risk: np.ndarray,
+    flagged: np.ndarray | None = None,
+    *,
+    probabilistic: bool = True,
+) -> dict[str, float]:
     """Metrics of one score on one set of examples (``flagged``: the policy's flags).
 
     ``probabilistic=False`` (a rule's 0/1 flags) leaves Brier and ECE out (NaN).
@@ -72,12 +86,19 @@ def score_metrics(y: np.ndarray, risk: np.ndarray, flagged: np.ndarray | None = 
         "n": float(len(labels)),
         "base_rate": float(labels.mean()) if len(labels) else float("nan"),
         "roc_auc": float(roc_auc_score(labels, scores)) if two_classes else float("nan"),
-        "average_precision": (float(average_precision_score(labels, scores))
-                              if two_classes else float("nan")),
-        "brier": (float(brier_score_loss(labels, scores)) if probabilistic and len(labels)
-                  else float("nan")),
-        "ece": (expected_calibration_error(labels, scores) if probabilistic and len(labels)
-                else float("nan")),
+        "average_precision": (
+            float(average_precision_score(labels, scores)) if two_classes else float("nan")
+        ),
+        "brier": (
+            float(brier_score_loss(labels, scores))
+            if probabilistic and len(labels)
+            else float("nan")
+        ),
+        "ece": (
+            expected_calibration_error(labels, scores)
+            if probabilistic and len(labels)
+            else float("nan")
+        ),
     }
     if flagged is not None:
         flags = np.asarray(flagged, dtype=bool)[keep]
@@ -88,17 +109,25 @@ def score_metrics(y: np.ndarray, risk: np.ndarray, flagged: np.ndarray | None = 
     return result
 
 
-def metrics_by(frame: pd.DataFrame, by: str, *, label: str, risk: str,
-               flagged: str | None = None, probabilistic: bool = True) -> pd.DataFrame:
+def metrics_by(
+    frame: pd.DataFrame,
+    by: str,
+    *,
+    label: str,
+    risk: str,
+    flagged: str | None = None,
+    probabilistic: bool = True,
+) -> pd.DataFrame:
     """:func:`score_metrics` for each value of column ``by`` (one row per group)."""
     rows = []
     for value, group in frame.groupby(by, observed=True, dropna=False, sort=True):
-        metrics = score_metrics(group[label].to_numpy(dtype=float),
-                                group[risk].to_numpy(dtype=float),
-                                group[flagged].to_numpy() if flagged else None,
-                                probabilistic=probabilistic)
-        rows.append({"group": by, "value": "missing" if pd.isna(value) else str(value),
-                     **metrics})
+        metrics = score_metrics(
+            group[label].to_numpy(dtype=float),
+            group[risk].to_numpy(dtype=float),
+            group[flagged].to_numpy() if flagged else None,
+            probabilistic=probabilistic,
+        )
+        rows.append({"group": by, "value": "missing" if pd.isna(value) else str(value), **metrics})
     return pd.DataFrame(rows)
 
 
@@ -116,37 +145,55 @@ def subgroup_attributes(tables: Tables, keys: pd.DataFrame) -> pd.DataFrame:
     out[ETHNIC_MINORITY] = households[ETHNIC_MINORITY].reindex(ids).to_numpy()
     years = tables.household_years[[HOUSEHOLD_ID, YEAR, N_DISABLED]].copy()
     years[HOUSEHOLD_ID] = years[HOUSEHOLD_ID].astype(str)
-    lookup = pd.DataFrame({HOUSEHOLD_ID: ids.to_numpy(),
-                           "_round": keys[TARGET_YEAR].to_numpy(dtype="int64") - 1,
-                           "_row": np.arange(len(keys))})
+    lookup = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: ids.to_numpy(),
+            "_round": keys[TARGET_YEAR].to_numpy(dtype="int64") - 1,
+            "_row": np.arange(len(keys)),
+        }
+    )
     years = years.sort_values(YEAR).rename(columns={YEAR: "_round"})
     years["_round"] = years["_round"].astype("int64")
-    merged = pd.merge_asof(lookup.sort_values("_round"), years, on="_round", by=HOUSEHOLD_ID,
-                           direction="backward").sort_values("_row")
+    merged = pd.merge_asof(
+        lookup.sort_values("_round"), years, on="_round", by=HOUSEHOLD_ID, direction="backward"
+    ).sort_values("_row")
     disabled = pd.to_numeric(merged[N_DISABLED], errors="coerce").to_numpy(dtype=float)
-    out[HAS_DISABLED] = pd.array(np.where(np.isnan(disabled), None, disabled > 0),
-                                 dtype="boolean")
+    out[HAS_DISABLED] = pd.array(np.where(np.isnan(disabled), None, disabled > 0), dtype="boolean")
     return out
 
 
-def subgroup_table(frame: pd.DataFrame, *, label: str, risk: str, flagged: str | None = None,
-                   groups: Sequence[str] = SUBGROUPS) -> pd.DataFrame:
+def subgroup_table(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    risk: str,
+    flagged: str | None = None,
+    groups: Sequence[str] = SUBGROUPS,
+) -> pd.DataFrame:
     """Metrics for every value of every subgroup column (rows: group, value, metrics)."""
-    parts = [metrics_by(frame, group, label=label, risk=risk, flagged=flagged)
-             for group in groups if group in frame.columns]
+    parts = [
+        metrics_by(frame, group, label=label, risk=risk, flagged=flagged)
+        for group in groups
+        if group in frame.columns
+    ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def subgroup_gaps(table: pd.DataFrame, *, min_n: int = 100, min_positive: int = 10,
-                  metrics: Sequence[str] = ("average_precision", "roc_auc",
-                                            "recall_at_capacity", "ece")) -> pd.DataFrame:
+def subgroup_gaps(
+    table: pd.DataFrame,
+    *,
+    min_n: int = 100,
+    min_positive: int = 10,
+    metrics: Sequence[str] = ("average_precision", "roc_auc", "recall_at_capacity", "ece"),
+) -> pd.DataFrame:
     """Per subgroup column: the spread (max - min) of each metric over its known groups
     ("missing" left out) with at least ``min_n`` examples and ``min_positive`` poor ones."""
     rows = []
     for group, part in table.groupby("group", sort=False):
         positives = part["n"] * part["base_rate"]
-        part = part[(part["n"] >= min_n) & (positives >= min_positive)
-                    & (part["value"] != "missing")]
+        part = part[
+            (part["n"] >= min_n) & (positives >= min_positive) & (part["value"] != "missing")
+        ]
         row: dict[str, object] = {"group": group, "n_groups": len(part)}
         for metric in metrics:
             if metric in part.columns and part[metric].notna().sum() >= 2:
@@ -157,15 +204,21 @@ def subgroup_gaps(table: pd.DataFrame, *, min_n: int = 100, min_positive: int = 
     return pd.DataFrame(rows)
 
 
-def by_month(frame: pd.DataFrame, *, label: str, risk: str, flagged: str | None = None
-             ) -> pd.DataFrame:
+def by_month(
+    frame: pd.DataFrame, *, label: str, risk: str, flagged: str | None = None
+) -> pd.DataFrame:
     """Metrics per as-of month (shocks of the current year are known later in the year)."""
     months = frame.assign(as_of_month=pd.to_datetime(frame[AS_OF]).dt.strftime("%m"))
     return metrics_by(months, "as_of_month", label=label, risk=risk, flagged=flagged)
 
 
-def compare(labels: np.ndarray, scores: dict[str, np.ndarray], flagged: dict[str, np.ndarray],
-            *, probabilistic: Sequence[str] = ()) -> pd.DataFrame:
+def compare(
+    labels: np.ndarray,
+    scores: dict[str, np.ndarray],
+    flagged: dict[str, np.ndarray],
+    *,
+    probabilistic: Sequence[str] = (),
+) -> pd.DataFrame:
     """Side-by-side metrics, one row per score (``name``), on the same examples.
 
     A score with NaN rows (an oracle known only at some dates) is measured on its known rows;
@@ -173,10 +226,21 @@ def compare(labels: np.ndarray, scores: dict[str, np.ndarray], flagged: dict[str
     """
     rows = []
     for name, score in scores.items():
-        metrics = score_metrics(labels, score, flagged.get(name),
-                                probabilistic=name in probabilistic)
+        metrics = score_metrics(
+            labels, score, flagged.get(name), probabilistic=name in probabilistic
+        )
         rows.append({"model": name, **metrics})
-    columns = ["model", "roc_auc", "average_precision", "brier", "ece", "recall_at_capacity",
-               "precision_at_capacity", "n_flagged", "n", "base_rate"]
+    columns = [
+        "model",
+        "roc_auc",
+        "average_precision",
+        "brier",
+        "ece",
+        "recall_at_capacity",
+        "precision_at_capacity",
+        "n_flagged",
+        "n",
+        "base_rate",
+    ]
     table = pd.DataFrame(rows)
     return table.reindex(columns=[c for c in columns if c in table.columns])

@@ -97,15 +97,20 @@ def labelled_target_years(tables: Tables) -> list[int]:
     return sorted(year for year in years if year - 1 in years)
 
 
-def as_of_dates(target_years: Iterable[int], months: Sequence[int] = DEFAULT_AS_OF_MONTHS
-                ) -> list[pd.Timestamp]:
+def as_of_dates(
+    target_years: Iterable[int], months: Sequence[int] = DEFAULT_AS_OF_MONTHS
+) -> list[pd.Timestamp]:
     """The first day of each of ``months`` in each target year, in time order."""
-    return [pd.Timestamp(year=int(year), month=int(month), day=1)
-            for year in sorted(target_years) for month in sorted(months)]
+    return [
+        pd.Timestamp(year=int(year), month=int(month), day=1)
+        for year in sorted(target_years)
+        for month in sorted(months)
+    ]
 
 
-def build_examples(tables: Tables, dates: Sequence[pd.Timestamp], *,
-                   population: Population = "exited") -> Examples:
+def build_examples(
+    tables: Tables, dates: Sequence[pd.Timestamp], *, population: Population = "exited"
+) -> Examples:
     """Features and labels of the population at every date, stacked; unknown labels dropped."""
     feature_frames, label_frames, key_frames = [], [], []
     for as_of in dates:
@@ -118,11 +123,15 @@ def build_examples(tables: Tables, dates: Sequence[pd.Timestamp], *,
         features = features.reindex(labels.index)
         feature_frames.append(features.reset_index(drop=True))
         label_frames.append(labels.astype(bool).reset_index(drop=True))
-        key_frames.append(pd.DataFrame({
-            HOUSEHOLD_ID: labels.index.astype("str"),
-            AS_OF: pd.Series(as_of, index=range(len(labels))).astype("datetime64[us]"),
-            TARGET_YEAR: np.full(len(labels), as_of.year, dtype="int64"),
-        }))
+        key_frames.append(
+            pd.DataFrame(
+                {
+                    HOUSEHOLD_ID: labels.index.astype("str"),
+                    AS_OF: pd.Series(as_of, index=range(len(labels))).astype("datetime64[us]"),
+                    TARGET_YEAR: np.full(len(labels), as_of.year, dtype="int64"),
+                }
+            )
+        )
     if not feature_frames:
         raise NotEnoughYearsError("no as-of date has a labelled household in its population")
     return Examples(
@@ -137,8 +146,9 @@ def concat_features(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     stacked = pd.concat(frames, ignore_index=True)
     for name in frames[0].columns:
         if any(isinstance(frame[name].dtype, pd.CategoricalDtype) for frame in frames):
-            levels = sorted({str(level) for frame in frames
-                             for level in frame[name].dropna().unique()})
+            levels = sorted(
+                {str(level) for frame in frames for level in frame[name].dropna().unique()}
+            )
             stacked[name] = pd.Categorical(stacked[name].astype("string"), categories=levels)
     return stacked
 
@@ -149,8 +159,13 @@ def calibration_households(ids: pd.Series, share: float, *, seed: int = 0) -> np
     return (hashed % 10_000) < round(share * 10_000)
 
 
-def split_out_of_time(keys: pd.DataFrame, *, n_valid_years: int = 2,
-                      calibration_share: float | None = None, seed: int = 0) -> Split:
+def split_out_of_time(
+    keys: pd.DataFrame,
+    *,
+    n_valid_years: int = 2,
+    calibration_share: float | None = None,
+    seed: int = 0,
+) -> Split:
     """Test = last target year, calibration = the one before, fit = the rest (see module doc).
 
     With ``calibration_share`` only that share of the households of the calibration year
@@ -177,12 +192,17 @@ def split_out_of_time(keys: pd.DataFrame, *, n_valid_years: int = 2,
     folds, fold_years = [], []
     for valid_year in fit_years[-n_valid:]:
         train_years = tuple(year for year in fit_years if year < valid_year)
-        folds.append((np.flatnonzero(fit_target < valid_year),
-                      np.flatnonzero(fit_target == valid_year)))
+        folds.append(
+            (np.flatnonzero(fit_target < valid_year), np.flatnonzero(fit_target == valid_year))
+        )
         fold_years.append((train_years, valid_year))
     return Split(
-        fit_years=tuple(fit_years), calibration_year=calibration_year, test_year=test_year,
-        fit=fit, calibration=np.flatnonzero(to_calibrate),
-        test=np.flatnonzero(target == test_year), folds=tuple(folds),
+        fit_years=tuple(fit_years),
+        calibration_year=calibration_year,
+        test_year=test_year,
+        fit=fit,
+        calibration=np.flatnonzero(to_calibrate),
+        test=np.flatnonzero(target == test_year),
+        folds=tuple(folds),
         fold_years=tuple(fold_years),
     )

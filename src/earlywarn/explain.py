@@ -87,8 +87,9 @@ class GroupContributions:
     risk: pd.Series
     scale: str = CONTRIBUTION_SCALE
 
-    def ranked(self, household_id: str, *, k: int | None = None,
-               positive_only: bool = True) -> pd.Series:
+    def ranked(
+        self, household_id: str, *, k: int | None = None, positive_only: bool = True
+    ) -> pd.Series:
         """One household's groups, largest contribution first (only those raising the risk)."""
         row = self.points.loc[household_id].sort_values(ascending=False, kind="stable")
         if positive_only:
@@ -102,13 +103,16 @@ def contributions(model: RiskModel, features: pd.DataFrame) -> Contributions:
     if len(X) == 0:
         X = model.prepare(_one_empty_row(model))
         base = float(np.asarray(model.booster.predict(X, pred_contrib=True))[0, -1])
-        empty = pd.DataFrame(columns=list(model.feature_names), index=features.index,
-                             dtype="float64")
+        empty = pd.DataFrame(
+            columns=list(model.feature_names), index=features.index, dtype="float64"
+        )
         return Contributions(empty, base)
     raw = np.asarray(model.booster.predict(X, pred_contrib=True), dtype="float64")
     if raw.ndim != 2 or raw.shape[1] != len(model.feature_names) + 1:
-        raise ModelError(f"pred_contrib returned shape {raw.shape}; expected "
-                         f"(n, {len(model.feature_names) + 1}) for a binary model")
+        raise ModelError(
+            f"pred_contrib returned shape {raw.shape}; expected "
+            f"(n, {len(model.feature_names) + 1}) for a binary model"
+        )
     values = pd.DataFrame(raw[:, :-1], index=X.index, columns=list(model.feature_names))
     return Contributions(values=values, base_value=float(raw[0, -1]))
 
@@ -118,8 +122,9 @@ def _one_empty_row(model: RiskModel) -> pd.DataFrame:
     return pd.DataFrame({name: [np.nan] for name in model.feature_names}, dtype="float64")
 
 
-def feature_groups(feature_names: tuple[str, ...] | list[str],
-                   catalog: Mapping[str, str] | None = None) -> dict[str, str]:
+def feature_groups(
+    feature_names: tuple[str, ...] | list[str], catalog: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Reason group of each feature: from ``catalog`` (feature -> group) or the feature
     catalog of :mod:`earlywarn.catalog`; a feature it does not list goes to ``other``."""
     if catalog is None:
@@ -128,13 +133,15 @@ def feature_groups(feature_names: tuple[str, ...] | list[str],
         catalog = {spec.name: spec.reason_group for spec in FEATURES}
     unknown = [name for name in feature_names if name not in catalog]
     if unknown:
-        log.warning("%d model features are not in the catalog; grouped as %r",
-                    len(unknown), OTHER_GROUP)
+        log.warning(
+            "%d model features are not in the catalog; grouped as %r", len(unknown), OTHER_GROUP
+        )
     return {name: catalog.get(name, OTHER_GROUP) for name in feature_names}
 
 
-def group_contributions(model: RiskModel, contribs: Contributions,
-                        groups: Mapping[str, str] | None = None) -> GroupContributions:
+def group_contributions(
+    model: RiskModel, contribs: Contributions, groups: Mapping[str, str] | None = None
+) -> GroupContributions:
     """Sum contributions by reason group and put them on the calibrated-risk scale."""
     mapping = feature_groups(tuple(contribs.values.columns), groups)
     by_group = contribs.values.T.groupby(pd.Series(mapping)).sum().T
@@ -145,12 +152,17 @@ def group_contributions(model: RiskModel, contribs: Contributions,
     base_risk = float(model.calibrator(np.array([base]))[0])
     slope = _secant_slope(model, base, base_risk, log_odds, risk)
     points = by_group.mul(slope, axis=0)
-    return GroupContributions(points=points, log_odds=by_group, base_risk=base_risk,
-                              risk=pd.Series(risk, index=by_group.index, name="risk"))
+    return GroupContributions(
+        points=points,
+        log_odds=by_group,
+        base_risk=base_risk,
+        risk=pd.Series(risk, index=by_group.index, name="risk"),
+    )
 
 
-def _secant_slope(model: RiskModel, base: float, base_risk: float, log_odds: np.ndarray,
-                  risk: np.ndarray) -> np.ndarray:
+def _secant_slope(
+    model: RiskModel, base: float, base_risk: float, log_odds: np.ndarray, risk: np.ndarray
+) -> np.ndarray:
     """(risk - base_risk) / (log_odds - base) per row; the local slope where they coincide."""
     delta = log_odds - base
     near = np.abs(delta) < _FLAT_SLOPE_STEP
@@ -163,8 +175,9 @@ def _secant_slope(model: RiskModel, base: float, base_risk: float, log_odds: np.
     return np.asarray(slope, dtype="float64")
 
 
-def explain(model: RiskModel, features: pd.DataFrame,
-            groups: Mapping[str, str] | None = None) -> GroupContributions:
+def explain(
+    model: RiskModel, features: pd.DataFrame, groups: Mapping[str, str] | None = None
+) -> GroupContributions:
     """Contributions of each reason group for each household, in probability points."""
     return group_contributions(model, contributions(model, features), groups)
 
@@ -172,14 +185,18 @@ def explain(model: RiskModel, features: pd.DataFrame,
 def import_shap() -> Any:
     """``import shap`` without the matplotlib deprecation notice its import triggers."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The set_(bad|over|under) function",
-                                category=PendingDeprecationWarning)
+        warnings.filterwarnings(
+            "ignore",
+            message="The set_(bad|over|under) function",
+            category=PendingDeprecationWarning,
+        )
         import shap
     return shap
 
 
-def shap_summary_png(contribs: Contributions, features: pd.DataFrame, *,
-                     max_display: int = 20) -> bytes:
+def shap_summary_png(
+    contribs: Contributions, features: pd.DataFrame, *, max_display: int = 20
+) -> bytes:
     """A SHAP beeswarm summary (log-odds, per feature) as PNG bytes, e.g. for the test year.
 
     Categorical features are coloured by category code; the x axis is in log-odds (SHAP's own
@@ -201,10 +218,15 @@ def shap_summary_png(contribs: Contributions, features: pd.DataFrame, *,
         else:
             shown[name] = pd.to_numeric(column, errors="coerce").astype("float64")
     plt.close("all")
-    shap.summary_plot(contribs.values.to_numpy(), shown, feature_names=columns,
-                      max_display=max_display, show=False, plot_size=(8, 0.35 * min(
-                          max_display, len(columns)) + 1.5),
-                      rng=np.random.default_rng(0))  # the dots' jitter, not the global RNG
+    shap.summary_plot(
+        contribs.values.to_numpy(),
+        shown,
+        feature_names=columns,
+        max_display=max_display,
+        show=False,
+        plot_size=(8, 0.35 * min(max_display, len(columns)) + 1.5),
+        rng=np.random.default_rng(0),
+    )  # the dots' jitter, not the global RNG
     figure = plt.gcf()
     figure.axes[0].set_xlabel("contribution to log-odds of being poor (SHAP value)")
     buffer = io.BytesIO()
@@ -213,13 +235,20 @@ def shap_summary_png(contribs: Contributions, features: pd.DataFrame, *,
     return buffer.getvalue()
 
 
-def explain_households(model: RiskModel, features: pd.DataFrame, *,
-                       glossary: Glossary | None = None, lang: str = "zh-CN", k: int = 3,
-                       tables: Tables | None = None, as_of: pd.Timestamp | str | None = None,
-                       groups: Mapping[str, str] | None = None,
-                       rule_cfg: RuleConfig | None = None,
-                       villages: pd.DataFrame | None = None,
-                       rule_triggers: bool = True) -> pd.Series:
+def explain_households(
+    model: RiskModel,
+    features: pd.DataFrame,
+    *,
+    glossary: Glossary | None = None,
+    lang: str = "zh-CN",
+    k: int = 3,
+    tables: Tables | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    groups: Mapping[str, str] | None = None,
+    rule_cfg: RuleConfig | None = None,
+    villages: pd.DataFrame | None = None,
+    rule_triggers: bool = True,
+) -> pd.Series:
     """The reasons list of each household of ``features`` (index household_id), ready for the
     scores file: a list of ``{code, text, contribution}`` dicts, model reasons first (top ``k``
     reason groups raising the risk, contribution in probability points), then the current
@@ -240,8 +269,9 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
         if as_of is None:
             raise ValueError("explain_households needs as_of together with tables")
         facts = household_facts(tables, as_of, features.index, villages=villages)
-        triggers = (rule_flags(tables, as_of, features.index, cfg=rule_cfg)
-                    if rule_triggers else None)
+        triggers = (
+            rule_flags(tables, as_of, features.index, cfg=rule_cfg) if rule_triggers else None
+        )
         if triggers is not None:
             triggers.index = explained.points.index
     else:
@@ -255,14 +285,24 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *,
         ranked = explained.ranked(household_id, k=k)
         found = reasons_for(row, ranked, glossary, lang, k)
         if triggers is not None:
-            found += rule_reasons(triggers.loc[household_id].to_dict(), glossary, lang,
-                                  target_year=pd.Timestamp(as_of).year)
+            found += rule_reasons(
+                triggers.loc[household_id].to_dict(),
+                glossary,
+                lang,
+                target_year=pd.Timestamp(as_of).year,
+            )
         lists.append([reason.as_dict() for reason in found])
     return pd.Series(lists, index=index, dtype=object, name=REASONS)
 
 
-def household_reasons(model: RiskModel, features: pd.DataFrame, *, n_reasons: int = 3,
-                      lang: str = "zh-CN", **options: Any) -> list[list[dict[str, Any]]]:
+def household_reasons(
+    model: RiskModel,
+    features: pd.DataFrame,
+    *,
+    n_reasons: int = 3,
+    lang: str = "zh-CN",
+    **options: Any,
+) -> list[list[dict[str, Any]]]:
     """:func:`explain_households` as a plain list (one reasons list per row of ``features``),
     the hook ``score.explain_households`` calls; ``options`` pass through (tables, as_of...)."""
     return list(explain_households(model, features, k=n_reasons, lang=lang, **options))

@@ -78,10 +78,14 @@ log = logging.getLogger(__name__)
 Arrays = dict[str, np.ndarray]
 
 
-def build_features(tables: Tables, *, as_of: pd.Timestamp | str,
-                   households: pd.Index | list[str] | None = None,
-                   default_population: Population = "exited",
-                   places: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_features(
+    tables: Tables,
+    *,
+    as_of: pd.Timestamp | str,
+    households: pd.Index | list[str] | None = None,
+    default_population: Population = "exited",
+    places: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per requested household (default: the population at ``as_of``), indexed by
     household_id in the order asked, with the catalog's columns in the catalog's order.
 
@@ -100,17 +104,21 @@ def build_features(tables: Tables, *, as_of: pd.Timestamp | str,
     else:
         positions = household_codes(wanted, everyone[HOUSEHOLD_ID])
     if (positions < 0).any():
-        raise EarlywarnError(f"{int((positions < 0).sum())} requested households are not in "
-                             f"the households table (first: {wanted[positions < 0][0]!r})")
+        raise EarlywarnError(
+            f"{int((positions < 0).sum())} requested households are not in "
+            f"the households table (first: {wanted[positions < 0][0]!r})"
+        )
     selected = np.zeros(n, dtype=bool)
     selected[positions] = True
     codes = table_codes(tables)
     if places is None:
         places = place_rates(tables, as_of, codes=codes)
     elif not places.index.equals(pd.Index(everyone[HOUSEHOLD_ID])):
-        raise EarlywarnError("places must have one row per household of tables.households, "
-                             "in the same order (place_rates() on the whole tables, then "
-                             "the rows of these households)")
+        raise EarlywarnError(
+            "places must have one row per household of tables.households, "
+            "in the same order (place_rates() on the whole tables, then "
+            "the rows of these households)"
+        )
 
     # one float64 block, filled family by family (peak memory: the block plus one family)
     numeric = [name for name in FEATURE_NAMES if name not in CATEGORICAL_FEATURES]
@@ -126,21 +134,32 @@ def build_features(tables: Tables, *, as_of: pd.Timestamp | str,
 
     put(_profile(everyone, as_of.year))
     put(_round_features(tables, _only(codes.household_years, selected), as_of.year))
-    put(shock_features(tables.events, _only(codes.events, selected), n, as_of,
-                       event_types=codes.event_types))
+    put(
+        shock_features(
+            tables.events, _only(codes.events, selected), n, as_of, event_types=codes.event_types
+        )
+    )
     put(assistance_features(tables.assistance, _only(codes.assistance, selected), n, as_of))
     put({name: places[name].to_numpy() for name in places.columns})
     if filled != set(numeric):  # a bug, not a user error: catalog and code disagree
-        raise AssertionError(f"features and catalog disagree: missing {set(numeric) - filled}, "
-                             f"extra {filled - set(numeric)}")
+        raise AssertionError(
+            f"features and catalog disagree: missing {set(numeric) - filled}, "
+            f"extra {filled - set(numeric)}"
+        )
     features = pd.DataFrame(block, index=wanted, columns=numeric, copy=False)
-    categories = pd.DataFrame({name: _categorical(everyone[name], positions)
-                               for name in CATEGORICAL_FEATURES}, index=wanted)
+    categories = pd.DataFrame(
+        {name: _categorical(everyone[name], positions) for name in CATEGORICAL_FEATURES},
+        index=wanted,
+    )
     features = pd.concat([categories, features], axis=1)
     if tuple(features.columns) != FEATURE_NAMES:  # reorder (a copy) only if the catalog asks
         features = features.loc[:, list(FEATURE_NAMES)]
-    log.info("built %d features for %d households as of %s", len(FEATURE_NAMES),
-             len(features), as_of.date())
+    log.info(
+        "built %d features for %d households as of %s",
+        len(FEATURE_NAMES),
+        len(features),
+        as_of.date(),
+    )
     return features
 
 
@@ -161,8 +180,9 @@ def _categorical(values: pd.Series, positions: np.ndarray) -> pd.Categorical:
 
 def _profile(households: pd.DataFrame, target_year: int) -> Arrays:
     sex = households[HEAD_SEX]
-    is_female = np.where(sex.isna().to_numpy(), np.nan, (sex == "F").to_numpy(dtype=float,
-                                                                              na_value=0.0))
+    is_female = np.where(
+        sex.isna().to_numpy(), np.nan, (sex == "F").to_numpy(dtype=float, na_value=0.0)
+    )
     return {
         "head_age_years": target_year - as_float(households[HEAD_BIRTH_YEAR]),
         "head_education_years": as_float(households[HEAD_EDUCATION_YEARS]),
@@ -197,8 +217,9 @@ def _round_features(tables: Tables, codes: np.ndarray, target_year: int) -> Arra
     features: Arrays = {
         "net_income_per_capita_last_round_yuan": income[:, 0],
         "income_to_line_ratio_last_round": ratio[:, 0],
-        f"min_income_to_line_ratio_{MIN_RATIO_ROUNDS}_rounds":
-            np.fmin.reduce(ratio[:, :MIN_RATIO_ROUNDS], axis=1),
+        f"min_income_to_line_ratio_{MIN_RATIO_ROUNDS}_rounds": np.fmin.reduce(
+            ratio[:, :MIN_RATIO_ROUNDS], axis=1
+        ),
         "n_rounds_since_last_poor": _first_rank_where(rounds, poor == 1.0),
         "years_since_last_round": target_year - year[:, 0],
         "n_rounds_known": np.bincount(rounds.code, minlength=rounds.n_households).astype(float),
@@ -217,12 +238,23 @@ def _round_features(tables: Tables, codes: np.ndarray, target_year: int) -> Arra
 
 
 def _composition(last: Callable[[str, int], np.ndarray]) -> Arrays:
-    sources = {name: last(name, 1)[:, 0] for name in (*INCOME_SOURCES, MEDICAL_EXPENSE,
-                                                      EDUCATION_EXPENSE)}
+    sources = {
+        name: last(name, 1)[:, 0] for name in (*INCOME_SOURCES, MEDICAL_EXPENSE, EDUCATION_EXPENSE)
+    }
     gross = np.sum([sources[name] for name in INCOME_SOURCES], axis=0)  # NaN if any is null
-    members = {name: last(name, 1)[:, 0] for name in (
-        HOUSEHOLD_SIZE, N_LABOR, N_ELDERLY, N_CHILDREN, N_STUDENTS, N_DISABLED, N_CHRONIC_ILL,
-        N_MIGRANT_WORKERS)}
+    members = {
+        name: last(name, 1)[:, 0]
+        for name in (
+            HOUSEHOLD_SIZE,
+            N_LABOR,
+            N_ELDERLY,
+            N_CHILDREN,
+            N_STUDENTS,
+            N_DISABLED,
+            N_CHRONIC_ILL,
+            N_MIGRANT_WORKERS,
+        )
+    }
     size, labor = members[HOUSEHOLD_SIZE], members[N_LABOR]
     wage_share = _ratio(sources[WAGE_INCOME], gross)
     migrants_per_worker = np.minimum(_ratio(members[N_MIGRANT_WORKERS], labor), 1.0)
@@ -261,8 +293,10 @@ def _trend(income: np.ndarray, year: np.ndarray) -> Arrays:
         slope = np.where((n >= 2) & (sxx > 0), (dx * dy).sum(axis=1) / sxx, np.nan)
         std = np.sqrt((dy * dy).sum(axis=1) / (n - 1))
         cv = np.where((n >= 2) & (y_mean > 0), std / y_mean, np.nan)
-    return {f"income_per_capita_slope_{TREND_ROUNDS}_rounds": slope,
-            f"income_per_capita_cv_{TREND_ROUNDS}_rounds": cv}
+    return {
+        f"income_per_capita_slope_{TREND_ROUNDS}_rounds": slope,
+        f"income_per_capita_cv_{TREND_ROUNDS}_rounds": cv,
+    }
 
 
 def _first_rank_where(rounds: Rounds, mask: np.ndarray) -> np.ndarray:

@@ -21,8 +21,11 @@ from earlywarn.tables import Tables
 
 
 def _arrow_strings(values: pd.Series | pd.Index | Sequence[str]) -> pa.Array:
-    if (isinstance(values, pd.Series | pd.Index) and pd.api.types.is_string_dtype(values)
-            and hasattr(values.array, "__arrow_array__")):
+    if (
+        isinstance(values, pd.Series | pd.Index)
+        and pd.api.types.is_string_dtype(values)
+        and hasattr(values.array, "__arrow_array__")
+    ):
         strings = pa.array(values.array)
     else:
         strings = pa.array(np.asarray(values, dtype=object))
@@ -31,8 +34,9 @@ def _arrow_strings(values: pd.Series | pd.Index | Sequence[str]) -> pa.Array:
     return strings.cast(pa.large_string())
 
 
-def positions_in(values: pd.Series | pd.Index, allowed: pd.Series | pd.Index | Sequence[str]
-                 ) -> np.ndarray:
+def positions_in(
+    values: pd.Series | pd.Index, allowed: pd.Series | pd.Index | Sequence[str]
+) -> np.ndarray:
     """Position of each value in ``allowed`` (int64), -1 where it is not there or null.
 
     Uses pyarrow's hash lookup (about 5x faster than ``Index.get_indexer`` on pandas 3 str
@@ -54,8 +58,7 @@ def positions_in(values: pd.Series | pd.Index, allowed: pd.Series | pd.Index | S
     return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def household_codes(ids: pd.Series | pd.Index, household_ids: pd.Series | pd.Index
-                    ) -> np.ndarray:
+def household_codes(ids: pd.Series | pd.Index, household_ids: pd.Series | pd.Index) -> np.ndarray:
     """Position of each id in ``household_ids`` (int64), -1 where the id is not there."""
     return positions_in(ids, household_ids)
 
@@ -110,7 +113,8 @@ class Rounds:
     rank: np.ndarray
     rows: np.ndarray
     _recent: dict[int, tuple[np.ndarray, np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
+        default_factory=dict, repr=False, compare=False
+    )
 
     def recent(self, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Rounds of rank < depth: their positions here and their flat (household, rank) cell
@@ -138,8 +142,9 @@ class Rounds:
         return out.reshape(self.n_households, depth)
 
 
-def closed_rounds(household_years: pd.DataFrame, codes: np.ndarray, n_households: int,
-                  last_year: int) -> Rounds:
+def closed_rounds(
+    household_years: pd.DataFrame, codes: np.ndarray, n_households: int, last_year: int
+) -> Rounds:
     """Rank the rounds of year <= ``last_year`` of each household, latest first.
 
     ``codes`` are the rounds' household positions (-1 rounds, of unknown households, are
@@ -157,5 +162,11 @@ def closed_rounds(household_years: pd.DataFrame, codes: np.ndarray, n_households
     starts = group_starts(code)
     rank = np.arange(len(code)) - np.repeat(starts, np.diff(np.r_[starts, len(code)]))
     small = np.int32  # halves the memory of ten million rounds
-    return Rounds(n_households=n_households, last_year=last_year, code=code.astype(small),
-                  year=year[rows].astype(small), rank=rank.astype(small), rows=rows)
+    return Rounds(
+        n_households=n_households,
+        last_year=last_year,
+        code=code.astype(small),
+        year=year[rows].astype(small),
+        rank=rank.astype(small),
+        rows=rows,
+    )

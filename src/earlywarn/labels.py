@@ -64,8 +64,9 @@ class PovertyLines:
     default: Mapping[int, float]
     by_county: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
 
-    def lookup(self, county_codes: np.ndarray, counties: pd.Index | list[str],
-               years: np.ndarray) -> np.ndarray:
+    def lookup(
+        self, county_codes: np.ndarray, counties: pd.Index | list[str], years: np.ndarray
+    ) -> np.ndarray:
         """The line for each (county, year); ``county_codes`` index into ``counties``.
 
         Raises SchemaError naming every year that has no line.
@@ -148,8 +149,14 @@ def yearly_poverty(tables: Tables, household_years: pd.DataFrame | None = None) 
     income = per_capita_net_income(household_years).to_numpy()[rows]
     years = household_years[YEAR].to_numpy(dtype=np.int64)[rows]
     line = household_lines(tables, codes[rows], years)
-    return YearlyPoverty(rows=rows, code=codes[rows], year=years, income=income, line=line,
-                         poor=is_poor(income, line))
+    return YearlyPoverty(
+        rows=rows,
+        code=codes[rows],
+        year=years,
+        income=income,
+        line=line,
+        poor=is_poor(income, line),
+    )
 
 
 def poverty_by_year(tables: Tables) -> pd.DataFrame:
@@ -158,13 +165,15 @@ def poverty_by_year(tables: Tables) -> pd.DataFrame:
     yearly = yearly_poverty(tables)
     ids = tables.households[HOUSEHOLD_ID].to_numpy()[yearly.code]
     poor = pd.array(yearly.poor, dtype="Float64").astype("boolean")
-    return pd.DataFrame({
-        HOUSEHOLD_ID: pd.array(ids, dtype=tables.households[HOUSEHOLD_ID].dtype),
-        YEAR: yearly.year,
-        NET_INCOME_PER_CAPITA: yearly.income,
-        LINE: yearly.line,
-        POOR: poor,
-    })
+    return pd.DataFrame(
+        {
+            HOUSEHOLD_ID: pd.array(ids, dtype=tables.households[HOUSEHOLD_ID].dtype),
+            YEAR: yearly.year,
+            NET_INCOME_PER_CAPITA: yearly.income,
+            LINE: yearly.line,
+            POOR: poor,
+        }
+    )
 
 
 def _poverty_in(tables: Tables, year: int) -> np.ndarray:
@@ -182,8 +191,9 @@ def _target_year(as_of: pd.Timestamp | str) -> int:
     return pd.Timestamp(as_of).year
 
 
-def population(tables: Tables, as_of: pd.Timestamp | str, *,
-               population: Population = "exited") -> pd.Index:
+def population(
+    tables: Tables, as_of: pd.Timestamp | str, *, population: Population = "exited"
+) -> pd.Index:
     """Household ids to warn about at ``as_of`` (Y = its year), in tables.households order.
 
     ``exited``: not poor in Y-1 (known) and lifted out of poverty in Y-1 or before.
@@ -192,8 +202,9 @@ def population(tables: Tables, as_of: pd.Timestamp | str, *,
     return _select_population(tables, as_of, population)
 
 
-def _select_population(tables: Tables, as_of: pd.Timestamp | str,
-                       population: Population) -> pd.Index:
+def _select_population(
+    tables: Tables, as_of: pd.Timestamp | str, population: Population
+) -> pd.Index:
     if population not in POPULATIONS:
         raise EarlywarnError(f"population must be one of {POPULATIONS}, not {population!r}")
     year = _target_year(as_of)
@@ -204,19 +215,27 @@ def _select_population(tables: Tables, as_of: pd.Timestamp | str,
         with np.errstate(invalid="ignore"):
             keep &= exit_year <= year - 1
     ids = pd.Index(households[HOUSEHOLD_ID][keep], name=HOUSEHOLD_ID)
-    log.info("population %s at %s: %d of %d households", population,
-             pd.Timestamp(as_of).date(), len(ids), len(households))
+    log.info(
+        "population %s at %s: %d of %d households",
+        population,
+        pd.Timestamp(as_of).date(),
+        len(ids),
+        len(households),
+    )
     return ids
 
 
-def make_labels(tables: Tables, as_of: pd.Timestamp | str, *,
-                population: Population = "exited") -> pd.Series:
+def make_labels(
+    tables: Tables, as_of: pd.Timestamp | str, *, population: Population = "exited"
+) -> pd.Series:
     """``label_poor`` for each household of the population: poor in Y = year(as_of)?
 
     Boolean, NA when Y is not known (no round in Y yet, or a null component in it).
     """
     ids = _select_population(tables, as_of, population)
-    poor = pd.Series(_poverty_in(tables, _target_year(as_of)),
-                     index=pd.Index(tables.households[HOUSEHOLD_ID], name=HOUSEHOLD_ID))
+    poor = pd.Series(
+        _poverty_in(tables, _target_year(as_of)),
+        index=pd.Index(tables.households[HOUSEHOLD_ID], name=HOUSEHOLD_ID),
+    )
     label = pd.array(poor.reindex(ids).to_numpy(), dtype="Float64").astype("boolean")
     return pd.Series(label, index=ids, name=LABEL_POOR)

@@ -41,13 +41,23 @@ class Calibrator:
         return 1.0 / (1.0 + np.exp(-(self.slope * log_odds + self.intercept)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "slope": self.slope, "intercept": self.intercept,
-                "x": list(self.x), "y": list(self.y)}
+        return {
+            "method": self.method,
+            "slope": self.slope,
+            "intercept": self.intercept,
+            "x": list(self.x),
+            "y": list(self.y),
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Calibrator:
-        return cls(method=raw["method"], slope=float(raw["slope"]),
-                   intercept=float(raw["intercept"]), x=tuple(raw["x"]), y=tuple(raw["y"]))
+        return cls(
+            method=raw["method"],
+            slope=float(raw["slope"]),
+            intercept=float(raw["intercept"]),
+            x=tuple(raw["x"]),
+            y=tuple(raw["y"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -118,20 +128,25 @@ def load_model(directory: Path, *, version: str | None = None) -> RiskModel:
     directory = Path(directory)
     sidecar_path, booster_path = directory / SIDECAR_FILE, directory / BOOSTER_FILE
     if not sidecar_path.is_file() or not booster_path.is_file():
-        raise ModelError(f"{directory} is not an earlywarn model (needs {BOOSTER_FILE} and "
-                         f"{SIDECAR_FILE})")
+        raise ModelError(
+            f"{directory} is not an earlywarn model (needs {BOOSTER_FILE} and {SIDECAR_FILE})"
+        )
     try:
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ModelError(f"{sidecar_path} is not valid JSON: {err}") from err
     if sidecar.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{sidecar_path}: model format {sidecar.get('format_version')} is not "
-                         f"supported (this earlywarn reads format {FORMAT_VERSION})")
+        raise ModelError(
+            f"{sidecar_path}: model format {sidecar.get('format_version')} is not "
+            f"supported (this earlywarn reads format {FORMAT_VERSION})"
+        )
     actual = sha256_file(booster_path)
     if actual != sidecar.get("booster_sha256"):
-        raise ModelError(f"{booster_path} does not match the hash recorded in {SIDECAR_FILE} "
-                         f"(recorded {sidecar.get('booster_sha256')}, found {actual}); "
-                         "refusing to use a model file that changed")
+        raise ModelError(
+            f"{booster_path} does not match the hash recorded in {SIDECAR_FILE} "
+            f"(recorded {sidecar.get('booster_sha256')}, found {actual}); "
+            "refusing to use a model file that changed"
+        )
     booster = lgb.Booster(model_file=str(booster_path))
     return RiskModel(
         booster=booster,

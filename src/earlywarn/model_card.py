@@ -53,18 +53,27 @@ COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin")
 
 def _rows(frame: pd.DataFrame) -> dict[str, Any]:
     counts = [str(c) in COUNT_COLUMNS for c in frame.columns]
-    return {"columns": [str(c) for c in frame.columns],
-            "rows": [[f"{int(v):,}" if is_count and pd.notna(v) else _fmt(v)
-                      for v, is_count in zip(row, counts, strict=True)]
-                     for row in frame.itertuples(index=False)]}
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [
+            [
+                f"{int(v):,}" if is_count and pd.notna(v) else _fmt(v)
+                for v, is_count in zip(row, counts, strict=True)
+            ]
+            for row in frame.itertuples(index=False)
+        ],
+    }
 
 
 def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("earlywarn", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"),
-                                     default_for_string=True, default=False),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2", "xml"), default_for_string=True, default=False
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 

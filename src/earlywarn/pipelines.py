@@ -120,8 +120,11 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
 def input_fingerprints(data_dir: Path) -> dict[str, str]:
     """SHA-256 of each table file in a data directory (what a scores file was made from)."""
     data_dir = Path(data_dir)
-    return {path.name: sha256_file(path) for path in sorted(data_dir.iterdir())
-            if path.is_file() and path.suffix.lower() in {".parquet", ".csv"}}
+    return {
+        path.name: sha256_file(path)
+        for path in sorted(data_dir.iterdir())
+        if path.is_file() and path.suffix.lower() in {".parquet", ".csv"}
+    }
 
 
 def _model_fingerprint(model: RiskModel) -> str:
@@ -129,26 +132,36 @@ def _model_fingerprint(model: RiskModel) -> str:
 
 
 def _chunks(ids: pd.Index, chunk_size: int) -> list[pd.Index]:
-    return [ids[start:start + chunk_size] for start in range(0, len(ids), chunk_size)]
+    return [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
 
 
 def _scores_schema(with_history: bool) -> pa.Schema:
-    reason = pa.struct([("code", pa.string()), ("text", pa.string()),
-                        ("contribution", pa.float64())])
+    reason = pa.struct(
+        [("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64())]
+    )
     fields = [
-        (HOUSEHOLD_ID, pa.string()), (AS_OF, pa.timestamp("ms")), (TARGET_YEAR, pa.int64()),
-        (COUNTY, pa.string()), (VILLAGE, pa.string()), (RISK, pa.float64()),
-        (RANK_IN_VILLAGE, pa.int64()), (FLAGGED, pa.bool_()), (REASONS, pa.list_(reason)),
+        (HOUSEHOLD_ID, pa.string()),
+        (AS_OF, pa.timestamp("ms")),
+        (TARGET_YEAR, pa.int64()),
+        (COUNTY, pa.string()),
+        (VILLAGE, pa.string()),
+        (RISK, pa.float64()),
+        (RANK_IN_VILLAGE, pa.int64()),
+        (FLAGGED, pa.bool_()),
+        (REASONS, pa.list_(reason)),
         (MODEL_VERSION, pa.string()),
     ]
     if with_history:
-        fields += [(PREVIOUS_AS_OF, pa.timestamp("ms")), (PREVIOUS_RISK, pa.float64()),
-                   (NEWLY_FLAGGED, pa.bool_()), (RISK_DOUBLED, pa.bool_())]
+        fields += [
+            (PREVIOUS_AS_OF, pa.timestamp("ms")),
+            (PREVIOUS_RISK, pa.float64()),
+            (NEWLY_FLAGGED, pa.bool_()),
+            (RISK_DOUBLED, pa.bool_()),
+        ]
     return pa.schema(fields)
 
 
-def write_scores_parquet(scores: pd.DataFrame, target: Path, *,
-                         metadata: dict[str, str]) -> None:
+def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[str, str]) -> None:
     """Write a scores frame as Parquet, byte for byte the same for the same content.
 
     Fixed schema, no pandas index, no timestamps: ``metadata`` (model version, config hash,
@@ -156,19 +169,24 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *,
     """
     with_history = PREVIOUS_RISK in scores.columns
     schema = _scores_schema(with_history)
-    table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema,
-                                 preserve_index=False)
+    table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema, preserve_index=False)
     kv = {key.encode(): value.encode() for key, value in sorted(metadata.items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
     with atomic_path(Path(target)) as staged:
-        pq.write_table(table, staged, compression="zstd", row_group_size=1_000_000,
-                       use_dictionary=[COUNTY, VILLAGE, MODEL_VERSION])
+        pq.write_table(
+            table,
+            staged,
+            compression="zstd",
+            row_group_size=1_000_000,
+            use_dictionary=[COUNTY, VILLAGE, MODEL_VERSION],
+        )
 
 
 def _write_chunk(frame: pd.DataFrame, counts: dict[str, Any], target: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=True)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           b"earlywarn.drift_counts": json.dumps(counts).encode()})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"earlywarn.drift_counts": json.dumps(counts).encode()}
+    )
     with atomic_path(target) as staged:
         pq.write_table(table, staged, compression="lz4")
 
@@ -206,9 +224,16 @@ class _HouseholdsPerSecond(ProgressColumn):
 
 
 def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    _HouseholdsPerSecond(), TimeElapsedColumn(), TimeRemainingColumn(),
-                    disable=not enabled, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _HouseholdsPerSecond(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
 
 
 class _Engine:
@@ -223,9 +248,13 @@ class _Engine:
                 self.client = Client(scheduler)
             else:
                 self.cluster = LocalCluster(
-                    n_workers=n_workers, threads_per_worker=1, host="127.0.0.1",
-                    dashboard_address=None, processes=True,
-                    env={"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"})
+                    n_workers=n_workers,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    processes=True,
+                    env={"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"},
+                )
                 self.client = Client(self.cluster)
 
     def broadcast(self, value: Any) -> Any:
@@ -233,8 +262,9 @@ class _Engine:
             return value
         return self.client.scatter(value, broadcast=True, hash=False)
 
-    def run(self, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple, dict]]
-            ) -> Iterator[tuple[Any, Any]]:
+    def run(
+        self, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple, dict]]
+    ) -> Iterator[tuple[Any, Any]]:
         """Yield (key, result) for each (key, args, kwargs) job, as they finish.
 
         On Dask, frames and tables among the arguments are sent to a worker with their task
@@ -251,10 +281,14 @@ class _Engine:
 
         def submit(job: tuple[Any, tuple, dict]) -> Any:
             key, args, kwargs = job
-            args = tuple(client.scatter(a, hash=False) if isinstance(a, pd.DataFrame | Tables)
-                         else a for a in args)
-            kwargs = {k: client.scatter(v, hash=False) if isinstance(v, pd.DataFrame) else v
-                      for k, v in kwargs.items()}
+            args = tuple(
+                client.scatter(a, hash=False) if isinstance(a, pd.DataFrame | Tables) else a
+                for a in args
+            )
+            kwargs = {
+                k: client.scatter(v, hash=False) if isinstance(v, pd.DataFrame) else v
+                for k, v in kwargs.items()
+            }
             future = client.submit(fn, *args, **kwargs, pure=False)
             keys[str(future.key)] = key
             return future
@@ -278,8 +312,9 @@ class _Engine:
             self.cluster.close()
 
 
-def _explain_rows(model: RiskModel, features: pd.DataFrame, n_reasons: int, lang: str,
-                  **options: Any) -> pd.Series:
+def _explain_rows(
+    model: RiskModel, features: pd.DataFrame, n_reasons: int, lang: str, **options: Any
+) -> pd.Series:
     return explain_households(model, features, n_reasons=n_reasons, lang=lang, **options)
 
 
@@ -296,24 +331,46 @@ def _previous_run(history_dir: Path, as_of: pd.Timestamp) -> pd.DataFrame | None
     return pd.read_parquet(folder / "scores.parquet")
 
 
-def _append_history(history_dir: Path, scores: pd.DataFrame, *, as_of: pd.Timestamp,
-                    model_version: str, created_at: str) -> Path:
+def _append_history(
+    history_dir: Path,
+    scores: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    model_version: str,
+    created_at: str,
+) -> Path:
     safe_version = re.sub(r"[^A-Za-z0-9_.@-]", "_", model_version)
     folder = history_dir / f"as_of={as_of.date().isoformat()}" / f"model_version={safe_version}"
     kept = scores.loc[:, [HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, MODEL_VERSION]]
     write_parquet_atomic(kept, folder / "scores.parquet", index=False)
-    write_json_atomic({"as_of": as_of.date().isoformat(), "model_version": model_version,
-                       "created_at": created_at, "n_households": len(kept)},
-                      folder / "run.json")
+    write_json_atomic(
+        {
+            "as_of": as_of.date().isoformat(),
+            "model_version": model_version,
+            "created_at": created_at,
+            "n_households": len(kept),
+        },
+        folder / "run.json",
+    )
     return folder
 
 
-def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_uri: str | Path,
-                out: Path, *, population: Population | None = None,
-                explain: Literal["flagged", "all", "none"] | None = None,
-                engine: Literal["local", "dask"] | None = None, scheduler: str | None = None,
-                chunk_size: int | None = None, history_dir: Path | None = None,
-                lang: str = "en", progress: bool = True) -> ScoringResult:
+def run_scoring(
+    cfg: Config,
+    data_dir: Path,
+    as_of: pd.Timestamp | str,
+    model_uri: str | Path,
+    out: Path,
+    *,
+    population: Population | None = None,
+    explain: Literal["flagged", "all", "none"] | None = None,
+    engine: Literal["local", "dask"] | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    history_dir: Path | None = None,
+    lang: str = "en",
+    progress: bool = True,
+) -> ScoringResult:
     """Score every household of the population at ``as_of`` and write the scores file.
 
     Chunked by household (memory bounded by ``chunk_size``); each finished chunk is kept in a
@@ -359,23 +416,35 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
     tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
     households = tables.households
     lap("read_and_validate")
-    ids = pd.Index(sorted(select_population(tables, as_of, population=population)),
-                   name=HOUSEHOLD_ID)
+    ids = pd.Index(
+        sorted(select_population(tables, as_of, population=population)), name=HOUSEHOLD_ID
+    )
     chunks = _chunks(ids, chunk_size)
     key_material = {
-        "as_of": as_of.isoformat(), "population": population, "explain": explain,
-        "n_reasons": score_cfg.n_reasons, "lang": lang, "chunk_size": chunk_size,
-        "policy": cfg.policy.model_dump(mode="json"), "inputs": fingerprints,
+        "as_of": as_of.isoformat(),
+        "population": population,
+        "explain": explain,
+        "n_reasons": score_cfg.n_reasons,
+        "lang": lang,
+        "chunk_size": chunk_size,
+        "policy": cfg.policy.model_dump(mode="json"),
+        "inputs": fingerprints,
         "rule": cfg.rule.model_dump(mode="json"),
-        "model_version": model.version, "model": _model_fingerprint(model),
+        "model_version": model.version,
+        "model": _model_fingerprint(model),
         "earlywarn": earlywarn_version,
     }
     run_key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()
     work_dir = out.parent / f".{out.name}.work-{run_key[:16]}"
     work_dir.mkdir(parents=True, exist_ok=True)
     delay = float(os.environ.get(SCORE_CHUNK_DELAY_ENV, "0") or 0)
-    log.info("scoring %d households in %d chunks (engine %s, work dir %s)", len(ids),
-             len(chunks), engine_kind, work_dir)
+    log.info(
+        "scoring %d households in %d chunks (engine %s, work dir %s)",
+        len(ids),
+        len(chunks),
+        engine_kind,
+        work_dir,
+    )
 
     chunk_path = [work_dir / f"chunk-{i:05d}.parquet" for i in range(len(chunks))]
     reasons_path = [work_dir / f"reasons-{i:05d}.parquet" for i in range(len(chunks))]
@@ -405,12 +474,21 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
                 def next_job() -> tuple[int, tuple, dict]:
                     # pop, so each chunk's tables are freed once it is scored
                     i, (sub_tables, sub_places) = waiting.pop(), parts.pop()
-                    return (i, (sub_tables, model_ref, list(chunks[i])),
-                            {"as_of": as_of, "explain_all": explain == "all",
-                             "n_reasons": score_cfg.n_reasons, "lang": lang,
-                             "drift_reference": reference, "places": sub_places,
-                             "rule_cfg": cfg.rule, "villages": villages,
-                             "rule_triggers": rule_ok})
+                    return (
+                        i,
+                        (sub_tables, model_ref, list(chunks[i])),
+                        {
+                            "as_of": as_of,
+                            "explain_all": explain == "all",
+                            "n_reasons": score_cfg.n_reasons,
+                            "lang": lang,
+                            "drift_reference": reference,
+                            "places": sub_places,
+                            "rule_cfg": cfg.rule,
+                            "villages": villages,
+                            "rule_triggers": rule_ok,
+                        },
+                    )
 
                 jobs = (next_job() for _ in range(len(todo)))
                 for i, (frame, counts) in runner.run(score_chunk, jobs):
@@ -426,17 +504,29 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
             columns = [HOUSEHOLD_ID, RISK] + ([REASONS] if explain == "all" else [])
             lap("features_and_risk")
             risks: list[pd.DataFrame] = []
-            counts_total = count_bins(reference or {"features": {}, "score": {"edges": []}},
-                                      pd.DataFrame(), np.empty(0))
+            counts_total = count_bins(
+                reference or {"features": {}, "score": {"edges": []}}, pd.DataFrame(), np.empty(0)
+            )
             for path in chunk_path:
                 frame, counts = _read_chunk(path, columns)
                 risks.append(frame)
-                counts_total = add_counts(counts, counts_total) if counts_total["n_rows"] \
-                    else counts
-            risk_frame = pd.concat(risks) if risks else pd.DataFrame(
-                {RISK: pd.Series(dtype="float64")}, index=pd.Index([], name=HOUSEHOLD_ID))
-            scores = finish_scores(risk_frame[[RISK]], as_of=as_of, policy_cfg=cfg.policy,
-                                   households_frame=households, model_version=model.version)
+                counts_total = (
+                    add_counts(counts, counts_total) if counts_total["n_rows"] else counts
+                )
+            risk_frame = (
+                pd.concat(risks)
+                if risks
+                else pd.DataFrame(
+                    {RISK: pd.Series(dtype="float64")}, index=pd.Index([], name=HOUSEHOLD_ID)
+                )
+            )
+            scores = finish_scores(
+                risk_frame[[RISK]],
+                as_of=as_of,
+                policy_cfg=cfg.policy,
+                households_frame=households,
+                model_version=model.version,
+            )
 
             lap("flag_and_rank")
             # pass 2: reasons for the flagged households, chunk by chunk
@@ -451,8 +541,9 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
                     if reasons_path[i].exists():
                         bar.advance(task2, len(wanted))
                     elif wanted:
-                        features = _by_household(pq.read_table(
-                            path, filters=[(HOUSEHOLD_ID, "in", wanted)]).to_pandas())
+                        features = _by_household(
+                            pq.read_table(path, filters=[(HOUSEHOLD_ID, "in", wanted)]).to_pandas()
+                        )
                         features = features.drop(columns=[RISK]).reindex(wanted)
                         jobs2.append((i, (model, features, score_cfg.n_reasons, lang), {}))
                 if jobs2:
@@ -464,19 +555,35 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
                     rule_ok = rule_applies(tables, as_of)
                     own_rows = partition_tables(tables, [args[1].index for _, args, _ in jobs2])
                     model_ref = runner.broadcast(model)
-                    jobs2 = [(i, (model_ref, *args[1:]),
-                              {"tables": sub_tables, "as_of": as_of, "rule_cfg": cfg.rule,
-                               "villages": villages, "rule_triggers": rule_ok})
-                             for (i, args, _), (sub_tables, _) in zip(jobs2, own_rows,
-                                                                        strict=True)]
+                    jobs2 = [
+                        (
+                            i,
+                            (model_ref, *args[1:]),
+                            {
+                                "tables": sub_tables,
+                                "as_of": as_of,
+                                "rule_cfg": cfg.rule,
+                                "villages": villages,
+                                "rule_triggers": rule_ok,
+                            },
+                        )
+                        for (i, args, _), (sub_tables, _) in zip(jobs2, own_rows, strict=True)
+                    ]
                     for i, found in runner.run(_explain_rows, jobs2):
-                        part = pd.DataFrame({HOUSEHOLD_ID: found.index.astype("str"),
-                                             REASONS: _reasons_to_json(found).to_numpy()})
+                        part = pd.DataFrame(
+                            {
+                                HOUSEHOLD_ID: found.index.astype("str"),
+                                REASONS: _reasons_to_json(found).to_numpy(),
+                            }
+                        )
                         write_parquet_atomic(part, reasons_path[i], index=False)
                         bar.advance(task2, len(found))
                 parts = [pd.read_parquet(p) for p in reasons_path if p.exists()]
-                reasons = (pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
-                           if parts else pd.Series([], dtype=object))
+                reasons = (
+                    pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
+                    if parts
+                    else pd.Series([], dtype=object)
+                )
             else:
                 reasons = pd.Series([], dtype=object)
             scores = attach_reasons(scores, reasons)
@@ -489,8 +596,10 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
     scores = compare_with_previous(scores, previous)
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     file_metadata = {
-        "earlywarn.model_version": model.version, "earlywarn.as_of": as_of.date().isoformat(),
-        "earlywarn.population": population, "earlywarn.config_hash": config_hash(cfg),
+        "earlywarn.model_version": model.version,
+        "earlywarn.as_of": as_of.date().isoformat(),
+        "earlywarn.population": population,
+        "earlywarn.config_hash": config_hash(cfg),
         "earlywarn.input_fingerprints": json.dumps(fingerprints, sort_keys=True),
         "earlywarn.contribution_scale": _contribution_scale(),
     }
@@ -501,40 +610,74 @@ def run_scoring(cfg: Config, data_dir: Path, as_of: pd.Timestamp | str, model_ur
     drift_json = stem.with_name(stem.name + ".drift.json")
     drift_md = stem.with_name(stem.name + ".drift.md")
     write_json_atomic(_json_ready(drift), drift_json)
-    write_text_atomic(render_drift_markdown(
-        drift, title=f"Drift report: {out.name}, as of {as_of.date()}, model {model.version}"),
-        drift_md)
+    write_text_atomic(
+        render_drift_markdown(
+            drift, title=f"Drift report: {out.name}, as of {as_of.date()}, model {model.version}"
+        ),
+        drift_md,
+    )
     if drift["warnings"]:
-        log.warning("drift: %d warnings, e.g. %s (see %s)", len(drift["warnings"]),
-                    "; ".join(drift["warnings"][:3]), drift_md)
-    history_path = _append_history(history_dir, scores, as_of=as_of,
-                                   model_version=model.version, created_at=created_at)
+        log.warning(
+            "drift: %d warnings, e.g. %s (see %s)",
+            len(drift["warnings"]),
+            "; ".join(drift["warnings"][:3]),
+            drift_md,
+        )
+    history_path = _append_history(
+        history_dir, scores, as_of=as_of, model_version=model.version, created_at=created_at
+    )
     lap("write_drift_history")
     seconds = time.perf_counter() - started
     result = ScoringResult(
-        out=out, metadata_path=out.with_name(out.name + ".meta.json"), drift_json=drift_json,
-        drift_markdown=drift_md, history_path=history_path, model_version=model.version,
-        n_households=len(scores), n_flagged=int(scores[FLAGGED].sum()),
+        out=out,
+        metadata_path=out.with_name(out.name + ".meta.json"),
+        drift_json=drift_json,
+        drift_markdown=drift_md,
+        history_path=history_path,
+        model_version=model.version,
+        n_households=len(scores),
+        n_flagged=int(scores[FLAGGED].sum()),
         n_newly_flagged=int(scores[NEWLY_FLAGGED].sum()),
-        n_risk_doubled=int(scores[RISK_DOUBLED].sum()), n_chunks=len(chunks),
-        n_chunks_reused=n_reused, seconds=seconds, drift_warnings=tuple(drift["warnings"]),
-        score_psi=float(drift["score_psi"]))
-    write_json_atomic({
-        "created_at": created_at, "seconds": round(seconds, 3), "stage_seconds": stages,
-        "engine": engine_kind,
-        "chunks": len(chunks), "chunks_reused": n_reused, "run_key": run_key,
-        "model_uri": str(model_uri), "data_dir": str(Path(data_dir).resolve()),
-        "explain": explain, "lang": lang, "chunk_size": chunk_size,
-        "history_dir": str(history_dir), **file_metadata,
-        "earlywarn.input_fingerprints": fingerprints,
-        "n_households": result.n_households, "n_flagged": result.n_flagged,
-        "n_newly_flagged": result.n_newly_flagged, "n_risk_doubled": result.n_risk_doubled,
-        "drift_warnings": list(result.drift_warnings),
-    }, result.metadata_path)
+        n_risk_doubled=int(scores[RISK_DOUBLED].sum()),
+        n_chunks=len(chunks),
+        n_chunks_reused=n_reused,
+        seconds=seconds,
+        drift_warnings=tuple(drift["warnings"]),
+        score_psi=float(drift["score_psi"]),
+    )
+    write_json_atomic(
+        {
+            "created_at": created_at,
+            "seconds": round(seconds, 3),
+            "stage_seconds": stages,
+            "engine": engine_kind,
+            "chunks": len(chunks),
+            "chunks_reused": n_reused,
+            "run_key": run_key,
+            "model_uri": str(model_uri),
+            "data_dir": str(Path(data_dir).resolve()),
+            "explain": explain,
+            "lang": lang,
+            "chunk_size": chunk_size,
+            "history_dir": str(history_dir),
+            **file_metadata,
+            "earlywarn.input_fingerprints": fingerprints,
+            "n_households": result.n_households,
+            "n_flagged": result.n_flagged,
+            "n_newly_flagged": result.n_newly_flagged,
+            "n_risk_doubled": result.n_risk_doubled,
+            "drift_warnings": list(result.drift_warnings),
+        },
+        result.metadata_path,
+    )
     for stale in out.parent.glob(f".{out.name}.work-*"):  # this run's, and older runs' left
-        shutil.rmtree(stale, ignore_errors=True)            # by a kill with other arguments
-    log.info("scored %d households (%d flagged) in %.1f s", result.n_households,
-             result.n_flagged, seconds)
+        shutil.rmtree(stale, ignore_errors=True)  # by a kill with other arguments
+    log.info(
+        "scored %d households (%d flagged) in %.1f s",
+        result.n_households,
+        result.n_flagged,
+        seconds,
+    )
     return result
 
 
@@ -578,19 +721,31 @@ def _study_name(cfg: Config, population: str, examples_fingerprint: str) -> str:
     from earlywarn.catalog import catalog_hash
     from earlywarn.tune import SEARCH_SPACE_VERSION
 
-    settings = json.dumps({
-        "tune": cfg.tune.model_dump(mode="json", exclude={"n_trials", "timeout_seconds",
-                                                          "storage", "study_name",
-                                                          "num_threads"}),
-        "train": cfg.train.model_dump(mode="json", include={"max_boost_rounds",
-                                                           "early_stopping_rounds",
-                                                           "n_valid_years", "as_of_months",
-                                                           "calibration_share",
-                                                           "first_target_year",
-                                                           "last_target_year"}),
-        "population": population, "examples": examples_fingerprint,
-        "search_space": SEARCH_SPACE_VERSION, "catalog": catalog_hash(),
-    }, sort_keys=True)
+    settings = json.dumps(
+        {
+            "tune": cfg.tune.model_dump(
+                mode="json",
+                exclude={"n_trials", "timeout_seconds", "storage", "study_name", "num_threads"},
+            ),
+            "train": cfg.train.model_dump(
+                mode="json",
+                include={
+                    "max_boost_rounds",
+                    "early_stopping_rounds",
+                    "n_valid_years",
+                    "as_of_months",
+                    "calibration_share",
+                    "first_target_year",
+                    "last_target_year",
+                },
+            ),
+            "population": population,
+            "examples": examples_fingerprint,
+            "search_space": SEARCH_SPACE_VERSION,
+            "catalog": catalog_hash(),
+        },
+        sort_keys=True,
+    )
     return f"earlywarn-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
 
 
@@ -610,8 +765,9 @@ def _oracle_scores(keys: pd.DataFrame, truth: pd.DataFrame | None) -> np.ndarray
     if truth is None:
         return None
     lookup = truth.drop_duplicates([HOUSEHOLD_ID, AS_OF]).set_index([HOUSEHOLD_ID, AS_OF])
-    index = pd.MultiIndex.from_arrays([keys[HOUSEHOLD_ID].astype("str"),
-                                       keys[AS_OF].astype("datetime64[us]")])
+    index = pd.MultiIndex.from_arrays(
+        [keys[HOUSEHOLD_ID].astype("str"), keys[AS_OF].astype("datetime64[us]")]
+    )
     return lookup["oracle_probability"].reindex(index).to_numpy(dtype=float)
 
 
@@ -638,9 +794,15 @@ def _save_figure(figure: Any, target: Path) -> Path:
     return target
 
 
-def run_training(cfg: Config, data_dir: Path, *, out_dir: Path | None = None,
-                 trials: int | None = None, population: Population | None = None,
-                 track: bool = True) -> TrainingResult:
+def run_training(
+    cfg: Config,
+    data_dir: Path,
+    *,
+    out_dir: Path | None = None,
+    trials: int | None = None,
+    population: Population | None = None,
+    track: bool = True,
+) -> TrainingResult:
     """Read a data directory (and its truth.parquet, if simulated) and train on it: see
     :func:`train_on_tables`."""
     from earlywarn.schema import read_tables
@@ -651,14 +813,27 @@ def run_training(cfg: Config, data_dir: Path, *, out_dir: Path | None = None,
         check_tracking_available()
     data_dir = Path(data_dir)
     tables = read_tables(data_dir, mapping=cfg.data.mapping)
-    return train_on_tables(cfg, tables, truth=_read_truth(data_dir), out_dir=out_dir,
-                           trials=trials, population=population, track=track)
+    return train_on_tables(
+        cfg,
+        tables,
+        truth=_read_truth(data_dir),
+        out_dir=out_dir,
+        trials=trials,
+        population=population,
+        track=track,
+    )
 
 
-def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = None,
-                    out_dir: Path | None = None, trials: int | None = None,
-                    population: Population | None = None, track: bool = True
-                    ) -> TrainingResult:
+def train_on_tables(
+    cfg: Config,
+    tables: Any,
+    *,
+    truth: pd.DataFrame | None = None,
+    out_dir: Path | None = None,
+    trials: int | None = None,
+    population: Population | None = None,
+    track: bool = True,
+) -> TrainingResult:
     """Train, calibrate and compare the risk model on a data directory; save and track it.
 
     Examples at ``cfg.train.as_of_months`` of every labelled target year; the last target
@@ -705,49 +880,83 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
     population = population or cfg.data.population
-    fingerprints = {name: fingerprint_frame(getattr(tables, name)) for name in
-                    ("households", "household_years", "events", "assistance", "lines")}
+    fingerprints = {
+        name: fingerprint_frame(getattr(tables, name))
+        for name in ("households", "household_years", "events", "assistance", "lines")
+    }
 
-    years = [y for y in labelled_target_years(tables)
-             if (cfg.train.first_target_year is None or y >= cfg.train.first_target_year)
-             and (cfg.train.last_target_year is None or y <= cfg.train.last_target_year)]
-    examples = build_examples(tables, as_of_dates(years, cfg.train.as_of_months),
-                              population=population)
-    split = split_out_of_time(examples.keys, n_valid_years=cfg.train.n_valid_years,
-                              calibration_share=cfg.train.calibration_share,
-                              seed=cfg.tune.seed)
-    fit, calibration, test = (examples.take(split.fit), examples.take(split.calibration),
-                              examples.take(split.test))
-    log.info("examples: fit %d (%s), calibration %d (%d), test %d (%d)", len(fit),
-             split.fit_years, len(calibration), split.calibration_year, len(test),
-             split.test_year)
+    years = [
+        y
+        for y in labelled_target_years(tables)
+        if (cfg.train.first_target_year is None or y >= cfg.train.first_target_year)
+        and (cfg.train.last_target_year is None or y <= cfg.train.last_target_year)
+    ]
+    examples = build_examples(
+        tables, as_of_dates(years, cfg.train.as_of_months), population=population
+    )
+    split = split_out_of_time(
+        examples.keys,
+        n_valid_years=cfg.train.n_valid_years,
+        calibration_share=cfg.train.calibration_share,
+        seed=cfg.tune.seed,
+    )
+    fit, calibration, test = (
+        examples.take(split.fit),
+        examples.take(split.calibration),
+        examples.take(split.test),
+    )
+    log.info(
+        "examples: fit %d (%s), calibration %d (%d), test %d (%d)",
+        len(fit),
+        split.fit_years,
+        len(calibration),
+        split.calibration_year,
+        len(test),
+        split.test_year,
+    )
 
-    run_name = cfg.train.run_name or (
-        f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{config_hash(cfg)[:8]}")
+    run_name = cfg.train.run_name or (f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{config_hash(cfg)[:8]}")
     model_dir = Path(out_dir) if out_dir is not None else cfg.train.models_dir / run_name
     storage_path = cfg.tune.storage or model_dir.parent / "tuning.sqlite3"
     storage_path.parent.mkdir(parents=True, exist_ok=True)
-    examples_fingerprint = fingerprint_frame(pd.concat([examples.keys, examples.labels],
-                                                       axis=1))
+    examples_fingerprint = fingerprint_frame(pd.concat([examples.keys, examples.labels], axis=1))
     study_name = cfg.tune.study_name or _study_name(cfg, population, examples_fingerprint)
-    bounds = SearchBounds(max_boost_rounds=cfg.train.max_boost_rounds,
-                          early_stopping_rounds=cfg.train.early_stopping_rounds,
-                          size_tolerance=cfg.train.size_tolerance)
-    tuning = search(fit.features, fit.labels, split.folds, cfg.tune,
-                    storage_url=f"sqlite:///{Path(storage_path).resolve()}",
-                    study_name=study_name, n_trials=trials, bounds=bounds)
+    bounds = SearchBounds(
+        max_boost_rounds=cfg.train.max_boost_rounds,
+        early_stopping_rounds=cfg.train.early_stopping_rounds,
+        size_tolerance=cfg.train.size_tolerance,
+    )
+    tuning = search(
+        fit.features,
+        fit.labels,
+        split.folds,
+        cfg.tune,
+        storage_url=f"sqlite:///{Path(storage_path).resolve()}",
+        study_name=study_name,
+        n_trials=trials,
+        bounds=bounds,
+    )
 
     seed, threads = cfg.tune.seed, cfg.tune.num_threads
-    model = fit_model(fit.features, fit.labels, tuning.params, seed=seed, num_threads=threads,
-                      num_boost_round=tuning.num_boost_round, catalog_hash=catalog_hash())
+    model = fit_model(
+        fit.features,
+        fit.labels,
+        tuning.params,
+        seed=seed,
+        num_threads=threads,
+        num_boost_round=tuning.num_boost_round,
+        catalog_hash=catalog_hash(),
+    )
     uncalibrated_cal_ece = expected_calibration_error(
-        calibration.labels.to_numpy(dtype=float), model.predict_risk(calibration.features))
-    model = calibrate(model, calibration.features, calibration.labels,
-                      method=cfg.train.calibration)
+        calibration.labels.to_numpy(dtype=float), model.predict_risk(calibration.features)
+    )
+    model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
     logistic = fit_logistic(fit.features, fit.labels, seed=seed)
     logistic_calibrator = fit_calibrator(  # same held-out recalibration as the booster
         _logit(predict_logistic(logistic, calibration.features)),
-        calibration.labels.to_numpy(dtype=float), cfg.train.calibration)
+        calibration.labels.to_numpy(dtype=float),
+        cfg.train.calibration,
+    )
 
     y_test = test.labels.to_numpy(dtype=float)
     scores: dict[str, np.ndarray] = {
@@ -759,17 +968,22 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     if oracle is not None and np.isfinite(oracle).any():
         scores["oracle"] = oracle
     households = tables.households.set_index(HOUSEHOLD_ID)
-    flagged = {name: flag_rounds(test.keys, score, households, cfg.policy)
-               for name, score in scores.items() if name != "rule"}
+    flagged = {
+        name: flag_rounds(test.keys, score, households, cfg.policy)
+        for name, score in scores.items()
+        if name != "rule"
+    }
     flagged["rule"] = scores["rule"] > 0
-    comparison = compare(y_test, scores, flagged,
-                         probabilistic=[n for n in scores if n != "rule"])
+    comparison = compare(y_test, scores, flagged, probabilistic=[n for n in scores if n != "rule"])
     oracle_gap: float | None = None
     if "oracle" in scores:
         known = np.isfinite(scores["oracle"])
-        same_rows = compare(y_test[known], {n: s[known] for n, s in scores.items()},
-                            {n: f[known] for n, f in flagged.items()},
-                            probabilistic=[n for n in scores if n != "rule"])
+        same_rows = compare(
+            y_test[known],
+            {n: s[known] for n, s in scores.items()},
+            {n: f[known] for n, f in flagged.items()},
+            probabilistic=[n for n in scores if n != "rule"],
+        )
         ap = same_rows.set_index("model")["average_precision"]
         oracle_gap = float(ap["model"] - ap["oracle"])
 
@@ -779,8 +993,9 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     gaps = subgroup_gaps(subgroups)
     months = by_month(evaluation, label="label", risk="risk", flagged="flagged")
     reliability = reliability_table(y_test, scores["model"])
-    rate = explanation_rate(model.booster, model.prepare(test.features),
-                            n_rows=cfg.train.explain_rate_rows)
+    rate = explanation_rate(
+        model.booster, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
+    )
 
     metrics: dict[str, float] = {}
     for row in comparison.to_dict("records"):
@@ -789,32 +1004,46 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
                 metrics[f"test_{key}_{row['model']}"] = float(value)
     if oracle_gap is not None:
         metrics["test_average_precision_gap_to_oracle"] = oracle_gap
-    metrics.update({
-        "tune_best_value": tuning.best_value, "tune_chosen_value": tuning.chosen_value,
-        "tune_n_trials": float((tuning.history["state"] != "RUNNING").sum()),
-        "model_num_trees": float(model.booster.num_trees()),
-        "explanation_rate_households_per_second": rate,
-        "calibration_ece_before": uncalibrated_cal_ece,
-        "calibration_ece_after": expected_calibration_error(
-            calibration.labels.to_numpy(dtype=float), model.predict_risk(calibration.features)),
-        "n_examples_fit": float(len(fit)), "n_examples_calibration": float(len(calibration)),
-        "n_examples_test": float(len(test)),
-    })
+    metrics.update(
+        {
+            "tune_best_value": tuning.best_value,
+            "tune_chosen_value": tuning.chosen_value,
+            "tune_n_trials": float((tuning.history["state"] != "RUNNING").sum()),
+            "model_num_trees": float(model.booster.num_trees()),
+            "explanation_rate_households_per_second": rate,
+            "calibration_ece_before": uncalibrated_cal_ece,
+            "calibration_ece_after": expected_calibration_error(
+                calibration.labels.to_numpy(dtype=float), model.predict_risk(calibration.features)
+            ),
+            "n_examples_fit": float(len(fit)),
+            "n_examples_calibration": float(len(calibration)),
+            "n_examples_test": float(len(test)),
+        }
+    )
     for _, gap in gaps.iterrows():
         for key in gap.index:
             if key.endswith("_gap"):
                 metrics[f"subgroup_{gap['group']}_{key}"] = float(gap[key])
 
-    chosen = {k.removeprefix("param_"): v for k, v in
-              tuning.history.set_index("number").loc[tuning.chosen_trial].items()
-              if k.startswith("param_")}
+    chosen = {
+        k.removeprefix("param_"): v
+        for k, v in tuning.history.set_index("number").loc[tuning.chosen_trial].items()
+        if k.startswith("param_")
+    }
     metadata = {
-        "config_hash": config_hash(cfg), "run_name": run_name, "population": population,
-        "as_of_months": list(cfg.train.as_of_months), "fit_years": list(split.fit_years),
-        "calibration_year": split.calibration_year, "test_year": split.test_year,
-        "num_boost_round": tuning.num_boost_round, "params": tuning.params,
-        "study_name": tuning.study_name, "chosen_trial": tuning.chosen_trial,
-        "table_fingerprints": fingerprints, "earlywarn_version": earlywarn_version,
+        "config_hash": config_hash(cfg),
+        "run_name": run_name,
+        "population": population,
+        "as_of_months": list(cfg.train.as_of_months),
+        "fit_years": list(split.fit_years),
+        "calibration_year": split.calibration_year,
+        "test_year": split.test_year,
+        "num_boost_round": tuning.num_boost_round,
+        "params": tuning.params,
+        "study_name": tuning.study_name,
+        "chosen_trial": tuning.chosen_trial,
+        "table_fingerprints": fingerprints,
+        "earlywarn_version": earlywarn_version,
         "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
         "explanation_rate_households_per_second": rate,
         # binned features and risk of the fitting rows: scoring measures drift (PSI) against it
@@ -828,8 +1057,7 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     artifacts: dict[str, Path] = {}
     plots = {
         "precision_recall": precision_recall_figure(y_test, scores),
-        "reliability": reliability_figure(
-            y_test, {n: s for n, s in scores.items() if n != "rule"}),
+        "reliability": reliability_figure(y_test, {n: s for n, s in scores.items() if n != "rule"}),
     }
     for name, figure in plots.items():
         artifacts[f"plots/{name}.png"] = _save_figure(figure, card_dir / f"{name}.png")
@@ -840,30 +1068,53 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     with atomic_path(card_dir / "shap_summary.png") as staged:
         staged.write_bytes(shap_png)
     artifacts["plots/shap_summary.png"] = card_dir / "shap_summary.png"
-    tables_out = {"comparison": comparison, "subgroups": subgroups, "subgroup_gaps": gaps,
-                  "by_month": months, "reliability": reliability,
-                  "tuning_history": tuning.history}
+    tables_out = {
+        "comparison": comparison,
+        "subgroups": subgroups,
+        "subgroup_gaps": gaps,
+        "by_month": months,
+        "reliability": reliability,
+        "tuning_history": tuning.history,
+    }
     for name, frame in tables_out.items():
         target = card_dir / f"{name}.csv"
         write_text_atomic(frame.to_csv(index=False), target)
         artifacts[f"evaluation/{name}.csv"] = target
     card = ModelCard(
-        model_version=run_name, created=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        population=population, data_window=f"{min(years)}-{max(years)}",
-        fit_years=f"{min(split.fit_years)}-{max(split.fit_years)}" + (
+        model_version=run_name,
+        created=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        population=population,
+        data_window=f"{min(years)}-{max(years)}",
+        fit_years=f"{min(split.fit_years)}-{max(split.fit_years)}"
+        + (
             f" and {1 - cfg.train.calibration_share:.0%} of the households of "
-            f"{split.calibration_year}" if cfg.train.calibration_share is not None
-            and cfg.train.calibration_share < 1 else ""),
-        calibration_year=split.calibration_year, test_year=split.test_year,
+            f"{split.calibration_year}"
+            if cfg.train.calibration_share is not None and cfg.train.calibration_share < 1
+            else ""
+        ),
+        calibration_year=split.calibration_year,
+        test_year=split.test_year,
         as_of_months=", ".join(map(str, cfg.train.as_of_months)),
         n_examples={"fit": len(fit), "calibration": len(calibration), "test": len(test)},
-        comparison=comparison, subgroups=subgroups, gaps=gaps, by_month=months,
-        reliability=reliability, calibration_method=cfg.train.calibration,
-        tuning={"n_trials": int(metrics["tune_n_trials"]), "best_value": tuning.best_value,
-                "best_trial": tuning.best_trial, "chosen_trial": tuning.chosen_trial,
-                "chosen_value": tuning.chosen_value, "num_boost_round": tuning.num_boost_round,
-                "num_leaves": effective_leaves(chosen), "max_depth": chosen.get("max_depth")},
-        explanation_rate=rate, config_hash=config_hash(cfg), catalog_hash=catalog_hash(),
+        comparison=comparison,
+        subgroups=subgroups,
+        gaps=gaps,
+        by_month=months,
+        reliability=reliability,
+        calibration_method=cfg.train.calibration,
+        tuning={
+            "n_trials": int(metrics["tune_n_trials"]),
+            "best_value": tuning.best_value,
+            "best_trial": tuning.best_trial,
+            "chosen_trial": tuning.chosen_trial,
+            "chosen_value": tuning.chosen_value,
+            "num_boost_round": tuning.num_boost_round,
+            "num_leaves": effective_leaves(chosen),
+            "max_depth": chosen.get("max_depth"),
+        },
+        explanation_rate=rate,
+        config_hash=config_hash(cfg),
+        catalog_hash=catalog_hash(),
         limitations=_limitations(oracle_gap, gaps),
         plots={**{name: f"{name}.png" for name in plots}, "shap_summary": "shap_summary.png"},
     )
@@ -876,21 +1127,40 @@ def train_on_tables(cfg: Config, tables: Any, *, truth: pd.DataFrame | None = No
     if track:
         from earlywarn.tracking import log_training_run
 
-        params = {**tuning.params, "num_boost_round": tuning.num_boost_round,
-                  "population": population, "study_name": tuning.study_name,
-                  "chosen_trial": tuning.chosen_trial}
+        params = {
+            **tuning.params,
+            "num_boost_round": tuning.num_boost_round,
+            "population": population,
+            "study_name": tuning.study_name,
+            "chosen_trial": tuning.chosen_trial,
+        }
         ref = log_training_run(
-            config=cfg, model=model, model_dir=model_dir, metrics=metrics, params=params,
-            table_fingerprints=fingerprints, artifacts=artifacts,
-            input_example=test.features.head(5), tuning_history=tuning.history,
-            feature_catalog=catalog_frame(), run_name=run_name,
+            config=cfg,
+            model=model,
+            model_dir=model_dir,
+            metrics=metrics,
+            params=params,
+            table_fingerprints=fingerprints,
+            artifacts=artifacts,
+            input_example=test.features.head(5),
+            tuning_history=tuning.history,
+            feature_catalog=catalog_frame(),
+            run_name=run_name,
         )
         model_uri, run_id = ref.registered_uri, ref.run_id
     log.info("training finished in %.1f s: %s", time.perf_counter() - started, model_uri)
-    return TrainingResult(model=model, model_dir=model_dir, model_uri=model_uri, run_id=run_id,
-                          comparison=comparison, oracle_gap=oracle_gap,
-                          test_year=split.test_year, metrics=metrics,
-                          tuning_history=tuning.history, artifacts=artifacts)
+    return TrainingResult(
+        model=model,
+        model_dir=model_dir,
+        model_uri=model_uri,
+        run_id=run_id,
+        comparison=comparison,
+        oracle_gap=oracle_gap,
+        test_year=split.test_year,
+        metrics=metrics,
+        tuning_history=tuning.history,
+        artifacts=artifacts,
+    )
 
 
 def _limitations(oracle_gap: float | None, gaps: pd.DataFrame) -> tuple[str, ...]:
@@ -904,13 +1174,17 @@ def _limitations(oracle_gap: float | None, gaps: pd.DataFrame) -> tuple[str, ...
         "Subgroup gaps are measured on one test year; small groups vary a lot by chance.",
     ]
     if oracle_gap is not None:
-        items.append(f"On simulated data the model's average precision is {oracle_gap:+.3f} "
-                     "from the oracle's (which knows the simulated world's state).")
+        items.append(
+            f"On simulated data the model's average precision is {oracle_gap:+.3f} "
+            "from the oracle's (which knows the simulated world's state)."
+        )
     if not gaps.empty and "average_precision_gap" in gaps.columns:
         worst = gaps.sort_values("average_precision_gap", ascending=False).iloc[0]
         if pd.notna(worst["average_precision_gap"]):
-            items.append(f"Largest subgroup gap in average precision: "
-                         f"{worst['average_precision_gap']:.3f} across {worst['group']}.")
+            items.append(
+                f"Largest subgroup gap in average precision: "
+                f"{worst['average_precision_gap']:.3f} across {worst['group']}."
+            )
     return tuple(items)
 
 
@@ -923,8 +1197,12 @@ def run_validate(data_dir: Path, *, mapping: Path | None = None) -> Summary:
 
     tables = read_tables(Path(data_dir), mapping=mapping)
     summary = summarize(tables)
-    log.info("validated %s: %d households, %d survey rounds", data_dir, summary.n_households,
-             summary.n_rounds)
+    log.info(
+        "validated %s: %d households, %d survey rounds",
+        data_dir,
+        summary.n_households,
+        summary.n_rounds,
+    )
     return summary
 
 
@@ -942,8 +1220,9 @@ def run_promote(cfg: Config, version: str, *, name: str | None = None) -> Any:
 TRUTH_TABLE = "truth"
 
 
-def run_simulate(out_dir: Path, *, n_households: int, seed: int, n_oracle_draws: int,
-                 workers: int = 1) -> Any:
+def run_simulate(
+    out_dir: Path, *, n_households: int, seed: int, n_oracle_draws: int, workers: int = 1
+) -> Any:
     """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically.
 
     Returns the :class:`~earlywarn.simulate.Simulation`.
@@ -952,11 +1231,15 @@ def run_simulate(out_dir: Path, *, n_households: int, seed: int, n_oracle_draws:
     from earlywarn.simulate import simulate_tables
 
     started = time.perf_counter()
-    simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws,
-                                 workers=workers)
+    simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, workers=workers)
     write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
-    log.info("simulated %d households (seed %d) into %s in %.1f s", n_households, seed,
-             out_dir, time.perf_counter() - started)
+    log.info(
+        "simulated %d households (seed %d) into %s in %.1f s",
+        n_households,
+        seed,
+        out_dir,
+        time.perf_counter() - started,
+    )
     return simulation
 
 
@@ -971,8 +1254,10 @@ def run_calibration(data_dir: Path) -> Any:
     data_dir = Path(data_dir)
     truth_path = data_dir / f"{TRUTH_TABLE}.parquet"
     if not truth_path.exists():
-        raise EarlywarnError(f"{truth_path} does not exist: calibration needs a directory "
-                             "written by `earlywarn simulate`")
+        raise EarlywarnError(
+            f"{truth_path} does not exist: calibration needs a directory "
+            "written by `earlywarn simulate`"
+        )
     tables = read_tables(data_dir)
     truth = pd.read_parquet(truth_path)
     return calibration_figures(Simulation(tables=tables, truth=truth))
@@ -992,9 +1277,14 @@ class FeaturesResult:
     seconds: float
 
 
-def run_features(data_dir: Path, as_of: pd.Timestamp | str, out: Path, *,
-                 population: Population = "exited", mapping: Path | None = None
-                 ) -> FeaturesResult:
+def run_features(
+    data_dir: Path,
+    as_of: pd.Timestamp | str,
+    out: Path,
+    *,
+    population: Population = "exited",
+    mapping: Path | None = None,
+) -> FeaturesResult:
     """Read a data directory, build the features and label as of ``as_of`` for the population
     and write them (household_id, the catalog's features, label_poor) to ``out`` atomically
     (Parquet, or CSV when ``out`` ends in .csv)."""
@@ -1016,11 +1306,23 @@ def run_features(data_dir: Path, as_of: pd.Timestamp | str, out: Path, *,
     else:
         write_parquet_atomic(frame, out, index=False)
     seconds = time.perf_counter() - started
-    log.info("features as of %s: %d households x %d features in %.1f s", as_of.date(),
-             len(frame), features.shape[1], seconds)
-    return FeaturesResult(out=out, as_of=as_of, population=population, n_households=len(frame),
-                          n_features=features.shape[1], n_labels_known=int(labels.notna().sum()),
-                          n_poor=int(labels.fillna(False).sum()), seconds=seconds)
+    log.info(
+        "features as of %s: %d households x %d features in %.1f s",
+        as_of.date(),
+        len(frame),
+        features.shape[1],
+        seconds,
+    )
+    return FeaturesResult(
+        out=out,
+        as_of=as_of,
+        population=population,
+        n_households=len(frame),
+        n_features=features.shape[1],
+        n_labels_known=int(labels.notna().sum()),
+        n_poor=int(labels.fillna(False).sum()),
+        seconds=seconds,
+    )
 
 
 def run_catalog_docs(out: Path) -> Path:
@@ -1034,6 +1336,7 @@ def run_catalog_docs(out: Path) -> Path:
 
 
 # --- reports (helper E) -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ReportsResult:
@@ -1076,9 +1379,16 @@ def write_pdfs(pages: dict[str, str], booklets: dict[str, list[str]], out_dir: P
     return len(booklets)
 
 
-def run_reports(scores_path: Path, data_dir: Path, out_dir: Path, *, cfg: Config | None = None,
-                lang: str | None = None, pdf: bool | None = None,
-                glossary_path: Path | None = None) -> ReportsResult:
+def run_reports(
+    scores_path: Path,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    cfg: Config | None = None,
+    lang: str | None = None,
+    pdf: bool | None = None,
+    glossary_path: Path | None = None,
+) -> ReportsResult:
     """Caseworker sheets, village lists and county summaries for the flagged households of a
     scores file, as self-contained HTML (and PDF booklets per village and county with
     ``pdf``). The whole ``out_dir`` is replaced in one step (atomic): keep nothing else there.
@@ -1107,10 +1417,21 @@ def run_reports(scores_path: Path, data_dir: Path, out_dir: Path, *, cfg: Config
         if pdf:
             n_pdfs = write_pdfs(reports.pages, reports.booklets, staged)
     seconds = time.perf_counter() - started
-    log.info("reports: %d households, %d pages, %d PDFs in %.1f s", reports.n_households,
-             len(reports.pages), n_pdfs, seconds)
-    return ReportsResult(out_dir=out_dir, lang=lang, n_households=reports.n_households,
-                         n_pages=len(reports.pages), n_pdfs=n_pdfs, seconds=seconds)
+    log.info(
+        "reports: %d households, %d pages, %d PDFs in %.1f s",
+        reports.n_households,
+        len(reports.pages),
+        n_pdfs,
+        seconds,
+    )
+    return ReportsResult(
+        out_dir=out_dir,
+        lang=lang,
+        n_households=reports.n_households,
+        n_pages=len(reports.pages),
+        n_pdfs=n_pdfs,
+        seconds=seconds,
+    )
 
 
 # --- demo: the whole path on the built-in default ----------------------------------------
@@ -1131,9 +1452,15 @@ class DemoResult:
     tracking_uri: str
 
 
-def run_demo(cfg: Config, out_dir: Path, *, as_of: pd.Timestamp | None = None,
-             pdf: bool = False, langs: tuple[str, ...] = ("zh-CN", "en"),
-             on_stage: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    cfg: Config,
+    out_dir: Path,
+    *,
+    as_of: pd.Timestamp | None = None,
+    pdf: bool = False,
+    langs: tuple[str, ...] = ("zh-CN", "en"),
+    on_stage: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Simulated households -> validated tables -> trained model -> scores -> reports.
 
     Everything goes under ``out_dir``: ``data/`` (with truth.parquet), ``models/``,
@@ -1150,33 +1477,55 @@ def run_demo(cfg: Config, out_dir: Path, *, as_of: pd.Timestamp | None = None,
 
     data_dir = out_dir / "data"
     stage(f"simulating {cfg.simulate.n_households:,} households into {data_dir}")
-    run_simulate(data_dir, n_households=cfg.simulate.n_households, seed=cfg.simulate.seed,
-                 n_oracle_draws=cfg.simulate.n_oracle_draws,
-                 workers=cfg.simulate.oracle_workers)
+    run_simulate(
+        data_dir,
+        n_households=cfg.simulate.n_households,
+        seed=cfg.simulate.seed,
+        n_oracle_draws=cfg.simulate.n_oracle_draws,
+        workers=cfg.simulate.oracle_workers,
+    )
     stage("validating the data directory against the data contract")
     run_validate(data_dir, mapping=cfg.data.mapping)
 
     stage("tuning, fitting and calibrating the risk model")
     training = run_training(cfg, data_dir, out_dir=out_dir / "models" / "demo")
 
-    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(
-        year=cfg.simulate.last_year, month=7, day=1)
+    as_of = (
+        pd.Timestamp(as_of)
+        if as_of is not None
+        else pd.Timestamp(year=cfg.simulate.last_year, month=7, day=1)
+    )
     scores_path = out_dir / "scores.parquet"
     stage(f"scoring every household as of {as_of.date()}")
-    scoring = run_scoring(cfg, data_dir, as_of, training.model_uri, scores_path,
-                          history_dir=out_dir / "score-history", progress=False)
+    scoring = run_scoring(
+        cfg,
+        data_dir,
+        as_of,
+        training.model_uri,
+        scores_path,
+        history_dir=out_dir / "score-history",
+        progress=False,
+    )
 
     reports: dict[str, Any] = {}
     for lang in langs:
         stage(f"writing caseworker reports ({lang})")
-        reports[lang] = run_reports(scores_path, data_dir, out_dir / "reports" / lang, cfg=cfg,
-                                    lang=lang, pdf=pdf)
-    return DemoResult(data_dir=data_dir, model_uri=training.model_uri, training=training,
-                      scores_path=scores_path, scoring=scoring, reports=reports,
-                      tracking_uri=uri)
+        reports[lang] = run_reports(
+            scores_path, data_dir, out_dir / "reports" / lang, cfg=cfg, lang=lang, pdf=pdf
+        )
+    return DemoResult(
+        data_dir=data_dir,
+        model_uri=training.model_uri,
+        training=training,
+        scores_path=scores_path,
+        scoring=scoring,
+        reports=reports,
+        tracking_uri=uri,
+    )
 
 
 # --- audit: re-deriving a household's score (helper H) ------------------------------------
+
 
 @dataclass(frozen=True)
 class ExplainResult:
@@ -1204,9 +1553,11 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
         raise SchemaError(f"scores file {scores_path} is not readable Parquet: {err}") from err
     meta = {k.decode(): v.decode() for k, v in kv.items() if k.startswith(b"earlywarn.")}
     if "earlywarn.input_fingerprints" not in meta:
-        raise SchemaError(f"scores file {scores_path} records no input fingerprints: it was "
-                          "not written by earlywarn score, or by a version before the audit "
-                          "trail")
+        raise SchemaError(
+            f"scores file {scores_path} records no input fingerprints: it was "
+            "not written by earlywarn score, or by a version before the audit "
+            "trail"
+        )
     meta["earlywarn.input_fingerprints"] = json.loads(meta["earlywarn.input_fingerprints"])
     sidecar = scores_path.with_name(scores_path.name + ".meta.json")
     if sidecar.is_file():
@@ -1217,8 +1568,14 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
     return meta
 
 
-def run_explain(cfg: Config, household_id: str, scores_path: Path, *,
-                data_dir: Path | None = None, model_uri: str | None = None) -> ExplainResult:
+def run_explain(
+    cfg: Config,
+    household_id: str,
+    scores_path: Path,
+    *,
+    data_dir: Path | None = None,
+    model_uri: str | None = None,
+) -> ExplainResult:
     """Re-derive ``household_id``'s risk, flag and reasons from the inputs the scores file
     records, after checking they are the same: each table file's SHA-256, the model version
     and the config hash (pass the config used for scoring). ``data_dir``/``model_uri``
@@ -1244,18 +1601,23 @@ def run_explain(cfg: Config, household_id: str, scores_path: Path, *,
         raise ConfigError(f"{scores_path} does not record its data directory: pass --data")
     data_dir = Path(data_dir if data_dir is not None else recorded_data)  # type: ignore[arg-type]
     if not data_dir.is_dir():
-        raise SchemaError(f"data directory {data_dir} (recorded by {scores_path.name}) does "
-                          "not exist: pass --data where the tables are now")
+        raise SchemaError(
+            f"data directory {data_dir} (recorded by {scores_path.name}) does "
+            "not exist: pass --data where the tables are now"
+        )
     problems = changed_inputs(meta["earlywarn.input_fingerprints"], input_fingerprints(data_dir))
     if problems:
         raise SchemaError(
             f"the tables in {data_dir} are not the ones {scores_path.name} was made from; "
-            "refusing to re-derive:\n  " + "\n  ".join(problems))
+            "refusing to re-derive:\n  " + "\n  ".join(problems)
+        )
 
     recorded_hash = meta.get("earlywarn.config_hash")
     if recorded_hash is not None and recorded_hash != config_hash(cfg):
-        raise ConfigError(f"{scores_path.name} was made with config {recorded_hash}, this "
-                          f"config is {config_hash(cfg)}: pass the --config used for scoring")
+        raise ConfigError(
+            f"{scores_path.name} was made with config {recorded_hash}, this "
+            f"config is {config_hash(cfg)}: pass the --config used for scoring"
+        )
 
     model_uri = model_uri or meta.get("model_uri")
     if model_uri is None:
@@ -1263,22 +1625,46 @@ def run_explain(cfg: Config, household_id: str, scores_path: Path, *,
     model = resolve_scoring_model(model_uri)
     recorded_version = meta.get("earlywarn.model_version")
     if recorded_version is not None and model.version != recorded_version:
-        raise ModelError(f"model {model_uri} is version {model.version}, {scores_path.name} "
-                         f"was made with version {recorded_version}; refusing to re-derive")
+        raise ModelError(
+            f"model {model_uri} is version {model.version}, {scores_path.name} "
+            f"was made with version {recorded_version}; refusing to re-derive"
+        )
 
     as_of = pd.Timestamp(meta["earlywarn.as_of"])
     population = meta.get("earlywarn.population", cfg.data.population)
     explain = meta.get("explain")
-    explained = (explain == "all" or (explain == "flagged" and recorded.flagged)
-                 if explain is not None else bool(recorded.reasons))
+    explained = (
+        explain == "all" or (explain == "flagged" and recorded.flagged)
+        if explain is not None
+        else bool(recorded.reasons)
+    )
     tables = read_tables(data_dir, mapping=cfg.data.mapping)
     rederived = rederive_household(
-        tables, model, str(household_id), as_of=as_of, population=population,
-        policy_cfg=cfg.policy, explained=explained, n_reasons=cfg.score.n_reasons,
-        lang=meta.get("lang", "en"), rule_cfg=cfg.rule)
+        tables,
+        model,
+        str(household_id),
+        as_of=as_of,
+        population=population,
+        policy_cfg=cfg.policy,
+        explained=explained,
+        n_reasons=cfg.score.n_reasons,
+        lang=meta.get("lang", "en"),
+        rule_cfg=cfg.rule,
+    )
     comparison = compare_scores(recorded, rederived)
-    log.info("re-derived household %s from %s: %s", household_id, scores_path.name,
-             "match" if comparison.matches else f"{len(comparison.differences)} differences")
-    return ExplainResult(rederivation=comparison, scores_path=scores_path, data_dir=data_dir,
-                         model_uri=str(model_uri), model_version=model.version, as_of=as_of,
-                         population=str(population), config_hash=config_hash(cfg))
+    log.info(
+        "re-derived household %s from %s: %s",
+        household_id,
+        scores_path.name,
+        "match" if comparison.matches else f"{len(comparison.differences)} differences",
+    )
+    return ExplainResult(
+        rederivation=comparison,
+        scores_path=scores_path,
+        data_dir=data_dir,
+        model_uri=str(model_uri),
+        model_version=model.version,
+        as_of=as_of,
+        population=str(population),
+        config_hash=config_hash(cfg),
+    )

@@ -26,8 +26,9 @@ from earlywarn.tables import Tables
 INCOME_COLUMNS = [*INCOME_SOURCES, *RIGID_EXPENSES, HOUSEHOLD_SIZE]
 
 
-def place_rates(tables: Tables, as_of: pd.Timestamp | str, *,
-                codes: TableCodes | None = None) -> pd.DataFrame:
+def place_rates(
+    tables: Tables, as_of: pd.Timestamp | str, *, codes: TableCodes | None = None
+) -> pd.DataFrame:
     """One row per household of ``tables.households`` (same order, indexed by household_id):
     its village's and county's rates in year(as_of) - 1.
 
@@ -44,13 +45,15 @@ def place_rates(tables: Tables, as_of: pd.Timestamp | str, *,
         codes = table_codes(tables)
     county, _ = pd.factorize(households[COUNTY])
     village, _ = pd.factorize(households[VILLAGE])
-    _, village = np.unique(county.astype(np.int64) * (int(village.max(initial=0)) + 1) + village,
-                           return_inverse=True)
+    _, village = np.unique(
+        county.astype(np.int64) * (int(village.max(initial=0)) + 1) + village, return_inverse=True
+    )
     places = {"village": village.reshape(-1), "county": county}
 
     household_years = tables.household_years
-    rows = np.flatnonzero((household_years[YEAR].to_numpy() == last_year)
-                          & (codes.household_years >= 0))
+    rows = np.flatnonzero(
+        (household_years[YEAR].to_numpy() == last_year) & (codes.household_years >= 0)
+    )
     income = per_capita_net_income(household_years[INCOME_COLUMNS].iloc[rows]).to_numpy()
     code = codes.household_years[rows]
     poor = np.full(n, np.nan)
@@ -61,9 +64,12 @@ def place_rates(tables: Tables, as_of: pd.Timestamp | str, *,
     day = day_numbers(events[DATE])
     kind = codes.event_types
     with np.errstate(invalid="ignore"):
-        in_year = ((day >= day_number(pd.Timestamp(year=last_year, month=1, day=1)))
-                   & (day < day_number(pd.Timestamp(year=last_year + 1, month=1, day=1)))
-                   & (kind >= 0) & (codes.events >= 0))
+        in_year = (
+            (day >= day_number(pd.Timestamp(year=last_year, month=1, day=1)))
+            & (day < day_number(pd.Timestamp(year=last_year + 1, month=1, day=1)))
+            & (kind >= 0)
+            & (codes.events >= 0)
+        )
     had = np.zeros(n * N_TYPES, dtype=bool)
     had[codes.events[in_year] * N_TYPES + kind[in_year]] = True
     had_shock = had.reshape(n, N_TYPES)

@@ -17,8 +17,12 @@ from sklearn.metrics import precision_recall_curve
 from earlywarn.evaluate import reliability_table
 
 
-def precision_recall_figure(labels: np.ndarray, scores: Mapping[str, np.ndarray], *,
-                            title: str = "Precision-recall on the test year") -> Figure:
+def precision_recall_figure(
+    labels: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    *,
+    title: str = "Precision-recall on the test year",
+) -> Figure:
     """One precision-recall curve per score (name -> score per example), and the base rate."""
     figure = Figure(figsize=(6, 4.5), dpi=110)
     FigureCanvasAgg(figure)
@@ -33,16 +37,25 @@ def precision_recall_figure(labels: np.ndarray, scores: Mapping[str, np.ndarray]
         axes.step(recall, precision, where="post", label=name)
     if len(y):
         axes.axhline(y.mean(), color="grey", linestyle=":", label=f"base rate {y.mean():.3f}")
-    axes.set(xlabel="recall (share of households that became poor)",
-             ylabel="precision (share of flagged that became poor)", xlim=(0, 1), ylim=(0, 1.02),
-             title=title)
+    axes.set(
+        xlabel="recall (share of households that became poor)",
+        ylabel="precision (share of flagged that became poor)",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=title,
+    )
     axes.legend(loc="upper right", fontsize="small")
     figure.tight_layout()
     return figure
 
 
-def reliability_figure(labels: np.ndarray, risks: Mapping[str, np.ndarray], *, n_bins: int = 10,
-                       title: str = "Reliability on the test year") -> Figure:
+def reliability_figure(
+    labels: np.ndarray,
+    risks: Mapping[str, np.ndarray],
+    *,
+    n_bins: int = 10,
+    title: str = "Reliability on the test year",
+) -> Figure:
     """Observed poor rate against mean predicted risk per bin, one line per model."""
     figure = Figure(figsize=(5, 5), dpi=110)
     FigureCanvasAgg(figure)
@@ -51,8 +64,13 @@ def reliability_figure(labels: np.ndarray, risks: Mapping[str, np.ndarray], *, n
     for name, risk in risks.items():
         table: pd.DataFrame = reliability_table(labels, risk, n_bins=n_bins)
         axes.plot(table["mean_risk"], table["observed_rate"], marker="o", label=name)
-    axes.set(xlabel="mean predicted risk", ylabel="observed share poor", xlim=(0, 1),
-             ylim=(0, 1), title=title)
+    axes.set(
+        xlabel="mean predicted risk",
+        ylabel="observed share poor",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=title,
+    )
     axes.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     return figure

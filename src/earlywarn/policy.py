@@ -19,8 +19,9 @@ from earlywarn.config import PolicyConfig
 from earlywarn.errors import ConfigError
 
 
-def flag(risk: pd.Series, households: pd.DataFrame | None = None,
-         policy_cfg: PolicyConfig | None = None) -> pd.Series:
+def flag(
+    risk: pd.Series, households: pd.DataFrame | None = None, policy_cfg: PolicyConfig | None = None
+) -> pd.Series:
     """Boolean ``flagged`` per household of ``risk`` (indexed by household_id, one round).
 
     ``households`` (indexed by household_id, with ``village``/``county``) is needed only for
@@ -46,12 +47,12 @@ def flag(risk: pd.Series, households: pd.DataFrame | None = None,
         flagged.loc[known[:n_flag]] = True
     else:
         if frame is None or cfg.group not in frame.columns:
-            raise ConfigError(f"policy top_n_per_group needs households with a "
-                              f"'{cfg.group}' column")
+            raise ConfigError(
+                f"policy top_n_per_group needs households with a '{cfg.group}' column"
+            )
         groups = frame[cfg.group].reindex(known)
         if groups.isna().any():
-            raise ConfigError(f"{int(groups.isna().sum())} scored households have no "
-                              f"{cfg.group}")
+            raise ConfigError(f"{int(groups.isna().sum())} scored households have no {cfg.group}")
         rank_in_group = groups.groupby(groups, observed=True, sort=False).cumcount()
         flagged.loc[rank_in_group.index[rank_in_group.to_numpy() < cfg.n_per_group]] = True
     return flagged
@@ -59,15 +60,16 @@ def flag(risk: pd.Series, households: pd.DataFrame | None = None,
 
 def _ranked(risk: pd.Series) -> pd.Index:
     """Household ids by risk, highest first, ties by id; missing risk last."""
-    frame = pd.DataFrame({"risk": risk.to_numpy(), "id": risk.index.astype(str)},
-                         index=risk.index)
-    frame = frame.sort_values(["risk", "id"], ascending=[False, True], na_position="last",
-                              kind="mergesort")
+    frame = pd.DataFrame({"risk": risk.to_numpy(), "id": risk.index.astype(str)}, index=risk.index)
+    frame = frame.sort_values(
+        ["risk", "id"], ascending=[False, True], na_position="last", kind="mergesort"
+    )
     return frame.index
 
 
-def flag_rounds(keys: pd.DataFrame, risk: np.ndarray, households: pd.DataFrame | None,
-                policy_cfg: PolicyConfig) -> np.ndarray:
+def flag_rounds(
+    keys: pd.DataFrame, risk: np.ndarray, households: pd.DataFrame | None, policy_cfg: PolicyConfig
+) -> np.ndarray:
     """:func:`flag` applied to each as-of date of stacked examples (``keys``: household_id,
     as_of); one boolean per row of ``keys``. Capacity applies per scoring round."""
     flagged = np.zeros(len(keys), dtype=bool)

@@ -67,10 +67,17 @@ MIN_FALL_PCT = 5.0
 HEALTH_EVENTS = ("illness", "injury", "disability", "chronic_diagnosis", "death")
 WORK_EVENTS = ("job_loss", "epidemic_lockdown")
 FARM_EVENTS = ("crop_failure", "livestock_loss", "disaster")
-EVENT_KINDS = {"health": HEALTH_EVENTS, "work": WORK_EVENTS, "farm": FARM_EVENTS,
-               "other": ("other",)}
-GAPS = {"housing_unsafe": HOUSING_SAFE, "water_unsafe": WATER_SAFE,
-        "no_medical_insurance": HAS_MEDICAL_INSURANCE}
+EVENT_KINDS = {
+    "health": HEALTH_EVENTS,
+    "work": WORK_EVENTS,
+    "farm": FARM_EVENTS,
+    "other": ("other",),
+}
+GAPS = {
+    "housing_unsafe": HOUSING_SAFE,
+    "water_unsafe": WATER_SAFE,
+    "no_medical_insurance": HAS_MEDICAL_INSURANCE,
+}
 
 
 @dataclass(frozen=True)
@@ -124,16 +131,21 @@ def _load_glossary(path: Path) -> Glossary:
     raw = read_yaml_mapping(path, "reason glossary")
     try:
         glossary = Glossary(
-            languages=tuple(raw["languages"]), groups=raw["groups"], rules=raw["rules"],
-            events=raw["events"], measures=raw["measures"], gaps=raw["gaps"],
+            languages=tuple(raw["languages"]),
+            groups=raw["groups"],
+            rules=raw["rules"],
+            events=raw["events"],
+            measures=raw["measures"],
+            gaps=raw["gaps"],
             labels=raw.get("labels", {}),
         )
     except KeyError as err:
         raise ConfigError(f"reason glossary {path} has no section {err}") from err
     problems = glossary_problems(glossary)
     if problems:
-        raise ConfigError(f"{len(problems)} problems in reason glossary {path}:\n  "
-                          + "\n  ".join(problems))
+        raise ConfigError(
+            f"{len(problems)} problems in reason glossary {path}:\n  " + "\n  ".join(problems)
+        )
     return glossary
 
 
@@ -156,13 +168,19 @@ def glossary_problems(glossary: Glossary, reason_groups: Iterable[str] = ()) -> 
                 problems += _placeholder_problems(f"groups.{code}.templates.{lang}", text)
             templates = (entry.get("templates") or {}).get(lang) or ["{x}"]
             if _fields(templates[-1]):
-                problems.append(f"groups.{code}.templates.{lang}: the last template must have "
-                                "no placeholders (the text when figures are missing)")
+                problems.append(
+                    f"groups.{code}.templates.{lang}: the last template must have "
+                    "no placeholders (the text when figures are missing)"
+                )
         for measure in entry.get("measures", ()):
             if measure not in MEASURES:
                 problems.append(f"groups.{code}.measures: {measure!r} is not a measure code")
-    for section, codes in (("rules", RULE_CODES), ("events", EVENT_TYPES),
-                           ("measures", MEASURES), ("gaps", tuple(GAPS))):
+    for section, codes in (
+        ("rules", RULE_CODES),
+        ("events", EVENT_TYPES),
+        ("measures", MEASURES),
+        ("gaps", tuple(GAPS)),
+    ):
         entries = getattr(glossary, section)
         for code in codes:
             for lang in langs:
@@ -187,41 +205,91 @@ def _placeholder_problems(where: str, template: str) -> list[str]:
         names = _fields(template)
     except ValueError as err:
         return [f"{where}: {err}"]
-    return [f"{where}: unknown placeholder {{{name}}}" for name in names
-            if name not in FACT_NAMES]
+    return [f"{where}: unknown placeholder {{{name}}}" for name in names if name not in FACT_NAMES]
 
 
 # --- the household's own figures --------------------------------------------------------
 
-YEAR_FACTS = frozenset({"last_year", "previous_year", "poverty_exit_year", "last_round_year",
-                        "target_year"})
-FACT_NAMES = frozenset({
-    COUNTY, VILLAGE, *YEAR_FACTS, "income_per_capita", "previous_income_per_capita", "line",
-    "income_to_line_pct", "income_fall_pct", "village_median_income_per_capita",
-    "village_poverty_rate_pct", MEDICAL_EXPENSE, "medical_share_pct",
-    "village_median_medical_share_pct", EDUCATION_EXPENSE, "education_share_pct", WAGE_INCOME,
-    "wage_share_pct", "wage_fall_pct", BUSINESS_INCOME, "business_share_pct",
-    "business_fall_pct", TRANSFER_INCOME, "transfer_share_pct", HOUSEHOLD_SIZE, *MEMBER_COUNTS,
-    "n_dependents", "head_age", "head_education_years", "years_since_exit",
-    "n_times_poor_again", "living_gaps", "n_events_this_year", "running_measures",
-    "assistance_amount_running", "last_ended_measure", "last_ended_date",
-    *(name for kind in ("health", "work", "farm", "other")
-      for name in (f"n_{kind}_events_12m", f"{kind}_cost_12m", f"last_{kind}_event_date",
-                   f"last_{kind}_event_type")),
-    # the current rule (earlywarn.rule.rule_flags)
-    "last_income_per_capita", "line_target_year", "n_serious_shocks", "serious_shock_types",
-})
+YEAR_FACTS = frozenset(
+    {"last_year", "previous_year", "poverty_exit_year", "last_round_year", "target_year"}
+)
+FACT_NAMES = frozenset(
+    {
+        COUNTY,
+        VILLAGE,
+        *YEAR_FACTS,
+        "income_per_capita",
+        "previous_income_per_capita",
+        "line",
+        "income_to_line_pct",
+        "income_fall_pct",
+        "village_median_income_per_capita",
+        "village_poverty_rate_pct",
+        MEDICAL_EXPENSE,
+        "medical_share_pct",
+        "village_median_medical_share_pct",
+        EDUCATION_EXPENSE,
+        "education_share_pct",
+        WAGE_INCOME,
+        "wage_share_pct",
+        "wage_fall_pct",
+        BUSINESS_INCOME,
+        "business_share_pct",
+        "business_fall_pct",
+        TRANSFER_INCOME,
+        "transfer_share_pct",
+        HOUSEHOLD_SIZE,
+        *MEMBER_COUNTS,
+        "n_dependents",
+        "head_age",
+        "head_education_years",
+        "years_since_exit",
+        "n_times_poor_again",
+        "living_gaps",
+        "n_events_this_year",
+        "running_measures",
+        "assistance_amount_running",
+        "last_ended_measure",
+        "last_ended_date",
+        *(
+            name
+            for kind in ("health", "work", "farm", "other")
+            for name in (
+                f"n_{kind}_events_12m",
+                f"{kind}_cost_12m",
+                f"last_{kind}_event_date",
+                f"last_{kind}_event_type",
+            )
+        ),
+        # the current rule (earlywarn.rule.rule_flags)
+        "last_income_per_capita",
+        "line_target_year",
+        "n_serious_shocks",
+        "serious_shock_types",
+    }
+)
 
-ZERO_SAYS_NOTHING = frozenset({
-    "n_chronic_ill", "n_disabled", "n_students", "n_migrant_workers", "n_times_poor_again",
-    "n_events_this_year", *(f"n_{kind}_events_12m" for kind in EVENT_KINDS),
-})
+ZERO_SAYS_NOTHING = frozenset(
+    {
+        "n_chronic_ill",
+        "n_disabled",
+        "n_students",
+        "n_migrant_workers",
+        "n_times_poor_again",
+        "n_events_this_year",
+        *(f"n_{kind}_events_12m" for kind in EVENT_KINDS),
+    }
+)
 """Counts whose zero is no reason to mention them (the next template is used instead)."""
 
 
-def household_facts(tables: Tables, as_of: pd.Timestamp | str,
-                    households: Iterable[str] | None = None, *,
-                    villages: pd.DataFrame | None = None) -> pd.DataFrame:
+def household_facts(
+    tables: Tables,
+    as_of: pd.Timestamp | str,
+    households: Iterable[str] | None = None,
+    *,
+    villages: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per household (index household_id): the figures reasons quote, as known at
     ``as_of`` (the last closed survey round, the round before it, events and assistance dated
     before ``as_of``).
@@ -253,8 +321,12 @@ def household_facts(tables: Tables, as_of: pd.Timestamp | str,
     after_exit = rounds.join(facts["poverty_exit_year"], on=HOUSEHOLD_ID)
     after_exit = after_exit[after_exit["last_year"] > after_exit["poverty_exit_year"]]
     facts["n_times_poor_again"] = (
-        (after_exit["income_per_capita"] < after_exit["line"]).groupby(after_exit[HOUSEHOLD_ID])
-        .sum().reindex(facts.index).where(facts["poverty_exit_year"].notna()))
+        (after_exit["income_per_capita"] < after_exit["line"])
+        .groupby(after_exit[HOUSEHOLD_ID])
+        .sum()
+        .reindex(facts.index)
+        .where(facts["poverty_exit_year"].notna())
+    )
     facts = facts.join(_event_facts(tables.events, as_of))
     for name in [*(f"n_{kind}_events_12m" for kind in EVENT_KINDS), "n_events_this_year"]:
         facts[name] = facts[name].fillna(0.0)
@@ -267,8 +339,11 @@ def household_facts(tables: Tables, as_of: pd.Timestamp | str,
     return out
 
 
-VILLAGE_FACTS = ("village_median_income_per_capita", "village_median_medical_share_pct",
-                 "village_poverty_rate_pct")
+VILLAGE_FACTS = (
+    "village_median_income_per_capita",
+    "village_median_medical_share_pct",
+    "village_poverty_rate_pct",
+)
 """Facts about the household's village (over every household of it), in this order."""
 
 
@@ -284,25 +359,30 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     last = closed[YEAR].groupby(closed[HOUSEHOLD_ID].to_numpy(), sort=False).transform("max")
     needed = closed[(closed[YEAR] == last) | (closed[YEAR] == as_of.year - 1)]
     rounds = _rounds(replace(tables, household_years=needed), as_of)
-    facts = frame[[VILLAGE]].join(_round_facts(rounds)[["income_per_capita",
-                                                        "medical_share_pct"]])
+    facts = frame[[VILLAGE]].join(_round_facts(rounds)[["income_per_capita", "medical_share_pct"]])
     return _village_facts(facts, rounds, frame[VILLAGE], as_of.year)
 
 
-def _village_facts(facts: pd.DataFrame, rounds: pd.DataFrame, village_of: pd.Series,
-                   year: int) -> pd.DataFrame:
+def _village_facts(
+    facts: pd.DataFrame, rounds: pd.DataFrame, village_of: pd.Series, year: int
+) -> pd.DataFrame:
     """Village medians of the households' last rounds and the village's poverty rate in
     ``year - 1`` (index: the village as an object, so any household's village looks it up)."""
     place = facts[VILLAGE].astype(object)
     medians = facts[["income_per_capita", "medical_share_pct"]].groupby(place).median()
     last_year = rounds[rounds["last_year"] == year - 1]
-    poor_share = (last_year.assign(poor=last_year["income_per_capita"] < last_year["line"])
-                  .join(village_of.astype(object), on=HOUSEHOLD_ID)
-                  .groupby(VILLAGE)["poor"].mean())
-    out = pd.DataFrame({
-        "village_median_income_per_capita": medians["income_per_capita"],
-        "village_median_medical_share_pct": medians["medical_share_pct"],
-    })
+    poor_share = (
+        last_year.assign(poor=last_year["income_per_capita"] < last_year["line"])
+        .join(village_of.astype(object), on=HOUSEHOLD_ID)
+        .groupby(VILLAGE)["poor"]
+        .mean()
+    )
+    out = pd.DataFrame(
+        {
+            "village_median_income_per_capita": medians["income_per_capita"],
+            "village_median_medical_share_pct": medians["medical_share_pct"],
+        }
+    )
     out = out.reindex(out.index.union(poor_share.index))
     out["village_poverty_rate_pct"] = 100 * poor_share.reindex(out.index).astype("float64")
     out.index = pd.Index(out.index.to_numpy(dtype=object), name=VILLAGE)
@@ -315,17 +395,32 @@ def _rounds(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
     closed = years[years[YEAR] < as_of.year]
     closed = closed[household_codes(closed[HOUSEHOLD_ID], tables.households[HOUSEHOLD_ID]) >= 0]
     yearly = yearly_poverty(tables, closed)
-    return pd.DataFrame({
-        HOUSEHOLD_ID: closed[HOUSEHOLD_ID].to_numpy(dtype=object),
-        "last_year": closed[YEAR].to_numpy(dtype="int64"),
-        "income_per_capita": yearly.income,
-        "line": yearly.line,
-        **{name: closed[name].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-           for name in (*INCOME_SOURCES, MEDICAL_EXPENSE, EDUCATION_EXPENSE, HOUSEHOLD_SIZE,
-                        *MEMBER_COUNTS)},
-        **{name: closed[name].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
-           for name in GAPS.values()},
-    }).sort_values([HOUSEHOLD_ID, "last_year"], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                HOUSEHOLD_ID: closed[HOUSEHOLD_ID].to_numpy(dtype=object),
+                "last_year": closed[YEAR].to_numpy(dtype="int64"),
+                "income_per_capita": yearly.income,
+                "line": yearly.line,
+                **{
+                    name: closed[name].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+                    for name in (
+                        *INCOME_SOURCES,
+                        MEDICAL_EXPENSE,
+                        EDUCATION_EXPENSE,
+                        HOUSEHOLD_SIZE,
+                        *MEMBER_COUNTS,
+                    )
+                },
+                **{
+                    name: closed[name].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
+                    for name in GAPS.values()
+                },
+            }
+        )
+        .sort_values([HOUSEHOLD_ID, "last_year"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _round_facts(rounds: pd.DataFrame) -> pd.DataFrame:
@@ -339,15 +434,16 @@ def _round_facts(rounds: pd.DataFrame) -> pd.DataFrame:
     facts["previous_year"] = previous["last_year"]
     facts["previous_income_per_capita"] = previous["income_per_capita"]
     facts["income_to_line_pct"] = 100 * last["income_per_capita"] / last["line"]
-    facts["income_fall_pct"] = _fall_pct(last["income_per_capita"],
-                                         previous["income_per_capita"])
+    facts["income_fall_pct"] = _fall_pct(last["income_per_capita"], previous["income_per_capita"])
     facts["wage_fall_pct"] = _fall_pct(last[WAGE_INCOME], previous[WAGE_INCOME])
     facts["business_fall_pct"] = _fall_pct(last[BUSINESS_INCOME], previous[BUSINESS_INCOME])
-    for name, column in (("medical_share_pct", MEDICAL_EXPENSE),
-                         ("education_share_pct", EDUCATION_EXPENSE),
-                         ("transfer_share_pct", TRANSFER_INCOME),
-                         ("wage_share_pct", WAGE_INCOME),
-                         ("business_share_pct", BUSINESS_INCOME)):
+    for name, column in (
+        ("medical_share_pct", MEDICAL_EXPENSE),
+        ("education_share_pct", EDUCATION_EXPENSE),
+        ("transfer_share_pct", TRANSFER_INCOME),
+        ("wage_share_pct", WAGE_INCOME),
+        ("business_share_pct", BUSINESS_INCOME),
+    ):
         facts[name] = 100 * last[column] / positive
     facts["n_dependents"] = last[HOUSEHOLD_SIZE] - last["n_labor"]
     gaps = pd.Series("", index=last.index, dtype="string")
@@ -373,15 +469,24 @@ def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         chosen = year_ago[year_ago[EVENT_TYPE].isin(types)].sort_values(DATE, kind="stable")
         grouped = chosen.groupby(HOUSEHOLD_ID)
         latest = grouped.tail(1).set_index(HOUSEHOLD_ID)
-        parts.append(pd.DataFrame({
-            f"n_{kind}_events_12m": grouped.size().astype("float64"),
-            f"{kind}_cost_12m": grouped[COST].sum(min_count=1).astype("float64"),
-            f"last_{kind}_event_date": latest[DATE],
-            f"last_{kind}_event_type": latest[EVENT_TYPE].astype("string"),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    f"n_{kind}_events_12m": grouped.size().astype("float64"),
+                    f"{kind}_cost_12m": grouped[COST].sum(min_count=1).astype("float64"),
+                    f"last_{kind}_event_date": latest[DATE],
+                    f"last_{kind}_event_type": latest[EVENT_TYPE].astype("string"),
+                }
+            )
+        )
     this_year = known[known[DATE] >= pd.Timestamp(year=as_of.year, month=1, day=1)]
-    parts.append(this_year.groupby(HOUSEHOLD_ID).size().astype("float64")
-                 .rename("n_events_this_year").to_frame())
+    parts.append(
+        this_year.groupby(HOUSEHOLD_ID)
+        .size()
+        .astype("float64")
+        .rename("n_events_this_year")
+        .to_frame()
+    )
     facts = pd.concat(parts, axis=1)
     facts.index.name = HOUSEHOLD_ID
     return facts
@@ -392,23 +497,28 @@ def _assistance_facts(assistance: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataF
     that ended in the 12 months before it."""
     started = assistance[assistance[START_DATE] < as_of]
     running = started[started[END_DATE].isna() | (started[END_DATE] >= as_of)]
-    ended = started[(started[END_DATE] < as_of)
-                    & (started[END_DATE] >= as_of - pd.DateOffset(months=12))]
+    ended = started[
+        (started[END_DATE] < as_of) & (started[END_DATE] >= as_of - pd.DateOffset(months=12))
+    ]
     by_household = running.groupby(HOUSEHOLD_ID)
     latest_end = ended.sort_values(END_DATE, kind="stable").groupby(HOUSEHOLD_ID).tail(1)
     latest_end = latest_end.set_index(HOUSEHOLD_ID)
-    facts = pd.DataFrame({
-        "running_measures": by_household[MEASURE].agg(
-            lambda codes: ",".join(sorted(set(map(str, codes))))).astype("string"),
-        "assistance_amount_running": by_household[AMOUNT].sum(min_count=1).astype("float64"),
-        "last_ended_measure": latest_end[MEASURE].astype("string"),
-        "last_ended_date": latest_end[END_DATE],
-    })
+    facts = pd.DataFrame(
+        {
+            "running_measures": by_household[MEASURE]
+            .agg(lambda codes: ",".join(sorted(set(map(str, codes)))))
+            .astype("string"),
+            "assistance_amount_running": by_household[AMOUNT].sum(min_count=1).astype("float64"),
+            "last_ended_measure": latest_end[MEASURE].astype("string"),
+            "last_ended_date": latest_end[END_DATE],
+        }
+    )
     facts.index.name = HOUSEHOLD_ID
     return facts
 
 
 # --- texts -----------------------------------------------------------------------------
+
 
 def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | None:
     """A figure as a reader sees it in ``lang``; None when it is not known."""
@@ -421,8 +531,13 @@ def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | N
         codes = [code for code in str(value).split(",") if code]
         if not codes:
             return None
-        section = (glossary.gaps if name.endswith("_gaps") else glossary.measures
-                   if "measure" in name else glossary.events)
+        section = (
+            glossary.gaps
+            if name.endswith("_gaps")
+            else glossary.measures
+            if "measure" in name
+            else glossary.events
+        )
         names = [str((section.get(code) or section["other"])[lang]) for code in codes]
         text = "、".join(names) if lang.startswith("zh") else ", ".join(names)
         return text[:1].upper() + text[1:] if name.endswith("_gaps") else text
@@ -436,21 +551,24 @@ def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | N
     return f"{number:,.0f}"
 
 
-def render_text(templates: Iterable[str], facts: Mapping[str, Any], lang: str,
-                glossary: Glossary) -> str:
+def render_text(
+    templates: Iterable[str], facts: Mapping[str, Any], lang: str, glossary: Glossary
+) -> str:
     """The first template whose placeholders all have a value, filled in."""
     text = ""
     for template in templates:
-        values = {name: format_fact(name, facts.get(name), lang, glossary)
-                  for name in _fields(template)}
+        values = {
+            name: format_fact(name, facts.get(name), lang, glossary) for name in _fields(template)
+        }
         if all(value is not None for value in values.values()):
             return template.format(**values)
         text = template
     return text
 
 
-def reasons_for(facts: Mapping[str, Any], ranked: pd.Series, glossary: Glossary, lang: str,
-                k: int = 3) -> list[Reason]:
+def reasons_for(
+    facts: Mapping[str, Any], ranked: pd.Series, glossary: Glossary, lang: str, k: int = 3
+) -> list[Reason]:
     """The top ``k`` reason groups of ``ranked`` (group -> contribution, largest first)."""
     _check_lang(glossary, lang)
     reasons = []
@@ -466,31 +584,43 @@ def reasons_for(facts: Mapping[str, Any], ranked: pd.Series, glossary: Glossary,
 RULE_CODES = ("income_below_line", "income_near_line", "serious_shock")
 
 
-def rule_reasons(triggers: Mapping[str, Any], glossary: Glossary, lang: str, *,
-                 target_year: int) -> list[Reason]:
+def rule_reasons(
+    triggers: Mapping[str, Any], glossary: Glossary, lang: str, *, target_year: int
+) -> list[Reason]:
     """The current rule's triggers that fired, as reasons (code ``rule:<trigger>``, no
     contribution). ``triggers`` is one row of :func:`earlywarn.rule.rule_flags`."""
     _check_lang(glossary, lang)
     fields = {**dict(triggers), "target_year": target_year}
     reasons = []
     if triggers.get("income_near_line"):
-        below = fields.get("last_income_per_capita", np.nan) < fields.get("line_target_year",
-                                                                          np.nan)
+        below = fields.get("last_income_per_capita", np.nan) < fields.get(
+            "line_target_year", np.nan
+        )
         code = "income_below_line" if below else "income_near_line"
-        reasons.append(Reason(RULE_PREFIX + code,
-                              render_text([glossary.rules[code][lang]], fields, lang, glossary),
-                              None))
+        reasons.append(
+            Reason(
+                RULE_PREFIX + code,
+                render_text([glossary.rules[code][lang]], fields, lang, glossary),
+                None,
+            )
+        )
     if triggers.get("serious_shock"):
-        reasons.append(Reason(RULE_PREFIX + "serious_shock",
-                              render_text([glossary.rules["serious_shock"][lang]], fields, lang,
-                                          glossary), None))
+        reasons.append(
+            Reason(
+                RULE_PREFIX + "serious_shock",
+                render_text([glossary.rules["serious_shock"][lang]], fields, lang, glossary),
+                None,
+            )
+        )
     return reasons
 
 
 def _check_lang(glossary: Glossary, lang: str) -> None:
     if lang not in glossary.languages:
-        raise ConfigError(f"language {lang!r} is not in the reason glossary "
-                          f"(it has {', '.join(glossary.languages)})")
+        raise ConfigError(
+            f"language {lang!r} is not in the reason glossary "
+            f"(it has {', '.join(glossary.languages)})"
+        )
 
 
 def facts_from_features(features: pd.DataFrame) -> pd.DataFrame:

@@ -53,21 +53,37 @@ def recorded_score(scores: pd.DataFrame, household_id: str) -> HouseholdScore:
         raise EarlywarnError(f"household {household_id} is not in the scores file")
     row = rows.iloc[0]
     reasons = row[REASONS] if isinstance(row[REASONS], list | tuple) else list(row[REASONS])
-    return HouseholdScore(household_id=str(household_id), risk=float(row[RISK]),
-                          flagged=bool(row[FLAGGED]),
-                          reasons=tuple(_plain_reason(r) for r in reasons))
+    return HouseholdScore(
+        household_id=str(household_id),
+        risk=float(row[RISK]),
+        flagged=bool(row[FLAGGED]),
+        reasons=tuple(_plain_reason(r) for r in reasons),
+    )
 
 
 def _plain_reason(reason: Any) -> dict[str, Any]:
-    return {"code": str(reason["code"]), "text": str(reason["text"]),
-            "contribution": None if reason["contribution"] is None  # a rule trigger
-            else float(reason["contribution"])}
+    return {
+        "code": str(reason["code"]),
+        "text": str(reason["text"]),
+        "contribution": None
+        if reason["contribution"] is None  # a rule trigger
+        else float(reason["contribution"]),
+    }
 
 
-def rederive_household(tables: Any, model: RiskModel, household_id: str, *,
-                       as_of: pd.Timestamp, population: Population, policy_cfg: PolicyConfig,
-                       explained: bool, n_reasons: int, lang: str,
-                       rule_cfg: RuleConfig | None = None) -> HouseholdScore:
+def rederive_household(
+    tables: Any,
+    model: RiskModel,
+    household_id: str,
+    *,
+    as_of: pd.Timestamp,
+    population: Population,
+    policy_cfg: PolicyConfig,
+    explained: bool,
+    n_reasons: int,
+    lang: str,
+    rule_cfg: RuleConfig | None = None,
+) -> HouseholdScore:
     """Score the population at ``as_of`` again and return ``household_id``'s row.
 
     ``explained``: whether the scoring run gave this household reasons (flagged households,
@@ -78,24 +94,42 @@ def rederive_household(tables: Any, model: RiskModel, household_id: str, *,
     from earlywarn.score import explain_households, score_households
 
     as_of = pd.Timestamp(as_of).normalize()
-    ids = pd.Index(sorted(select_population(tables, as_of, population=population)),
-                   name=HOUSEHOLD_ID)
+    ids = pd.Index(
+        sorted(select_population(tables, as_of, population=population)), name=HOUSEHOLD_ID
+    )
     if str(household_id) not in set(ids.astype("str")):
-        raise EarlywarnError(f"household {household_id} is not in the {population} population "
-                             f"as of {as_of.date()} of the recorded data")
+        raise EarlywarnError(
+            f"household {household_id} is not in the {population} population "
+            f"as of {as_of.date()} of the recorded data"
+        )
     features = build_features(tables, as_of=as_of, households=ids)
-    scores = score_households(model, features, as_of=as_of, policy_cfg=policy_cfg,
-                              households_frame=tables.households, explain="none")
+    scores = score_households(
+        model,
+        features,
+        as_of=as_of,
+        policy_cfg=policy_cfg,
+        households_frame=tables.households,
+        explain="none",
+    )
     row = scores[scores[HOUSEHOLD_ID] == str(household_id)].iloc[0]
     reasons: list[dict[str, Any]] = []
     if explained:
-        found = explain_households(model, features.loc[[str(household_id)]],
-                                   n_reasons=n_reasons, lang=lang, tables=tables,
-                                   as_of=as_of, rule_cfg=rule_cfg)
+        found = explain_households(
+            model,
+            features.loc[[str(household_id)]],
+            n_reasons=n_reasons,
+            lang=lang,
+            tables=tables,
+            as_of=as_of,
+            rule_cfg=rule_cfg,
+        )
         reasons = list(found.iloc[0])
-    return HouseholdScore(household_id=str(household_id), risk=float(row[RISK]),
-                          flagged=bool(row[FLAGGED]),
-                          reasons=tuple(_plain_reason(r) for r in reasons))
+    return HouseholdScore(
+        household_id=str(household_id),
+        risk=float(row[RISK]),
+        flagged=bool(row[FLAGGED]),
+        reasons=tuple(_plain_reason(r) for r in reasons),
+    )
 
 
 def compare_scores(recorded: HouseholdScore, rederived: HouseholdScore) -> Rederivation:
@@ -113,13 +147,18 @@ def compare_scores(recorded: HouseholdScore, rederived: HouseholdScore) -> Reder
         for before, now in zip(recorded.reasons, rederived.reasons, strict=True):
             if before["contribution"] is None or now["contribution"] is None:
                 continue  # rule triggers: same code, no contribution
-            if not math.isclose(before["contribution"], now["contribution"], rel_tol=0,
-                                abs_tol=CONTRIBUTION_TOLERANCE):
-                differences.append(f"reason {before['code']}: contribution "
-                                   f"{before['contribution']:.6f} recorded, "
-                                   f"{now['contribution']:.6f} now")
-    return Rederivation(recorded=recorded, rederived=rederived,
-                        differences=tuple(differences))
+            if not math.isclose(
+                before["contribution"],
+                now["contribution"],
+                rel_tol=0,
+                abs_tol=CONTRIBUTION_TOLERANCE,
+            ):
+                differences.append(
+                    f"reason {before['code']}: contribution "
+                    f"{before['contribution']:.6f} recorded, "
+                    f"{now['contribution']:.6f} now"
+                )
+    return Rederivation(recorded=recorded, rederived=rederived, differences=tuple(differences))
 
 
 def changed_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -132,6 +171,8 @@ def changed_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[st
         elif name not in recorded:
             problems.append(f"{name} was not there when the scores were made")
         elif recorded[name] != current[name]:
-            problems.append(f"{name} has changed (sha256 {recorded[name][:12]}... recorded, "
-                            f"{current[name][:12]}... now)")
+            problems.append(
+                f"{name} has changed (sha256 {recorded[name][:12]}... recorded, "
+                f"{current[name][:12]}... now)"
+            )
     return problems

@@ -66,8 +66,10 @@ log = logging.getLogger(__name__)
 
 RANK_IN_VILLAGE = "rank_in_village"
 REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
-CJK_FONTS = ('"WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", '
-             '"Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif')
+CJK_FONTS = (
+    '"WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", '
+    '"Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+)
 TICK = 'style="font-size:10px" fill="#444"'
 NOTE = 'style="font-size:12px" fill="#888"'
 EVENT_COLOURS = {"health": "#c0392b", "work": "#d68910", "farm": "#1e8449", "other": "#7f8c8d"}
@@ -86,6 +88,7 @@ class ReportSet:
 
 
 # --- small pieces -------------------------------------------------------------------------
+
 
 def mask_id(id_number: Any) -> str:
     """First 4 and last 4 characters of an ID, the rest as ``*``; too short: all ``*``."""
@@ -109,8 +112,11 @@ def href(target: str, start: str) -> str:
     target_parts = PurePosixPath(target).parts
     start_dir = PurePosixPath(start).parent.parts
     common = 0
-    while (common < len(start_dir) and common < len(target_parts) - 1
-           and start_dir[common] == target_parts[common]):
+    while (
+        common < len(start_dir)
+        and common < len(target_parts) - 1
+        and start_dir[common] == target_parts[common]
+    ):
         common += 1
     parts = [".."] * (len(start_dir) - common) + list(target_parts[common:])
     return "/".join(quote(part) for part in parts)
@@ -129,8 +135,11 @@ def _date(value: Any, lang: str) -> str:
     if value is None or pd.isna(value):
         return ""
     day = pd.Timestamp(value)
-    return f"{day.year}年{day.month}月{day.day}日" if lang.startswith("zh") else (
-        day.strftime("%Y-%m-%d"))
+    return (
+        f"{day.year}年{day.month}月{day.day}日"
+        if lang.startswith("zh")
+        else (day.strftime("%Y-%m-%d"))
+    )
 
 
 def _money(value: Any) -> str:
@@ -139,9 +148,17 @@ def _money(value: Any) -> str:
 
 # --- charts (inline SVG, every text escaped) ----------------------------------------------
 
-def income_chart_svg(history: pd.DataFrame, events: pd.DataFrame, *, as_of: pd.Timestamp,
-                     glossary: Glossary, lang: str, width: int = 660,
-                     height: int = 212) -> Markup:
+
+def income_chart_svg(
+    history: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    glossary: Glossary,
+    lang: str,
+    width: int = 660,
+    height: int = 212,
+) -> Markup:
     """Net income per person (dots and line, gaps where a round is missing or unknown)
     against the monitoring line per year, with the household's shocks on a timeline below
     (the legend is HTML in the template, see :func:`chart_legend`).
@@ -172,19 +189,26 @@ def income_chart_svg(history: pd.DataFrame, events: pd.DataFrame, *, as_of: pd.T
     ]
     for tick in _ticks(low, high):
         y = y_of(tick)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#e5e5e5"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'{TICK}>{tick:,.0f}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" {TICK}>{tick:,.0f}</text>'
+        )
     for year in range(first, last + 1):
-        parts.append(f'<text x="{x_of(year + 0.5):.1f}" y="{top + plot_h + 13}" '
-                     f'text-anchor="middle" {TICK}>{year}</text>')
+        parts.append(
+            f'<text x="{x_of(year + 0.5):.1f}" y="{top + plot_h + 13}" '
+            f'text-anchor="middle" {TICK}>{year}</text>'
+        )
     by_year = history.set_index(YEAR).sort_index()
-    line_points = [(x_of(y + 0.1), x_of(y + 0.9), y_of(v)) for y, v in by_year[LINE].items()
-                   if pd.notna(v)]
+    line_points = [
+        (x_of(y + 0.1), x_of(y + 0.9), y_of(v)) for y, v in by_year[LINE].items() if pd.notna(v)
+    ]
     for x1, x2, y in line_points:
-        parts.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#c0392b" stroke-width="2" stroke-dasharray="5 3"/>')
+        parts.append(
+            f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#c0392b" stroke-width="2" stroke-dasharray="5 3"/>'
+        )
     segment: list[str] = []
     segments: list[list[str]] = []
     for year in range(first, last + 1):
@@ -198,43 +222,56 @@ def income_chart_svg(history: pd.DataFrame, events: pd.DataFrame, *, as_of: pd.T
     if segment:
         segments.append(segment)
     for points in segments:
-        parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f4e99" '
-                     'stroke-width="2"/>')
+        parts.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f4e99" stroke-width="2"/>'
+        )
         for point in points:
             cx, cy = point.split(",")
             parts.append(f'<circle cx="{cx}" cy="{cy}" r="3.5" fill="#1f4e99"/>')
     if not segments:
-        parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{top + plot_h / 2:.0f}" '
-                     f'text-anchor="middle" {NOTE}>'
-                     f'{escape(_label(glossary, "chart_no_income", lang))}</text>')
+        parts.append(
+            f'<text x="{(left + width - right) / 2:.0f}" y="{top + plot_h / 2:.0f}" '
+            f'text-anchor="middle" {NOTE}>'
+            f"{escape(_label(glossary, 'chart_no_income', lang))}</text>"
+        )
     strip_y = top + plot_h + 22
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{strip_y + strip / 2}" '
-                 f'y2="{strip_y + strip / 2}" stroke="#999"/>')
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{strip_y + strip / 2}" '
+        f'y2="{strip_y + strip / 2}" stroke="#999"/>'
+    )
     as_of_x = x_of(as_of.year + (as_of.day_of_year - 1) / 366)
-    parts.append(f'<line x1="{as_of_x:.1f}" x2="{as_of_x:.1f}" y1="{top}" '
-                 f'y2="{strip_y + strip}" stroke="#555" stroke-dasharray="2 2"/>')
-    parts.append(f'<text x="{as_of_x - 3:.1f}" y="{top - 5}" text-anchor="end" {TICK}>'
-                 f'{escape(_label(glossary, "as_of", lang))} {as_of.date()}</text>')
+    parts.append(
+        f'<line x1="{as_of_x:.1f}" x2="{as_of_x:.1f}" y1="{top}" '
+        f'y2="{strip_y + strip}" stroke="#555" stroke-dasharray="2 2"/>'
+    )
+    parts.append(
+        f'<text x="{as_of_x - 3:.1f}" y="{top - 5}" text-anchor="end" {TICK}>'
+        f"{escape(_label(glossary, 'as_of', lang))} {as_of.date()}</text>"
+    )
     kind_of = {event: kind for kind, types in EVENT_KINDS.items() for event in types}
     for date, event_type in zip(pd.to_datetime(events[DATE]), events[EVENT_TYPE], strict=True):
         kind = kind_of.get(str(event_type), "other")
         at = x_of(date.year + (date.day_of_year - 1) / 366)
         name = (glossary.events.get(str(event_type)) or glossary.events["other"])[lang]
         title = f"{date.date()} {name}"
-        parts.append(f'<g><title>{escape(title)}</title><path d="M{at:.1f},{strip_y + 6} '
-                     f'l6,10 l-6,10 l-6,-10 z" fill="{EVENT_COLOURS[kind]}" opacity="0.85"/></g>')
+        parts.append(
+            f'<g><title>{escape(title)}</title><path d="M{at:.1f},{strip_y + 6} '
+            f'l6,10 l-6,10 l-6,-10 z" fill="{EVENT_COLOURS[kind]}" opacity="0.85"/></g>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def chart_legend(glossary: Glossary, lang: str) -> list[dict[str, str]]:
     """Legend entries of :func:`income_chart_svg`: label, colour and marker shape."""
-    entries = [{"label": _label(glossary, "chart_income", lang), "colour": "#1f4e99",
-                "shape": "line"},
-               {"label": _label(glossary, "chart_line", lang), "colour": "#c0392b",
-                "shape": "dash"}]
-    entries += [{"label": _label(glossary, f"events_{kind}", lang), "colour": colour,
-                 "shape": "diamond"} for kind, colour in EVENT_COLOURS.items()]
+    entries = [
+        {"label": _label(glossary, "chart_income", lang), "colour": "#1f4e99", "shape": "line"},
+        {"label": _label(glossary, "chart_line", lang), "colour": "#c0392b", "shape": "dash"},
+    ]
+    entries += [
+        {"label": _label(glossary, f"events_{kind}", lang), "colour": colour, "shape": "diamond"}
+        for kind, colour in EVENT_COLOURS.items()
+    ]
     return entries
 
 
@@ -249,36 +286,43 @@ def _ticks(low: float, high: float) -> list[float]:
     return [float(v) for v in np.arange(start, high, step)]
 
 
-def bar_chart_svg(counts: Sequence[tuple[str, int]], *, width: int = 560,
-                  colour: str = "#1f4e99") -> Markup:
+def bar_chart_svg(
+    counts: Sequence[tuple[str, int]], *, width: int = 560, colour: str = "#1f4e99"
+) -> Markup:
     """Horizontal bars, one per (label, count), labels escaped."""
     bar_h, gap, label_w = 18, 6, 200
     height = max(len(counts), 1) * (bar_h + gap) + 8
     most = max([count for _, count in counts] or [1]) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" class="chart">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" class="chart">'
+    ]
     for i, (label, count) in enumerate(counts):
         y = 4 + i * (bar_h + gap)
         length = (width - label_w - 50) * count / most
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" {TICK}>'
-                     f'{escape(str(label)[:28])}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}" '
-                     f'fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + length + 4:.1f}" y="{y + 13}" {TICK}>'
-                     f'{count}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" {TICK}>'
+            f"{escape(str(label)[:28])}</text>"
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}" fill="{colour}"/>'
+        )
+        parts.append(f'<text x="{label_w + length + 4:.1f}" y="{y + 13}" {TICK}>{count}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # --- the pages ----------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Jinja environment over ``earlywarn/templates``: autoescaped, undefined is an error."""
     return Environment(
         loader=PackageLoader("earlywarn", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"),
-                                     default_for_string=True, default=True),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2", "xml"), default_for_string=True, default=True
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -289,8 +333,10 @@ def check_scores(scores: pd.DataFrame) -> None:
     """The scores frame has the data contract's columns, else SchemaError naming them."""
     missing = [name for name in REQUIRED_SCORE_COLUMNS if name not in scores.columns]
     if missing:
-        raise SchemaError(f"scores: missing column(s) {', '.join(missing)}; a scores file "
-                          f"needs {', '.join(REQUIRED_SCORE_COLUMNS)}")
+        raise SchemaError(
+            f"scores: missing column(s) {', '.join(missing)}; a scores file "
+            f"needs {', '.join(REQUIRED_SCORE_COLUMNS)}"
+        )
 
 
 def _with_places(scores: pd.DataFrame, tables: Tables) -> pd.DataFrame:
@@ -311,8 +357,9 @@ def _with_places(scores: pd.DataFrame, tables: Tables) -> pd.DataFrame:
     return out
 
 
-def _model_reasons(stored: Any, facts: Mapping[str, Any], glossary: Glossary,
-                   lang: str) -> list[Reason]:
+def _model_reasons(
+    stored: Any, facts: Mapping[str, Any], glossary: Glossary, lang: str
+) -> list[Reason]:
     """The model's reasons of the scores file, texts re-rendered in ``lang``."""
     reasons = []
     for item in _as_list(stored):
@@ -320,11 +367,19 @@ def _model_reasons(stored: Any, facts: Mapping[str, Any], glossary: Glossary,
         if not code or code.startswith(RULE_PREFIX):
             continue
         entry = glossary.groups.get(code)
-        text = (render_text(entry["templates"][lang], facts, lang, glossary) if entry
-                else str(item.get("text", code)))
+        text = (
+            render_text(entry["templates"][lang], facts, lang, glossary)
+            if entry
+            else str(item.get("text", code))
+        )
         contribution = item.get("contribution")
-        reasons.append(Reason(code, text, None if contribution is None or pd.isna(contribution)
-                              else float(contribution)))
+        reasons.append(
+            Reason(
+                code,
+                text,
+                None if contribution is None or pd.isna(contribution) else float(contribution),
+            )
+        )
     return reasons
 
 
@@ -338,19 +393,31 @@ def _as_list(value: Any) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)]
 
 
-def build_reports(scores: pd.DataFrame, tables: Tables, *, glossary: Glossary,
-                  lang: str = "zh-CN", generated: str = "") -> ReportSet:
+def build_reports(
+    scores: pd.DataFrame,
+    tables: Tables,
+    *,
+    glossary: Glossary,
+    lang: str = "zh-CN",
+    generated: str = "",
+) -> ReportSet:
     """Every page for the flagged households of ``scores`` (see :class:`ReportSet`)."""
     check_scores(scores)
     if lang not in glossary.languages:
-        raise ConfigError(f"language {lang!r} is not in the reason glossary "
-                          f"({', '.join(glossary.languages)})")
+        raise ConfigError(
+            f"language {lang!r} is not in the reason glossary ({', '.join(glossary.languages)})"
+        )
     scored = _with_places(scores, tables)
-    flagged = scored[scored[FLAGGED]].sort_values([COUNTY, VILLAGE, RISK],
-                                                  ascending=[True, True, False], kind="stable")
+    flagged = scored[scored[FLAGGED]].sort_values(
+        [COUNTY, VILLAGE, RISK], ascending=[True, True, False], kind="stable"
+    )
     env = environment()
-    common = {"lang": lang, "fonts": Markup(CJK_FONTS), "generated": generated,
-              "L": lambda key, **values: _label(glossary, key, lang, **values)}
+    common = {
+        "lang": lang,
+        "fonts": Markup(CJK_FONTS),
+        "generated": generated,
+        "L": lambda key, **values: _label(glossary, key, lang, **values),
+    }
     pages: dict[str, str] = {}
     booklets: dict[str, list[str]] = {}
     households: list[dict[str, Any]] = []
@@ -368,40 +435,74 @@ def build_reports(scores: pd.DataFrame, tables: Tables, *, glossary: Glossary,
                 household["path"] = f"{county_dir}/{slug(village)}/{slug(household['id'])}.html"
             rows = [{**h, "link": href(h["path"], index_path)} for h in mine]
             pages[index_path] = env.get_template("village_index.html.j2").render(
-                **common, county=county, village=village, rows=rows,
-                n_scored=len(in_village), summary=href(summary_path, index_path),
-                as_of=_dates(in_village, lang), model_version=_versions(in_village))
+                **common,
+                county=county,
+                village=village,
+                rows=rows,
+                n_scored=len(in_village),
+                summary=href(summary_path, index_path),
+                as_of=_dates(in_village, lang),
+                model_version=_versions(in_village),
+            )
             for household in mine:
                 pages[household["path"]] = env.get_template("household.html.j2").render(
-                    **common, h=household, back=href(index_path, household["path"]))
+                    **common, h=household, back=href(index_path, household["path"])
+                )
             booklets[f"{county_dir}/{slug(village)}/village.pdf"] = [
-                index_path, *(h["path"] for h in mine)]
-            village_rows.append({"village": village, "n_scored": len(in_village),
-                                 "n_flagged": len(mine),
-                                 "share": _pct(len(mine) / max(len(in_village), 1)),
-                                 "link": href(index_path, summary_path), "path": index_path})
+                index_path,
+                *(h["path"] for h in mine),
+            ]
+            village_rows.append(
+                {
+                    "village": village,
+                    "n_scored": len(in_village),
+                    "n_flagged": len(mine),
+                    "share": _pct(len(mine) / max(len(in_village), 1)),
+                    "link": href(index_path, summary_path),
+                    "path": index_path,
+                }
+            )
         in_county_flagged = [h for h in households if h["county"] == county]
-        by_reason = pd.Series([h["first_group"] for h in in_county_flagged],
-                              dtype="object").value_counts()
-        reason_counts = [(glossary.group_name(code, lang) if code else "—", int(n))
-                         for code, n in by_reason.items()]
+        by_reason = pd.Series(
+            [h["first_group"] for h in in_county_flagged], dtype="object"
+        ).value_counts()
+        reason_counts = [
+            (glossary.group_name(code, lang) if code else "—", int(n))
+            for code, n in by_reason.items()
+        ]
         pages[summary_path] = env.get_template("county_summary.html.j2").render(
-            **common, county=county, villages=village_rows, reasons=reason_counts,
-            n_scored=len(in_county), n_flagged=len(in_county_flagged),
+            **common,
+            county=county,
+            villages=village_rows,
+            reasons=reason_counts,
+            n_scored=len(in_county),
+            n_flagged=len(in_county_flagged),
             village_chart=bar_chart_svg([(r["village"], r["n_flagged"]) for r in village_rows]),
             reason_chart=bar_chart_svg(reason_counts, colour="#c0392b"),
-            as_of=_dates(in_county, lang), model_version=_versions(in_county),
-            index=href("index.html", summary_path))
+            as_of=_dates(in_county, lang),
+            model_version=_versions(in_county),
+            index=href("index.html", summary_path),
+        )
         booklets[f"{county_dir}/summary.pdf"] = [summary_path]
-        county_rows.append({"county": county, "n_scored": len(in_county),
-                            "n_flagged": len(in_county_flagged),
-                            "link": href(summary_path, "index.html"),
-                            "villages": [{"village": r["village"], "n_flagged": r["n_flagged"],
-                                          "link": href(r["path"], "index.html")}
-                                         for r in village_rows]})
+        county_rows.append(
+            {
+                "county": county,
+                "n_scored": len(in_county),
+                "n_flagged": len(in_county_flagged),
+                "link": href(summary_path, "index.html"),
+                "villages": [
+                    {
+                        "village": r["village"],
+                        "n_flagged": r["n_flagged"],
+                        "link": href(r["path"], "index.html"),
+                    }
+                    for r in village_rows
+                ],
+            }
+        )
     pages["index.html"] = env.get_template("index.html.j2").render(
-        **common, counties=county_rows, as_of=_dates(scored, lang),
-        model_version=_versions(scored))
+        **common, counties=county_rows, as_of=_dates(scored, lang), model_version=_versions(scored)
+    )
     log.info("rendered %d pages for %d flagged households", len(pages), len(households))
     return ReportSet(pages=pages, booklets=booklets, n_households=len(households))
 
@@ -414,35 +515,50 @@ def _versions(scores: pd.DataFrame) -> str:
     return ", ".join(sorted(map(str, scores[MODEL_VERSION].dropna().unique())))
 
 
-def _household_pages(flagged: pd.DataFrame, tables: Tables, as_of: pd.Timestamp,
-                     glossary: Glossary, lang: str) -> list[dict[str, Any]]:
+def _household_pages(
+    flagged: pd.DataFrame, tables: Tables, as_of: pd.Timestamp, glossary: Glossary, lang: str
+) -> list[dict[str, Any]]:
     """The context of each flagged household's sheet (scores of one as-of date)."""
     ids = pd.Index(flagged[HOUSEHOLD_ID].astype(str), name=HOUSEHOLD_ID)
     known = ids[ids.isin(tables.households[HOUSEHOLD_ID].astype(str))]
     if len(known) < len(ids):
-        log.warning("%d flagged households are not in the households table; their sheets "
-                    "show no figures", len(ids) - len(known))
+        log.warning(
+            "%d flagged households are not in the households table; their sheets show no figures",
+            len(ids) - len(known),
+        )
     facts = household_facts(tables, as_of, known).reindex(ids)
     triggers = rule_flags(tables, as_of, known).reindex(ids)
     poverty = poverty_by_year(_closed(tables, as_of))
     poverty = poverty[poverty[HOUSEHOLD_ID].isin(ids)]
     history_of = dict(tuple(poverty.groupby(HOUSEHOLD_ID)))
-    events = tables.events[(tables.events[DATE] < as_of)
-                           & tables.events[HOUSEHOLD_ID].isin(ids)]
+    events = tables.events[(tables.events[DATE] < as_of) & tables.events[HOUSEHOLD_ID].isin(ids)]
     events_of = dict(tuple(events.groupby(HOUSEHOLD_ID)))
     assistance = tables.assistance
-    running = assistance[(assistance[START_DATE] < as_of)
-                         & (assistance[END_DATE].isna() | (assistance[END_DATE] >= as_of))
-                         & assistance[HOUSEHOLD_ID].isin(ids)]
+    running = assistance[
+        (assistance[START_DATE] < as_of)
+        & (assistance[END_DATE].isna() | (assistance[END_DATE] >= as_of))
+        & assistance[HOUSEHOLD_ID].isin(ids)
+    ]
     running_of = dict(tuple(running.groupby(HOUSEHOLD_ID)))
-    personal = tables.personal if len(tables.personal.columns) else pd.DataFrame(
-        index=pd.Index([], name=HOUSEHOLD_ID))
-    empty_history = pd.DataFrame({YEAR: pd.Series(dtype="int64"),
-                                  NET_INCOME_PER_CAPITA: pd.Series(dtype="float64"),
-                                  LINE: pd.Series(dtype="float64")})
-    empty_events = pd.DataFrame({DATE: pd.Series(dtype="datetime64[ns]"),
-                                 EVENT_TYPE: pd.Series(dtype="str"),
-                                 COST: pd.Series(dtype="float64")})
+    personal = (
+        tables.personal
+        if len(tables.personal.columns)
+        else pd.DataFrame(index=pd.Index([], name=HOUSEHOLD_ID))
+    )
+    empty_history = pd.DataFrame(
+        {
+            YEAR: pd.Series(dtype="int64"),
+            NET_INCOME_PER_CAPITA: pd.Series(dtype="float64"),
+            LINE: pd.Series(dtype="float64"),
+        }
+    )
+    empty_events = pd.DataFrame(
+        {
+            DATE: pd.Series(dtype="datetime64[ns]"),
+            EVENT_TYPE: pd.Series(dtype="str"),
+            COST: pd.Series(dtype="float64"),
+        }
+    )
     records = facts.to_dict("index")
     pages = []
     for row in flagged.itertuples(index=False):
@@ -450,58 +566,96 @@ def _household_pages(flagged: pd.DataFrame, tables: Tables, as_of: pd.Timestamp,
         fact = records.get(household_id, {})
         model = _model_reasons(getattr(row, REASONS), fact, glossary, lang)
         trigger = triggers.loc[household_id]
-        rules = (rule_reasons(trigger.to_dict(), glossary, lang, target_year=as_of.year)
-                 if pd.notna(trigger.get("rule_flagged")) else [])
+        rules = (
+            rule_reasons(trigger.to_dict(), glossary, lang, target_year=as_of.year)
+            if pd.notna(trigger.get("rule_flagged"))
+            else []
+        )
         running_now = running_of.get(household_id, assistance.iloc[:0])
         running_codes = set(running_now[MEASURE].astype(str))
         suggested = _suggested(model, running_codes, glossary, lang)
         name = personal[HEAD_NAME].get(household_id) if HEAD_NAME in personal else None
         id_number = personal[ID_NUMBER].get(household_id) if ID_NUMBER in personal else None
         risk = float(getattr(row, RISK))
-        pages.append({
-            "id": household_id, "county": str(getattr(row, COUNTY)),
-            "village": str(getattr(row, VILLAGE)),
-            "name": "" if name is None or pd.isna(name) else str(name),
-            "masked_id": mask_id(id_number), "risk": _pct(risk),
-            "risk_pct": f"{100 * risk:.0f}",
-            "rank": _label(glossary, "rank_in_village", lang,
-                           rank=int(getattr(row, RANK_IN_VILLAGE)),
-                           n=int(row.n_in_village)),
-            "reasons": [{"name": glossary.group_name(r.code, lang), "text": r.text,
-                         "points": ("" if r.contribution is None else _label(
-                             glossary, "points", lang, points=f"{100 * r.contribution:.1f}"))}
-                        for r in model],
-            "rules": [r.text for r in rules],
-            "first_group": model[0].code if model else "",
-            "first_reason": (f"{glossary.group_name(model[0].code, lang)}: {model[0].text}"
-                             if model else ""),
-            "rule_flagged": bool(trigger.get("rule_flagged")) if pd.notna(
-                trigger.get("rule_flagged")) else False,
-            "legend": chart_legend(glossary, lang),
-            "chart": income_chart_svg(history_of.get(household_id, empty_history),
-                                      events_of.get(household_id, empty_events), as_of=as_of,
-                                      glossary=glossary, lang=lang),
-            "assistance": [{"measure": glossary.measures.get(m, glossary.measures["other"])[lang],
-                            "since": _date(s, lang), "amount": _money(a)}
-                           for m, s, a in zip(running_now[MEASURE].astype(str),
-                                              running_now[START_DATE], running_now[AMOUNT],
-                                              strict=True)],
-            "suggested": suggested,
-            "events": _event_list(events_of.get(household_id, empty_events), glossary, lang),
-            "as_of": _date(as_of, lang), "target_year": as_of.year,
-            "model_version": str(getattr(row, MODEL_VERSION)),
-        })
+        pages.append(
+            {
+                "id": household_id,
+                "county": str(getattr(row, COUNTY)),
+                "village": str(getattr(row, VILLAGE)),
+                "name": "" if name is None or pd.isna(name) else str(name),
+                "masked_id": mask_id(id_number),
+                "risk": _pct(risk),
+                "risk_pct": f"{100 * risk:.0f}",
+                "rank": _label(
+                    glossary,
+                    "rank_in_village",
+                    lang,
+                    rank=int(getattr(row, RANK_IN_VILLAGE)),
+                    n=int(row.n_in_village),
+                ),
+                "reasons": [
+                    {
+                        "name": glossary.group_name(r.code, lang),
+                        "text": r.text,
+                        "points": (
+                            ""
+                            if r.contribution is None
+                            else _label(
+                                glossary, "points", lang, points=f"{100 * r.contribution:.1f}"
+                            )
+                        ),
+                    }
+                    for r in model
+                ],
+                "rules": [r.text for r in rules],
+                "first_group": model[0].code if model else "",
+                "first_reason": (
+                    f"{glossary.group_name(model[0].code, lang)}: {model[0].text}" if model else ""
+                ),
+                "rule_flagged": bool(trigger.get("rule_flagged"))
+                if pd.notna(trigger.get("rule_flagged"))
+                else False,
+                "legend": chart_legend(glossary, lang),
+                "chart": income_chart_svg(
+                    history_of.get(household_id, empty_history),
+                    events_of.get(household_id, empty_events),
+                    as_of=as_of,
+                    glossary=glossary,
+                    lang=lang,
+                ),
+                "assistance": [
+                    {
+                        "measure": glossary.measures.get(m, glossary.measures["other"])[lang],
+                        "since": _date(s, lang),
+                        "amount": _money(a),
+                    }
+                    for m, s, a in zip(
+                        running_now[MEASURE].astype(str),
+                        running_now[START_DATE],
+                        running_now[AMOUNT],
+                        strict=True,
+                    )
+                ],
+                "suggested": suggested,
+                "events": _event_list(events_of.get(household_id, empty_events), glossary, lang),
+                "as_of": _date(as_of, lang),
+                "target_year": as_of.year,
+                "model_version": str(getattr(row, MODEL_VERSION)),
+            }
+        )
     return pages
 
 
-def _event_list(events: pd.DataFrame, glossary: Glossary, lang: str,
-                limit: int = 8) -> list[str]:
+def _event_list(events: pd.DataFrame, glossary: Glossary, lang: str, limit: int = 8) -> list[str]:
     """The household's latest shocks, newest first: date, type and known cost."""
     latest = events.sort_values(DATE, ascending=False, kind="stable").head(limit)
     items = []
-    for date, event_type, cost in zip(latest[DATE], latest[EVENT_TYPE],
-                                      latest[COST] if COST in latest else [np.nan] * len(latest),
-                                      strict=True):
+    for date, event_type, cost in zip(
+        latest[DATE],
+        latest[EVENT_TYPE],
+        latest[COST] if COST in latest else [np.nan] * len(latest),
+        strict=True,
+    ):
         name = glossary.events.get(str(event_type), glossary.events["other"])[lang]
         money = f" ({_money(cost)} {_label(glossary, 'yuan', lang)})" if pd.notna(cost) else ""
         items.append(f"{_date(date, lang)} {name}{money}")
@@ -513,17 +667,24 @@ def _closed(tables: Tables, as_of: pd.Timestamp) -> Tables:
     return replace(tables, household_years=years[years[YEAR] < as_of.year])
 
 
-def _suggested(reasons: list[Reason], running: set[str], glossary: Glossary,
-               lang: str) -> list[dict[str, Any]]:
+def _suggested(
+    reasons: list[Reason], running: set[str], glossary: Glossary, lang: str
+) -> list[dict[str, Any]]:
     """Each measure the mechanism offers for the household's reasons, once, with the reasons
     it answers, whether the household already receives it and the caseworker's advice."""
     by_measure: dict[str, dict[str, Any]] = {}
     seen_advice: set[str] = set()
     for reason in reasons:
         for measure in glossary.measures_for(reason.code):
-            entry = by_measure.setdefault(measure, {
-                "name": glossary.measures.get(measure, glossary.measures["other"])[lang],
-                "running": measure in running, "reasons": [], "advice": []})
+            entry = by_measure.setdefault(
+                measure,
+                {
+                    "name": glossary.measures.get(measure, glossary.measures["other"])[lang],
+                    "running": measure in running,
+                    "reasons": [],
+                    "advice": [],
+                },
+            )
             entry["reasons"].append(glossary.group_name(reason.code, lang))
             advice = glossary.advice(reason.code, lang)
             if advice not in seen_advice:

@@ -34,9 +34,13 @@ N_SERIOUS_SHOCKS = "n_serious_shocks"
 RULE_FLAGGED = "rule_flagged"
 
 
-def rule_flags(tables: Tables, as_of: pd.Timestamp | str,
-               households: Iterable[str] | None = None, *,
-               cfg: RuleConfig | None = None) -> pd.DataFrame:
+def rule_flags(
+    tables: Tables,
+    as_of: pd.Timestamp | str,
+    households: Iterable[str] | None = None,
+    *,
+    cfg: RuleConfig | None = None,
+) -> pd.DataFrame:
     """One row per household (index household_id, in the order given; default: the
     population at ``as_of``): the rule's inputs, each trigger and ``rule_flagged``.
 
@@ -47,30 +51,39 @@ def rule_flags(tables: Tables, as_of: pd.Timestamp | str,
     cfg = cfg or RuleConfig()
     as_of = pd.Timestamp(as_of)
     target_year = as_of.year
-    ids = (population(tables, as_of) if households is None
-           else pd.Index(list(households), name=HOUSEHOLD_ID)).astype(str)
+    ids = (
+        population(tables, as_of)
+        if households is None
+        else pd.Index(list(households), name=HOUSEHOLD_ID)
+    ).astype(str)
 
     years = tables.household_years
     closed = years[years[YEAR].astype("int64") < target_year]
     last = closed.sort_values(YEAR, kind="mergesort").drop_duplicates(HOUSEHOLD_ID, keep="last")
-    last_income = pd.Series(per_capita_net_income(last).to_numpy(),
-                            index=last[HOUSEHOLD_ID].astype(str).to_numpy())
+    last_income = pd.Series(
+        per_capita_net_income(last).to_numpy(), index=last[HOUSEHOLD_ID].astype(str).to_numpy()
+    )
     last_year = pd.Series(last[YEAR].to_numpy(), index=last_income.index)
 
     county = tables.households.set_index(tables.households[HOUSEHOLD_ID].astype(str))[COUNTY]
     county = county.reindex(ids).astype("string").fillna("")
     county_codes, counties = pd.factorize(county)
-    line = poverty_lines(tables).lookup(county_codes, list(counties),
-                                        np.full(len(ids), target_year, dtype=np.int64))
+    line = poverty_lines(tables).lookup(
+        county_codes, list(counties), np.full(len(ids), target_year, dtype=np.int64)
+    )
 
     frame = pd.DataFrame(index=ids)
-    frame[LAST_ROUND_YEAR] = pd.array(last_year.reindex(ids).to_numpy(dtype=float),
-                                      dtype="Float64").astype("Int64")
+    frame[LAST_ROUND_YEAR] = pd.array(
+        last_year.reindex(ids).to_numpy(dtype=float), dtype="Float64"
+    ).astype("Int64")
     frame[LAST_INCOME] = last_income.reindex(ids).to_numpy(dtype=float)
     frame[RULE_LINE] = line.astype(float)
     with np.errstate(invalid="ignore"):
-        frame[INCOME_NEAR_LINE] = (frame[LAST_INCOME] < frame[RULE_LINE] * (1 + cfg.income_margin)
-                                   ).fillna(False).astype(bool)
+        frame[INCOME_NEAR_LINE] = (
+            (frame[LAST_INCOME] < frame[RULE_LINE] * (1 + cfg.income_margin))
+            .fillna(False)
+            .astype(bool)
+        )
 
     shocks = serious_shocks(tables.events, as_of, cfg)
     by_household = shocks.groupby(shocks[HOUSEHOLD_ID].astype(str))[EVENT_TYPE]
@@ -86,12 +99,17 @@ def rule_flags(tables: Tables, as_of: pd.Timestamp | str,
 def serious_shocks(events: pd.DataFrame, as_of: pd.Timestamp, cfg: RuleConfig) -> pd.DataFrame:
     """Events of a serious type in the window before ``as_of`` that meet the cost minimum."""
     if events is None or events.empty:
-        return pd.DataFrame({HOUSEHOLD_ID: pd.Series(dtype="str"),
-                             EVENT_TYPE: pd.Series(dtype="str")})
+        return pd.DataFrame(
+            {HOUSEHOLD_ID: pd.Series(dtype="str"), EVENT_TYPE: pd.Series(dtype="str")}
+        )
     start = as_of - pd.DateOffset(months=cfg.shock_window_months)
     dates = pd.to_datetime(events[DATE])
     cost = pd.to_numeric(events[COST], errors="coerce")
     cost_ok = (cost >= cfg.min_shock_cost) | (cost.isna() & (cfg.min_shock_cost == 0))
-    keep = ((dates < as_of) & (dates >= start)
-            & events[EVENT_TYPE].astype(str).isin(cfg.serious_shocks) & cost_ok)
+    keep = (
+        (dates < as_of)
+        & (dates >= start)
+        & events[EVENT_TYPE].astype(str).isin(cfg.serious_shocks)
+        & cost_ok
+    )
     return events.loc[keep.fillna(False).to_numpy(), [HOUSEHOLD_ID, EVENT_TYPE]]

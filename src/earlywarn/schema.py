@@ -79,24 +79,60 @@ _MAX_CODE_PROBLEMS = 8
 # words people use for a contract code, for "did you mean" hints
 _SYNONYMS = {
     EVENT_TYPE: {
-        "flood": "disaster", "drought": "disaster", "earthquake": "disaster", "storm": "disaster",
-        "hail": "disaster", "landslide": "disaster", "fire": "disaster", "sickness": "illness",
-        "disease": "illness", "hospital": "illness", "hospitalisation": "illness",
-        "hospitalization": "illness", "accident": "injury", "unemployment": "job_loss",
-        "layoff": "job_loss", "lockdown": "epidemic_lockdown", "covid": "epidemic_lockdown",
-        "harvest": "crop_failure", "疾病": "illness", "生病": "illness", "大病": "illness",
-        "住院": "illness", "受伤": "injury", "意外": "injury", "残疾": "disability",
-        "慢性病": "chronic_diagnosis", "死亡": "death", "失业": "job_loss",
-        "歉收": "crop_failure", "减产": "crop_failure", "牲畜死亡": "livestock_loss",
-        "灾害": "disaster", "自然灾害": "disaster", "洪涝": "disaster", "干旱": "disaster",
-        "疫情": "epidemic_lockdown", "其他": "other",
+        "flood": "disaster",
+        "drought": "disaster",
+        "earthquake": "disaster",
+        "storm": "disaster",
+        "hail": "disaster",
+        "landslide": "disaster",
+        "fire": "disaster",
+        "sickness": "illness",
+        "disease": "illness",
+        "hospital": "illness",
+        "hospitalisation": "illness",
+        "hospitalization": "illness",
+        "accident": "injury",
+        "unemployment": "job_loss",
+        "layoff": "job_loss",
+        "lockdown": "epidemic_lockdown",
+        "covid": "epidemic_lockdown",
+        "harvest": "crop_failure",
+        "疾病": "illness",
+        "生病": "illness",
+        "大病": "illness",
+        "住院": "illness",
+        "受伤": "injury",
+        "意外": "injury",
+        "残疾": "disability",
+        "慢性病": "chronic_diagnosis",
+        "死亡": "death",
+        "失业": "job_loss",
+        "歉收": "crop_failure",
+        "减产": "crop_failure",
+        "牲畜死亡": "livestock_loss",
+        "灾害": "disaster",
+        "自然灾害": "disaster",
+        "洪涝": "disaster",
+        "干旱": "disaster",
+        "疫情": "epidemic_lockdown",
+        "其他": "other",
     },
     MEASURE: {
-        "dibao": "minimum_living_allowance", "subsidy": "minimum_living_allowance",
-        "job": "employment", "training": "employment", "health": "medical",
-        "school": "education", "产业": "industrial", "产业帮扶": "industrial",
-        "就业": "employment", "医疗": "medical", "低保": "minimum_living_allowance",
-        "教育": "education", "住房": "housing", "保险": "insurance", "其他": "other",
+        "dibao": "minimum_living_allowance",
+        "subsidy": "minimum_living_allowance",
+        "job": "employment",
+        "training": "employment",
+        "health": "medical",
+        "school": "education",
+        "产业": "industrial",
+        "产业帮扶": "industrial",
+        "就业": "employment",
+        "医疗": "medical",
+        "低保": "minimum_living_allowance",
+        "教育": "education",
+        "住房": "housing",
+        "保险": "insurance",
+        "其他": "other",
     },
     HEAD_SEX: {"男": "M", "女": "F", "male": "M", "female": "F", "m": "M", "f": "F"},
 }
@@ -235,7 +271,7 @@ def _read_file(path: Path, table: str, mapping: ColumnMapping) -> pd.DataFrame:
             else ""
         )
         raise SchemaError(
-            f"{path} is not {mapping.encoding} text (byte {err.object[err.start:err.start + 1]!r}"
+            f"{path} is not {mapping.encoding} text (byte {err.object[err.start : err.start + 1]!r}"
             f" at position {err.start}){hint}"
         ) from err
     except pd.errors.EmptyDataError as err:
@@ -272,9 +308,11 @@ def read_raw(
             hint = f"found {', '.join(others)}: save it as CSV or Parquet" if others else ""
             if table in REQUIRED_TABLES or others:
                 kind = "required table is missing" if table in REQUIRED_TABLES else "not read"
-                problems.append(Problem(
-                    table, f"{kind}: no {stem}.parquet or {stem}.csv in {data_dir}", hint=hint
-                ))
+                problems.append(
+                    Problem(
+                        table, f"{kind}: no {stem}.parquet or {stem}.csv in {data_dir}", hint=hint
+                    )
+                )
             continue
         if len(paths) > 1:
             names = " and ".join(path.name for path in paths)
@@ -345,16 +383,20 @@ def _column_checks(
     if kind is Kind.DATE:
         text = f"must be a date from {MIN_YEAR}-01-01 to {context.today:%Y-%m-%d} (today)"
         tomorrow = context.today + pd.Timedelta(days=1)
-        found.append(checks.column(
-            _Rule(text), lambda d: (d >= pd.Timestamp(MIN_YEAR, 1, 1)) & (d < tomorrow)
-        ))
+        found.append(
+            checks.column(
+                _Rule(text), lambda d: (d >= pd.Timestamp(MIN_YEAR, 1, 1)) & (d < tomorrow)
+            )
+        )
     if column == HEAD_EDUCATION_YEARS:
         found.append(checks.column(_Rule("must be from 0 to 22 years"), _between(0, 22)))
     if table == HOUSEHOLD_YEARS and column == HOUSEHOLD_SIZE:
         found.append(checks.column(_Rule("must be >= 1"), lambda s: s >= 1))
-        found.append(checks.column(
-            _Rule(f"must be <= {MAX_HOUSEHOLD_SIZE}"), lambda s: s <= MAX_HOUSEHOLD_SIZE
-        ))
+        found.append(
+            checks.column(
+                _Rule(f"must be <= {MAX_HOUSEHOLD_SIZE}"), lambda s: s <= MAX_HOUSEHOLD_SIZE
+            )
+        )
     if table == HOUSEHOLD_YEARS and column in MEMBER_COUNTS:
         found.append(checks.column(_Rule("must be >= 0"), lambda s: s >= 0))
     if column in MONEY_COLUMNS.get(table, ()):
@@ -366,17 +408,21 @@ def _column_checks(
         found.append(checks.column(_Rule("must be > 0"), lambda s: s > 0))
     if column in ALLOWED_CODES and (table, column) != (LINES, COUNTY):
         allowed = ALLOWED_CODES[column]
-        found.append(checks.column(
-            _Rule(f"not an allowed {column}", allowed=allowed), lambda s: s.isin(allowed)
-        ))
+        found.append(
+            checks.column(
+                _Rule(f"not an allowed {column}", allowed=allowed), lambda s: s.isin(allowed)
+            )
+        )
     if column == ID_NUMBER:
         found.append(checks.column(_Rule("must be 18 characters"), lambda s: s.str.len() == 18))
     if column == HOUSEHOLD_ID and table != HOUSEHOLDS and context.household_ids is not None:
         ids = context.household_ids
-        found.append(checks.column(  # a hash lookup: Series.isin on str is slow
-            _Rule("not in households"),
-            lambda s: pd.Series(ids.get_indexer(s) >= 0, index=s.index),
-        ))
+        found.append(
+            checks.column(  # a hash lookup: Series.isin on str is slow
+                _Rule("not in households"),
+                lambda s: pd.Series(ids.get_indexer(s) >= 0, index=s.index),
+            )
+        )
     return found
 
 
@@ -390,10 +436,14 @@ def _frame_checks(
     def unique(key: tuple[str, ...]) -> None:
         if set(key) <= present:
             text = f"({', '.join(key)}) duplicated" if len(key) > 1 else f"{key[0]} duplicated"
-            found.append(checks.frame(
-                _Rule(text, key=key),
-                lambda f: f[list(key)].isna().any(axis=1) | ~f.duplicated(list(key), keep=False),
-            ))
+            found.append(
+                checks.frame(
+                    _Rule(text, key=key),
+                    lambda f: (
+                        f[list(key)].isna().any(axis=1) | ~f.duplicated(list(key), keep=False)
+                    ),
+                )
+            )
 
     if table == HOUSEHOLDS:
         unique((HOUSEHOLD_ID,))
@@ -401,20 +451,28 @@ def _frame_checks(
         unique((HOUSEHOLD_ID, YEAR))
         for count in MEMBER_COUNTS:
             if {count, HOUSEHOLD_SIZE} <= present:
-                found.append(checks.frame(
-                    _Rule(f"must be <= {HOUSEHOLD_SIZE}", column=count), _at_most_size(count)
-                ))
+                found.append(
+                    checks.frame(
+                        _Rule(f"must be <= {HOUSEHOLD_SIZE}", column=count), _at_most_size(count)
+                    )
+                )
         if {HOUSEHOLD_ID, YEAR} <= present and context.county_of is not None:
-            found.append(checks.frame(
-                _Rule("has no poverty line (neither a default nor in the lines table)",
-                      column=YEAR),
-                lambda f: _has_line(f, context),
-            ))
+            found.append(
+                checks.frame(
+                    _Rule(
+                        "has no poverty line (neither a default nor in the lines table)",
+                        column=YEAR,
+                    ),
+                    lambda f: _has_line(f, context),
+                )
+            )
     if table == ASSISTANCE and {"start_date", "end_date"} <= present:
-        found.append(checks.frame(
-            _Rule("must not be before start_date", column="end_date"),
-            lambda f: ~(f["end_date"] < f["start_date"]).fillna(False),
-        ))
+        found.append(
+            checks.frame(
+                _Rule("must not be before start_date", column="end_date"),
+                lambda f: ~(f["end_date"] < f["start_date"]).fillna(False),
+            )
+        )
     if table == LINES:
         unique((YEAR, COUNTY) if COUNTY in present else (YEAR,))
     return found
@@ -456,9 +514,10 @@ def _context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> _Contex
         usable = lines.dropna(subset=[YEAR, LINE])
         county = usable[COUNTY] if COUNTY in usable.columns else pd.Series(pd.NA, usable.index)
         general |= {int(y) for y in usable.loc[county.isna(), YEAR]}
-        by_county |= {(str(c), int(y)) for c, y in zip(
-            county[county.notna()], usable.loc[county.notna(), YEAR], strict=True
-        )}
+        by_county |= {
+            (str(c), int(y))
+            for c, y in zip(county[county.notna()], usable.loc[county.notna(), YEAR], strict=True)
+        }
     return _Context(today, household_ids, county_of, frozenset(general), frozenset(by_county))
 
 
@@ -468,13 +527,17 @@ def _headers_hint(frame: pd.DataFrame, table: str) -> str:
     if len(columns) == 1:
         for separator in (";", "\t", "|"):
             if separator in columns[0]:
-                return (f"; the file has one column whose header contains {separator!r}: "
-                        f"declare `separator: {separator!r}` in the column mapping (--mapping)")
+                return (
+                    f"; the file has one column whose header contains {separator!r}: "
+                    f"declare `separator: {separator!r}` in the column mapping (--mapping)"
+                )
     foreign = [c for c in columns if c not in CONTRACT[table] and not c.isascii()]
     if foreign:
         shown = ", ".join(map(repr, foreign[:3]))
-        return (f"; the file has headers such as {shown}: map them to contract columns with "
-                "--mapping (see configs/column_mapping.zh.yaml)")
+        return (
+            f"; the file has headers such as {shown}: map them to contract columns with "
+            "--mapping (see configs/column_mapping.zh.yaml)"
+        )
     return ""
 
 
@@ -490,9 +553,9 @@ def _parse_table(
         frame = frame.loc[:, ~frame.columns.duplicated()]
     missing = [c for c, spec in specs.items() if not spec.optional and c not in frame.columns]
     if missing:
-        problems.append(Problem(
-            table, f"missing column(s) {', '.join(missing)}{_headers_hint(frame, table)}"
-        ))
+        problems.append(
+            Problem(table, f"missing column(s) {', '.join(missing)}{_headers_hint(frame, table)}")
+        )
     extra = [str(c) for c in frame.columns if c not in specs]
     if extra:
         log.info("%s: ignoring %d columns not in the data contract", table, len(extra))
@@ -504,7 +567,10 @@ def _parse_table(
         if column not in frame.columns:
             continue
         result = parse_column(
-            frame[column], spec, thousands=mapping.thousands, decimal=mapping.decimal,
+            frame[column],
+            spec,
+            thousands=mapping.thousands,
+            decimal=mapping.decimal,
             date_format=mapping.date_format,
         )
         parsed[column], unreadable[column] = result.values, result.unreadable
@@ -513,10 +579,16 @@ def _parse_table(
             hint = ""
             if any("," in str(v) for v in bad) and spec.kind in (Kind.INT, Kind.FLOAT):
                 hint = "if ',' separates thousands, declare `thousands: ','` in the mapping"
-            problems.append(Problem(
-                table, f"cannot be read as {EXPECTED[spec.kind]}", column,
-                _rows(result.unreadable), _values(str(v) for v in bad), hint,
-            ))
+            problems.append(
+                Problem(
+                    table,
+                    f"cannot be read as {EXPECTED[spec.kind]}",
+                    column,
+                    _rows(result.unreadable),
+                    _values(str(v) for v in bad),
+                    hint,
+                )
+            )
     index = pd.RangeIndex(len(frame))
     return (
         pd.DataFrame(parsed, index=index),
@@ -549,16 +621,20 @@ def _code_problems(
         hint = _suggest(column, str(value), allowed)
         if not str(value).isascii():
             hint += f" (codes of an export go under codes.{column} in the column mapping)"
-        problems.append(Problem(
-            table, f"{value!r} is not an allowed {noun}; {hint}", column, positions
-        ))
+        problems.append(
+            Problem(table, f"{value!r} is not an allowed {noun}; {hint}", column, positions)
+        )
     if len(distinct) > _MAX_CODE_PROBLEMS:
         rest = bad[~bad.isin(distinct[:_MAX_CODE_PROBLEMS])]
-        problems.append(Problem(
-            table, f"{len(distinct) - _MAX_CODE_PROBLEMS} more values that are not an allowed "
-            f"{noun}; allowed: {', '.join(allowed)}", column,
-            tuple(int(i) + 1 for i in rest.index),
-        ))
+        problems.append(
+            Problem(
+                table,
+                f"{len(distinct) - _MAX_CODE_PROBLEMS} more values that are not an allowed "
+                f"{noun}; allowed: {', '.join(allowed)}",
+                column,
+                tuple(int(i) + 1 for i in rest.index),
+            )
+        )
     return problems
 
 
@@ -639,8 +715,7 @@ def _check_tables(
             {
                 column: pa.Column(
                     CONTRACT[table][column].validated_dtype,
-                    _column_checks(table, column, CONTRACT[table][column].kind, context,
-                                   checks),
+                    _column_checks(table, column, CONTRACT[table][column].kind, context, checks),
                     nullable=CONTRACT[table][column].nullable,
                 )
                 for column in frame.columns
@@ -651,9 +726,9 @@ def _check_tables(
         try:
             schema.validate(frame, lazy=True)
         except SchemaErrors as err:
-            problems.extend(_failures_to_problems(
-                table, frame, unreadable[table], err.failure_cases, checks
-            ))
+            problems.extend(
+                _failures_to_problems(table, frame, unreadable[table], err.failure_cases, checks)
+            )
     return parsed, sorted(problems, key=_position)
 
 
@@ -720,8 +795,12 @@ def read_tables(
     if problems:
         raise SchemaError(format_problems(problems, f"{str(data_dir).rstrip('/')}/"))
     tables = _to_tables(parsed)
-    log.info("read %d households and %d survey rounds from %s",
-             len(tables.households), len(tables.household_years), data_dir)
+    log.info(
+        "read %d households and %d survey rounds from %s",
+        len(tables.households),
+        len(tables.household_years),
+        data_dir,
+    )
     return tables
 
 
@@ -819,7 +898,8 @@ def write_tables(
     ours = {*TABLES, *(extra or {})}
     if out_dir.exists():
         strangers = [
-            p.name for p in out_dir.iterdir()
+            p.name
+            for p in out_dir.iterdir()
             if not (p.is_file() and p.stem in ours and p.suffix in SUFFIXES)
         ]
         if strangers or not out_dir.is_dir():

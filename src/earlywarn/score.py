@@ -52,8 +52,18 @@ PREVIOUS_RISK = "previous_risk"
 PREVIOUS_FLAGGED = "previous_flagged"
 NEWLY_FLAGGED = "newly_flagged"
 RISK_DOUBLED = "risk_doubled"
-SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, TARGET_YEAR, COUNTY, VILLAGE, RISK, RANK_IN_VILLAGE,
-                 FLAGGED, REASONS, MODEL_VERSION)
+SCORE_COLUMNS = (
+    HOUSEHOLD_ID,
+    AS_OF,
+    TARGET_YEAR,
+    COUNTY,
+    VILLAGE,
+    RISK,
+    RANK_IN_VILLAGE,
+    FLAGGED,
+    REASONS,
+    MODEL_VERSION,
+)
 HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
 
 
@@ -67,14 +77,14 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
 
 # --- the model fits the installed code ---------------------------------------------------
 
+
 def installed_catalog() -> tuple[str, tuple[str, ...]]:
     """The installed feature catalog: its hash and feature names."""
     catalog = importlib.import_module("earlywarn.catalog")
     return catalog.catalog_hash(), tuple(spec.name for spec in catalog.FEATURES)
 
 
-def check_catalog(model: RiskModel, *, catalog_hash: str,
-                  catalog_names: Sequence[str]) -> None:
+def check_catalog(model: RiskModel, *, catalog_hash: str, catalog_names: Sequence[str]) -> None:
     """Refuse a model trained with a different feature catalog than the installed one.
 
     The message names the features the model needs that the code no longer builds, and those
@@ -93,29 +103,36 @@ def check_catalog(model: RiskModel, *, catalog_hash: str,
         detail.append("same feature names, but their definitions changed")
     raise ModelError(
         f"model {model.version} was trained with feature catalog {model.catalog_hash or '?'}"
-        f", the installed code has catalog {catalog_hash}; " + "; ".join(detail)
+        f", the installed code has catalog {catalog_hash}; "
+        + "; ".join(detail)
         + ". Retrain the model or install the earlywarn version it was trained with."
     )
 
 
 # --- risk, flags, ranks ------------------------------------------------------------------
 
+
 def predict_risk_frame(model: RiskModel, features: pd.DataFrame) -> pd.DataFrame:
     """Calibrated risk per household (index ``household_id``, column ``risk``)."""
     risk = model.predict_risk(features) if len(features) else np.empty(0)
-    return pd.DataFrame({RISK: np.asarray(risk, dtype="float64")},
-                        index=features.index.rename(HOUSEHOLD_ID))
+    return pd.DataFrame(
+        {RISK: np.asarray(risk, dtype="float64")}, index=features.index.rename(HOUSEHOLD_ID)
+    )
 
 
-def flag_fallback(scores: pd.DataFrame, policy_cfg: PolicyConfig,
-                  households: pd.DataFrame) -> pd.Series:
+def flag_fallback(
+    scores: pd.DataFrame, policy_cfg: PolicyConfig, households: pd.DataFrame
+) -> pd.Series:
     """The policy as config describes it, until ``policy.flag`` exists.
 
     ``scores`` is indexed by household_id with a ``risk`` column; ties broken by
     household_id so the flag never depends on row order.
     """
-    ordered = scores[[RISK]].reset_index().sort_values(
-        [RISK, HOUSEHOLD_ID], ascending=[False, True], kind="stable")
+    ordered = (
+        scores[[RISK]]
+        .reset_index()
+        .sort_values([RISK, HOUSEHOLD_ID], ascending=[False, True], kind="stable")
+    )
     if policy_cfg.kind == "threshold":
         flagged = ordered[RISK] >= policy_cfg.threshold
     elif policy_cfg.kind == "top_share":
@@ -129,8 +146,9 @@ def flag_fallback(scores: pd.DataFrame, policy_cfg: PolicyConfig,
     return result.reindex(scores.index).rename(FLAGGED)
 
 
-def flag_households(scores: pd.DataFrame, policy_cfg: PolicyConfig,
-                    households: pd.DataFrame) -> pd.Series:
+def flag_households(
+    scores: pd.DataFrame, policy_cfg: PolicyConfig, households: pd.DataFrame
+) -> pd.Series:
     """Who goes to caseworkers: ``policy.flag`` (helper D), else :func:`flag_fallback`.
 
     ``scores``: index household_id, column ``risk``; ``households``: the households table.
@@ -140,12 +158,19 @@ def flag_households(scores: pd.DataFrame, policy_cfg: PolicyConfig,
         flagged = flag_fallback(scores, policy_cfg, households)
     else:
         flagged = flag(scores[RISK], households.set_index(HOUSEHOLD_ID), policy_cfg)
-    return pd.Series(np.asarray(flagged.reindex(scores.index), dtype=bool), index=scores.index,
-                     name=FLAGGED)
+    return pd.Series(
+        np.asarray(flagged.reindex(scores.index), dtype=bool), index=scores.index, name=FLAGGED
+    )
 
 
-def finish_scores(risks: pd.DataFrame, *, as_of: pd.Timestamp, policy_cfg: PolicyConfig,
-                  households_frame: pd.DataFrame, model_version: str) -> pd.DataFrame:
+def finish_scores(
+    risks: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    policy_cfg: PolicyConfig,
+    households_frame: pd.DataFrame,
+    model_version: str,
+) -> pd.DataFrame:
     """From risk per household to the scores frame (reasons still empty), one row each.
 
     Needs every household of the population at once: the policy (top share, top N per
@@ -156,21 +181,24 @@ def finish_scores(risks: pd.DataFrame, *, as_of: pd.Timestamp, policy_cfg: Polic
     places = households_frame.set_index(HOUSEHOLD_ID)[[COUNTY, VILLAGE]].reindex(risks.index)
     risks = risks.rename_axis(index=None)
     places = places.rename_axis(index=None)
-    scores = pd.DataFrame({
-        HOUSEHOLD_ID: risks.index.astype("str"),
-        AS_OF: pd.Series(as_of, index=risks.index).astype("datetime64[ms]"),
-        TARGET_YEAR: np.int64(as_of.year),
-        COUNTY: places[COUNTY].astype("str"),
-        VILLAGE: places[VILLAGE].astype("str"),
-        RISK: risks[RISK].astype("float64"),
-    }, index=risks.index)
-    order = scores.sort_values([COUNTY, VILLAGE, RISK, HOUSEHOLD_ID],
-                               ascending=[True, True, False, True], kind="stable")
+    scores = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: risks.index.astype("str"),
+            AS_OF: pd.Series(as_of, index=risks.index).astype("datetime64[ms]"),
+            TARGET_YEAR: np.int64(as_of.year),
+            COUNTY: places[COUNTY].astype("str"),
+            VILLAGE: places[VILLAGE].astype("str"),
+            RISK: risks[RISK].astype("float64"),
+        },
+        index=risks.index,
+    )
+    order = scores.sort_values(
+        [COUNTY, VILLAGE, RISK, HOUSEHOLD_ID], ascending=[True, True, False, True], kind="stable"
+    )
     rank = order.groupby([COUNTY, VILLAGE], sort=False).cumcount() + 1
     scores[RANK_IN_VILLAGE] = rank.reindex(scores.index).astype("int64")
     scores[FLAGGED] = flag_households(scores[[RISK]], policy_cfg, households_frame).to_numpy()
-    scores[REASONS] = pd.Series([[] for _ in range(len(scores))], index=scores.index,
-                                dtype=object)
+    scores[REASONS] = pd.Series([[] for _ in range(len(scores))], index=scores.index, dtype=object)
     scores[MODEL_VERSION] = str(model_version)
     return scores.loc[:, list(SCORE_COLUMNS)].reset_index(drop=True)
 
@@ -185,8 +213,10 @@ def attach_reasons(scores: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
 
 # --- reasons -----------------------------------------------------------------------------
 
-def _reason_groups(feature_names: Sequence[str], lang: str = "en"
-                   ) -> tuple[list[str], dict[str, str]]:
+
+def _reason_groups(
+    feature_names: Sequence[str], lang: str = "en"
+) -> tuple[list[str], dict[str, str]]:
     """Reason group per feature and the group's name, from the catalog if present."""
     try:
         catalog = importlib.import_module("earlywarn.catalog")
@@ -214,19 +244,26 @@ def _group_name(entry: Any, code: str, lang: str) -> str:
     return str(getattr(entry, "name_en", code))
 
 
-def top_reasons(by_group: pd.DataFrame, texts: dict[str, str], n_reasons: int
-                ) -> list[list[Reason]]:
+def top_reasons(
+    by_group: pd.DataFrame, texts: dict[str, str], n_reasons: int
+) -> list[list[Reason]]:
     """The ``n_reasons`` largest positive group contributions per household (row)."""
     codes = list(by_group.columns)
     values = by_group.to_numpy(dtype=float)
     order = np.argsort(-values, axis=1, kind="stable")[:, :n_reasons]
-    return [[{"code": codes[j], "text": texts.get(codes[j], codes[j]),
-              "contribution": float(row[j])} for j in top if row[j] > 0]
-            for row, top in zip(values, order, strict=True)]
+    return [
+        [
+            {"code": codes[j], "text": texts.get(codes[j], codes[j]), "contribution": float(row[j])}
+            for j in top
+            if row[j] > 0
+        ]
+        for row, top in zip(values, order, strict=True)
+    ]
 
 
-def reasons_from_contributions(contributions: np.ndarray, feature_names: Sequence[str],
-                               n_reasons: int, lang: str = "en") -> list[list[Reason]]:
+def reasons_from_contributions(
+    contributions: np.ndarray, feature_names: Sequence[str], n_reasons: int, lang: str = "en"
+) -> list[list[Reason]]:
     """Top reason groups raising each household's risk, from SHAP values (log-odds).
 
     ``contributions`` is n x features (no base value column).
@@ -237,12 +274,18 @@ def reasons_from_contributions(contributions: np.ndarray, feature_names: Sequenc
     return top_reasons(by_group.reindex(sorted(by_group.columns), axis=1), texts, n_reasons)
 
 
-def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: int = 3,
-                       lang: str = "en", tables: Any = None,
-                       as_of: pd.Timestamp | str | None = None,
-                       rule_cfg: RuleConfig | None = None,
-                       villages: pd.DataFrame | None = None,
-                       rule_triggers: bool | None = None) -> pd.Series:
+def explain_households(
+    model: RiskModel,
+    features: pd.DataFrame,
+    *,
+    n_reasons: int = 3,
+    lang: str = "en",
+    tables: Any = None,
+    as_of: pd.Timestamp | str | None = None,
+    rule_cfg: RuleConfig | None = None,
+    villages: pd.DataFrame | None = None,
+    rule_triggers: bool | None = None,
+) -> pd.Series:
     """Reasons per household of ``features`` (index household_id): the top ``n_reasons``
     reason groups raising its risk (probability points), texts from the reason glossary.
 
@@ -268,13 +311,20 @@ def explain_households(model: RiskModel, features: pd.DataFrame, *, n_reasons: i
             from earlywarn.reasons import village_facts
 
             villages = village_facts(tables, as_of)
-        (own_rows, _), = partition_tables(tables, [features.index])
+        ((own_rows, _),) = partition_tables(tables, [features.index])
         if rule_triggers is None:
             rule_triggers = rule_applies(own_rows, as_of)
-        found = explain_with_glossary(model, features, lang=lang, k=n_reasons,
-                                      tables=own_rows, as_of=pd.Timestamp(as_of),
-                                      rule_cfg=rule_cfg, villages=villages,
-                                      rule_triggers=rule_triggers)
+        found = explain_with_glossary(
+            model,
+            features,
+            lang=lang,
+            k=n_reasons,
+            tables=own_rows,
+            as_of=pd.Timestamp(as_of),
+            rule_cfg=rule_cfg,
+            villages=villages,
+            rule_triggers=rule_triggers,
+        )
     return pd.Series(list(found), index=index, dtype=object, name=REASONS)
 
 
@@ -287,8 +337,9 @@ def rule_applies(tables: Any, as_of: pd.Timestamp | str) -> bool:
     counties = pd.Index(tables.households[COUNTY].astype("str").unique())
     year = pd.Timestamp(as_of).year
     try:
-        poverty_lines(tables).lookup(np.arange(len(counties)), counties,
-                                     np.full(len(counties), year, dtype=np.int64))
+        poverty_lines(tables).lookup(
+            np.arange(len(counties)), counties, np.full(len(counties), year, dtype=np.int64)
+        )
     except SchemaError as err:
         log.warning("reasons without the current rule's triggers: %s", err)
         return False
@@ -297,11 +348,20 @@ def rule_applies(tables: Any, as_of: pd.Timestamp | str) -> bool:
 
 # --- all together ------------------------------------------------------------------------
 
-def score_households(model: RiskModel, features: pd.DataFrame, *, as_of: pd.Timestamp,
-                     policy_cfg: PolicyConfig, households_frame: pd.DataFrame,
-                     explain: Explain = "flagged", n_reasons: int = 3,
-                     lang: str = "en", tables: Any = None,
-                     rule_cfg: RuleConfig | None = None) -> pd.DataFrame:
+
+def score_households(
+    model: RiskModel,
+    features: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    policy_cfg: PolicyConfig,
+    households_frame: pd.DataFrame,
+    explain: Explain = "flagged",
+    n_reasons: int = 3,
+    lang: str = "en",
+    tables: Any = None,
+    rule_cfg: RuleConfig | None = None,
+) -> pd.DataFrame:
     """The scores file for the households in ``features`` (index household_id).
 
     ``explain``: reasons for the flagged households, for all, or none; with ``tables`` their
@@ -309,15 +369,25 @@ def score_households(model: RiskModel, features: pd.DataFrame, *, as_of: pd.Time
     (:func:`explain_households`).
     """
     risks = predict_risk_frame(model, features)
-    scores = finish_scores(risks, as_of=as_of, policy_cfg=policy_cfg,
-                           households_frame=households_frame, model_version=model.version)
+    scores = finish_scores(
+        risks,
+        as_of=as_of,
+        policy_cfg=policy_cfg,
+        households_frame=households_frame,
+        model_version=model.version,
+    )
     if explain == "none":
         return scores
-    chosen = scores[HOUSEHOLD_ID] if explain == "all" else scores.loc[scores[FLAGGED],
-                                                                      HOUSEHOLD_ID]
-    reasons = explain_households(model, features.loc[chosen.to_numpy()],
-                                 n_reasons=n_reasons, lang=lang, tables=tables,
-                                 as_of=as_of, rule_cfg=rule_cfg)
+    chosen = scores[HOUSEHOLD_ID] if explain == "all" else scores.loc[scores[FLAGGED], HOUSEHOLD_ID]
+    reasons = explain_households(
+        model,
+        features.loc[chosen.to_numpy()],
+        n_reasons=n_reasons,
+        lang=lang,
+        tables=tables,
+        as_of=as_of,
+        rule_cfg=rule_cfg,
+    )
     return attach_reasons(scores, reasons)
 
 
@@ -349,12 +419,22 @@ def compare_with_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) -
 
 # --- one chunk of households (the unit the pipeline runs, locally or on a Dask worker) ----
 
-def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
-                as_of: pd.Timestamp, explain_all: bool, n_reasons: int, lang: str,
-                drift_reference: dict[str, Any] | None,
-                places: pd.DataFrame | None = None, rule_cfg: RuleConfig | None = None,
-                villages: pd.DataFrame | None = None, rule_triggers: bool | None = None
-                ) -> tuple[pd.DataFrame, dict[str, Any]]:
+
+def score_chunk(
+    tables: Any,
+    model: RiskModel,
+    household_ids: Sequence[str],
+    *,
+    as_of: pd.Timestamp,
+    explain_all: bool,
+    n_reasons: int,
+    lang: str,
+    drift_reference: dict[str, Any] | None,
+    places: pd.DataFrame | None = None,
+    rule_cfg: RuleConfig | None = None,
+    villages: pd.DataFrame | None = None,
+    rule_triggers: bool | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features, risk (and reasons with ``explain_all``) for a slice of households.
 
     ``places``: ``place.place_rates(tables, as_of)`` and ``villages``:
@@ -367,23 +447,32 @@ def score_chunk(tables: Any, model: RiskModel, household_ids: Sequence[str], *,
     from earlywarn.features import build_features
 
     wanted = pd.Index(list(household_ids), name=HOUSEHOLD_ID)
-    features = build_features(tables, as_of=pd.Timestamp(as_of), households=wanted,
-                              places=places)
+    features = build_features(tables, as_of=pd.Timestamp(as_of), households=wanted, places=places)
     risks = predict_risk_frame(model, features)
     reference = drift_reference or {"features": {}, "score": {"edges": []}}
     counts = count_bins(reference, features, risks[RISK].to_numpy(), model.categories)
     pieces = [risks]
     if explain_all:
-        pieces.append(explain_households(model, features, n_reasons=n_reasons, lang=lang,
-                                         tables=tables, as_of=as_of, rule_cfg=rule_cfg,
-                                         villages=villages, rule_triggers=rule_triggers
-                                         ).to_frame(REASONS))
+        pieces.append(
+            explain_households(
+                model,
+                features,
+                n_reasons=n_reasons,
+                lang=lang,
+                tables=tables,
+                as_of=as_of,
+                rule_cfg=rule_cfg,
+                villages=villages,
+                rule_triggers=rule_triggers,
+            ).to_frame(REASONS)
+        )
     pieces.append(model.prepare(features).copy())  # copy: one block per dtype
     return pd.concat(pieces, axis=1), counts
 
 
-def partition_tables(tables: Any, chunks: Sequence[pd.Index],
-                     places: pd.DataFrame | None = None) -> list[tuple[Any, Any]]:
+def partition_tables(
+    tables: Any, chunks: Sequence[pd.Index], places: pd.DataFrame | None = None
+) -> list[tuple[Any, Any]]:
     """The tables cut into one small ``Tables`` per chunk of households (and their rows of
     ``places``), in one pass over each table.
 
@@ -395,18 +484,19 @@ def partition_tables(tables: Any, chunks: Sequence[pd.Index],
 
     from earlywarn.history import household_codes
 
-    wanted = pd.Index(np.concatenate([np.asarray(c, dtype=object) for c in chunks])
-                      if len(chunks) else [], dtype="str")
+    wanted = pd.Index(
+        np.concatenate([np.asarray(c, dtype=object) for c in chunks]) if len(chunks) else [],
+        dtype="str",
+    )
     chunk_of = np.repeat(np.arange(len(chunks)), [len(c) for c in chunks])
     bounds = np.arange(len(chunks) + 1)
 
     def split(frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray]:
         codes = household_codes(frame[HOUSEHOLD_ID], wanted)
-        chunk = np.where(codes >= 0, chunk_of[np.maximum(codes, 0)] if len(chunk_of) else -1,
-                         -1)
+        chunk = np.where(codes >= 0, chunk_of[np.maximum(codes, 0)] if len(chunk_of) else -1, -1)
         order = np.argsort(chunk, kind="stable")
         starts = np.searchsorted(chunk[order], bounds)
-        return [order[starts[i]:starts[i + 1]] for i in range(len(chunks))], codes
+        return [order[starts[i] : starts[i + 1]] for i in range(len(chunks))], codes
 
     parts: dict[str, list[pd.DataFrame]] = {}
     for name in ("household_years", "events", "assistance"):
@@ -416,8 +506,13 @@ def partition_tables(tables: Any, chunks: Sequence[pd.Index],
     household_rows, _ = split(tables.households)
     out = []
     for i, rows in enumerate(household_rows):
-        sub = replace(tables, households=tables.households.take(rows),
-                      household_years=parts["household_years"][i], events=parts["events"][i],
-                      assistance=parts["assistance"][i], personal=pd.DataFrame())
+        sub = replace(
+            tables,
+            households=tables.households.take(rows),
+            household_years=parts["household_years"][i],
+            events=parts["events"][i],
+            assistance=parts["assistance"][i],
+            personal=pd.DataFrame(),
+        )
         out.append((sub, None if places is None else places.take(rows)))
     return out

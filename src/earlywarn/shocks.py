@@ -44,9 +44,14 @@ def event_type_codes(events: pd.DataFrame) -> np.ndarray:
     return positions_in(events[EVENT_TYPE], EVENT_TYPES)
 
 
-def shock_features(events: pd.DataFrame, codes: np.ndarray, n_households: int,
-                   as_of: pd.Timestamp, *, event_types: np.ndarray | None = None
-                   ) -> dict[str, np.ndarray]:
+def shock_features(
+    events: pd.DataFrame,
+    codes: np.ndarray,
+    n_households: int,
+    as_of: pd.Timestamp,
+    *,
+    event_types: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Shock features per household position; ``codes`` are the events' household positions.
 
     Counts are 0 when nothing happened; ``days_since_last_*`` is NaN when no such event was
@@ -63,8 +68,11 @@ def shock_features(events: pd.DataFrame, codes: np.ndarray, n_households: int,
 
     def counts(since: int) -> np.ndarray:
         recent = day >= since
-        return np.bincount(cell[recent], minlength=n_households * N_TYPES).reshape(
-            n_households, N_TYPES).astype(np.float64)
+        return (
+            np.bincount(cell[recent], minlength=n_households * N_TYPES)
+            .reshape(n_households, N_TYPES)
+            .astype(np.float64)
+        )
 
     features: dict[str, np.ndarray] = {}
     by_window = {months: counts(months_before(as_of, months)) for months in SHOCK_WINDOWS_MONTHS}
@@ -86,7 +94,6 @@ def shock_features(events: pd.DataFrame, codes: np.ndarray, n_households: int,
     total = np.bincount(code[has_cost], weights=cost[has_cost], minlength=n_households)
     n_with_cost = np.bincount(code[has_cost], minlength=n_households)
     n_unknown = np.bincount(code[last_12m & np.isnan(cost)], minlength=n_households)
-    features["event_cost_12m_yuan"] = np.where((n_with_cost == 0) & (n_unknown > 0),
-                                               np.nan, total)
+    features["event_cost_12m_yuan"] = np.where((n_with_cost == 0) & (n_unknown > 0), np.nan, total)
     features["n_events_unknown_cost_12m"] = n_unknown.astype(np.float64)
     return features

@@ -69,8 +69,9 @@ class _Snapshot:
     population: np.ndarray  # rows of the households table
 
 
-def simulate_tables(n_households: int, seed: int, *, n_oracle_draws: int = 200,
-                    workers: int = 1) -> Simulation:
+def simulate_tables(
+    n_households: int, seed: int, *, n_oracle_draws: int = 200, workers: int = 1
+) -> Simulation:
     """Simulate ``n_households`` households from 2014 to 2025; same seed, same tables.
 
     The tables do not depend on ``n_oracle_draws`` (the oracle has its own random streams;
@@ -82,8 +83,9 @@ def simulate_tables(n_households: int, seed: int, *, n_oracle_draws: int = 200,
     rng = np.random.default_rng(world_seed)
     n_counties = max(3, round(n_households / HOUSEHOLDS_PER_COUNTY))
     registry = _registry(n_households, n_counties, np.random.default_rng(registry_seed))
-    state = initial_state(registry.county_index, FIRST_YEAR - registry.birth_year,
-                          registry.education, rng)
+    state = initial_state(
+        registry.county_index, FIRST_YEAR - registry.birth_year, registry.education, rng
+    )
     records = Records.empty()
     exit_year = np.full(n_households, -1)
     survey_rng = np.random.default_rng(survey_seed)
@@ -95,8 +97,9 @@ def simulate_tables(n_households: int, seed: int, *, n_oracle_draws: int = 200,
         if year > FIRST_YEAR:
             state = start_year(state, year, rng, records)
         start_of_year = state
-        population = np.flatnonzero((exit_year > 0) & (exit_year <= year - 1)
-                                    & (observed_pc >= LINES.get(year - 1, np.inf)))
+        population = np.flatnonzero(
+            (exit_year > 0) & (exit_year <= year - 1) & (observed_pc >= LINES.get(year - 1, np.inf))
+        )
         if year in TRUTH_YEARS and n_oracle_draws > 0:
             snapshots.append(_Snapshot(year, 1, state.take(population), population))
         state = run_months(state, year, 1, 6, rng, n_counties=n_counties, records=records)
@@ -111,10 +114,22 @@ def simulate_tables(n_households: int, seed: int, *, n_oracle_draws: int = 200,
         state = end_year(state, year, rng)
         exit_year[state.exited & ~before] = year
     tables = _assemble(registry, exit_year, state, rounds, records)
-    truth = _truth(snapshots, true_poor, registry.household_id, n_oracle_draws, oracle_seed,
-                   n_counties, workers)
-    log.info("simulated %d households, %d survey rounds, %d events, %d truth rows",
-             n_households, len(tables.household_years), len(tables.events), len(truth))
+    truth = _truth(
+        snapshots,
+        true_poor,
+        registry.household_id,
+        n_oracle_draws,
+        oracle_seed,
+        n_counties,
+        workers,
+    )
+    log.info(
+        "simulated %d households, %d survey rounds, %d events, %d truth rows",
+        n_households,
+        len(tables.household_years),
+        len(tables.events),
+        len(truth),
+    )
     return Simulation(tables=tables, truth=truth)
 
 
@@ -160,17 +175,37 @@ def _registry(n: int, n_counties: int, rng: np.random.Generator) -> _Registry:
     minority = rng.random(n) < minority_share[county_index]
     head_sex = np.where(rng.random(n) < 0.86, "M", "F")
     county_names = np.array([_place_name(rng) for _ in range(n_counties)])
-    personal = pd.DataFrame({
-        c.HEAD_NAME: _names(n, rng),
-        c.ID_NUMBER: _id_numbers(county, birth_year, head_sex, rng),
-        c.PHONE: _phones(n, rng),
-        c.ADDRESS: [f"云南省{county_names[k]}县{_village_name(k, v)}村{g}组{h}号"
-                    for k, v, g, h in zip(county_index, village_index,
-                                          rng.integers(1, 9, n), rng.integers(1, 200, n),
-                                          strict=True)],
-    }, index=pd.Index(household_id, name=c.HOUSEHOLD_ID, dtype="str")).astype("str")
-    return _Registry(household_id, county_index, county, village, birth_year, education,
-                     head_sex, minority, rng.random(n), rng.random(n), personal)
+    personal = pd.DataFrame(
+        {
+            c.HEAD_NAME: _names(n, rng),
+            c.ID_NUMBER: _id_numbers(county, birth_year, head_sex, rng),
+            c.PHONE: _phones(n, rng),
+            c.ADDRESS: [
+                f"云南省{county_names[k]}县{_village_name(k, v)}村{g}组{h}号"
+                for k, v, g, h in zip(
+                    county_index,
+                    village_index,
+                    rng.integers(1, 9, n),
+                    rng.integers(1, 200, n),
+                    strict=True,
+                )
+            ],
+        },
+        index=pd.Index(household_id, name=c.HOUSEHOLD_ID, dtype="str"),
+    ).astype("str")
+    return _Registry(
+        household_id,
+        county_index,
+        county,
+        village,
+        birth_year,
+        education,
+        head_sex,
+        minority,
+        rng.random(n),
+        rng.random(n),
+        personal,
+    )
 
 
 def _place_name(rng: np.random.Generator) -> str:
@@ -188,8 +223,9 @@ def _names(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.char.add(np.char.add(surname, first), second)
 
 
-def _id_numbers(county: np.ndarray, birth_year: np.ndarray, sex: np.ndarray,
-                rng: np.random.Generator) -> list[str]:
+def _id_numbers(
+    county: np.ndarray, birth_year: np.ndarray, sex: np.ndarray, rng: np.random.Generator
+) -> list[str]:
     """18-character resident IDs with a valid ISO 7064 check digit (all fake)."""
     n = len(county)
     month = rng.integers(1, 13, n)
@@ -214,33 +250,36 @@ def _phones(n: int, rng: np.random.Generator) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def _survey_round(start: WorldState, end: WorldState, year: int, registry: _Registry,
-                  rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def _survey_round(
+    start: WorldState, end: WorldState, year: int, registry: _Registry, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
     """One survey round: members at 1 January, money over the year, a few gaps."""
     n = len(start)
     size = start.size_start.astype(np.int64)
     ramp = np.clip((year - 2014) / 6, 0, 1)
-    frame = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.array(registry.household_id, dtype="str"),
-        c.YEAR: np.full(n, year, np.int64),
-        c.HOUSEHOLD_SIZE: size,
-        c.N_LABOR: start.n_labor,
-        c.N_ELDERLY: start.n_elderly,
-        c.N_CHILDREN: start.n_children,
-        c.N_STUDENTS: start.n_students,
-        c.N_DISABLED: np.minimum(start.n_disabled, size),
-        c.N_CHRONIC_ILL: np.minimum(start.n_chronic, size),
-        c.N_MIGRANT_WORKERS: start.n_migrant,
-        c.WAGE_INCOME: end.wage.round(),
-        c.BUSINESS_INCOME: end.business.round(),
-        c.PROPERTY_INCOME: end.property_income.round(),
-        c.TRANSFER_INCOME: end.transfer.round(),
-        c.MEDICAL_EXPENSE: end.medical.round(),
-        c.EDUCATION_EXPENSE: end.education.round(),
-        c.HOUSING_SAFE: registry.housing_u < 0.75 + 0.23 * ramp,
-        c.WATER_SAFE: registry.water_u < 0.7 + 0.28 * ramp,
-        c.HAS_MEDICAL_INSURANCE: start.insured,
-    })
+    frame = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.array(registry.household_id, dtype="str"),
+            c.YEAR: np.full(n, year, np.int64),
+            c.HOUSEHOLD_SIZE: size,
+            c.N_LABOR: start.n_labor,
+            c.N_ELDERLY: start.n_elderly,
+            c.N_CHILDREN: start.n_children,
+            c.N_STUDENTS: start.n_students,
+            c.N_DISABLED: np.minimum(start.n_disabled, size),
+            c.N_CHRONIC_ILL: np.minimum(start.n_chronic, size),
+            c.N_MIGRANT_WORKERS: start.n_migrant,
+            c.WAGE_INCOME: end.wage.round(),
+            c.BUSINESS_INCOME: end.business.round(),
+            c.PROPERTY_INCOME: end.property_income.round(),
+            c.TRANSFER_INCOME: end.transfer.round(),
+            c.MEDICAL_EXPENSE: end.medical.round(),
+            c.EDUCATION_EXPENSE: end.education.round(),
+            c.HOUSING_SAFE: registry.housing_u < 0.75 + 0.23 * ramp,
+            c.WATER_SAFE: registry.water_u < 0.7 + 0.28 * ramp,
+            c.HAS_MEDICAL_INSURANCE: start.insured,
+        }
+    )
     for name in c.MEMBER_COUNTS:
         frame[name] = frame[name].astype("Int64")
         frame.loc[rng.random(n) < P_NULL_COMPONENT / 2, name] = pd.NA
@@ -256,7 +295,8 @@ def _survey_round(start: WorldState, end: WorldState, year: int, registry: _Regi
 def _observed_per_capita(survey: pd.DataFrame, rows: np.ndarray, n: int) -> np.ndarray:
     """Per-capita net income as the survey shows it, per household row (NaN = unknown)."""
     money = survey[list(c.INCOME_SOURCES)].sum(axis=1, skipna=False) - survey[
-        list(c.RIGID_EXPENSES)].sum(axis=1, skipna=False)
+        list(c.RIGID_EXPENSES)
+    ].sum(axis=1, skipna=False)
     pc = np.full(n, np.nan)
     pc[rows] = (money / survey[c.HOUSEHOLD_SIZE]).to_numpy()
     return pc
@@ -269,24 +309,31 @@ def _observed_per_capita(survey: pd.DataFrame, rows: np.ndarray, n: int) -> np.n
 
 def _dates(days: np.ndarray) -> pd.Series:
     days = np.asarray(days, np.int64)
-    values = np.where(days == NO_END, np.datetime64("NaT"), EPOCH + days.clip(-10**6, 10**6))
+    values = np.where(days == NO_END, np.datetime64("NaT"), EPOCH + days.clip(-(10**6), 10**6))
     return pd.Series(values.astype("datetime64[us]"))
 
 
-def _assemble(registry: _Registry, exit_year: np.ndarray, state: WorldState,
-              rounds: list[pd.DataFrame], records: Records) -> Tables:
+def _assemble(
+    registry: _Registry,
+    exit_year: np.ndarray,
+    state: WorldState,
+    rounds: list[pd.DataFrame],
+    records: Records,
+) -> Tables:
     n = len(registry.household_id)
     sex = pd.array(registry.head_sex, dtype="str")
-    households = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.array(registry.household_id, dtype="str"),
-        c.COUNTY: pd.array(registry.county, dtype="str"),
-        c.VILLAGE: pd.array(registry.village, dtype="str"),
-        c.HEAD_SEX: sex,
-        c.HEAD_BIRTH_YEAR: pd.array(registry.birth_year, dtype="Int64"),
-        c.HEAD_EDUCATION_YEARS: pd.array(registry.education, dtype="Int64"),
-        c.ETHNIC_MINORITY: pd.array(registry.minority, dtype="boolean"),
-        c.POVERTY_EXIT_YEAR: pd.array(np.where(exit_year > 0, exit_year, 0), dtype="Int64"),
-    })
+    households = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.array(registry.household_id, dtype="str"),
+            c.COUNTY: pd.array(registry.county, dtype="str"),
+            c.VILLAGE: pd.array(registry.village, dtype="str"),
+            c.HEAD_SEX: sex,
+            c.HEAD_BIRTH_YEAR: pd.array(registry.birth_year, dtype="Int64"),
+            c.HEAD_EDUCATION_YEARS: pd.array(registry.education, dtype="Int64"),
+            c.ETHNIC_MINORITY: pd.array(registry.minority, dtype="boolean"),
+            c.POVERTY_EXIT_YEAR: pd.array(np.where(exit_year > 0, exit_year, 0), dtype="Int64"),
+        }
+    )
     households.loc[exit_year <= 0, c.POVERTY_EXIT_YEAR] = pd.NA
     gaps = np.random.default_rng(n).random((3, n)) < 0.01
     households.loc[gaps[0], c.HEAD_SEX] = pd.NA
@@ -298,17 +345,41 @@ def _assemble(registry: _Registry, exit_year: np.ndarray, state: WorldState,
 
     # open spells (minimum living allowance, industrial support) and insurance premiums
     still = np.flatnonzero(state.dibao_amount > 0)
-    records.aid(state, still, state.dibao_start[still], np.full(len(still), NO_END), 3,
-                state.dibao_amount[still])
+    records.aid(
+        state,
+        still,
+        state.dibao_start[still],
+        np.full(len(still), NO_END),
+        3,
+        state.dibao_amount[still],
+    )
     still = np.flatnonzero(state.job_aid_amount > 0)
-    records.aid(state, still, state.job_aid_start[still], np.full(len(still), NO_END), 1,
-                state.job_aid_amount[still])
+    records.aid(
+        state,
+        still,
+        state.job_aid_start[still],
+        np.full(len(still), NO_END),
+        1,
+        state.job_aid_amount[still],
+    )
     still = np.flatnonzero(state.industrial_amount > 0)
-    records.aid(state, still, state.industrial_start[still], np.full(len(still), NO_END), 0,
-                state.industrial_amount[still])
+    records.aid(
+        state,
+        still,
+        state.industrial_start[still],
+        np.full(len(still), NO_END),
+        0,
+        state.industrial_amount[still],
+    )
     insured = np.flatnonzero(state.registered)
-    records.aid(state, insured, np.full(len(insured), month_start(2016, 1)),
-                np.full(len(insured), NO_END), 6, 180.0)
+    records.aid(
+        state,
+        insured,
+        np.full(len(insured), month_start(2016, 1)),
+        np.full(len(insured), NO_END),
+        6,
+        180.0,
+    )
 
     def cat(parts: list[np.ndarray], dtype: str) -> np.ndarray:
         return np.concatenate(parts) if parts else np.array([], dtype)
@@ -316,13 +387,16 @@ def _assemble(registry: _Registry, exit_year: np.ndarray, state: WorldState,
     ids = registry.household_id
     event_day = cat(records.event_day, "int64")
     keep = event_day <= LAST_DAY
-    events = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.array(ids[cat(records.event_household, "int64")][keep], dtype="str"),
-        c.DATE: _dates(event_day[keep]),
-        c.EVENT_TYPE: pd.array(np.array(c.EVENT_TYPES)[cat(records.event_type, "int8")][keep],
-                               dtype="str"),
-        c.COST: cat(records.event_cost, "float64")[keep].round(),
-    })
+    events = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.array(ids[cat(records.event_household, "int64")][keep], dtype="str"),
+            c.DATE: _dates(event_day[keep]),
+            c.EVENT_TYPE: pd.array(
+                np.array(c.EVENT_TYPES)[cat(records.event_type, "int8")][keep], dtype="str"
+            ),
+            c.COST: cat(records.event_cost, "float64")[keep].round(),
+        }
+    )
     rng = np.random.default_rng(n + 1)
     events.loc[rng.random(len(events)) < 0.08, c.COST] = np.nan
     events = events.sort_values([c.DATE, c.HOUSEHOLD_ID], kind="stable").reset_index(drop=True)
@@ -331,52 +405,87 @@ def _assemble(registry: _Registry, exit_year: np.ndarray, state: WorldState,
     end = cat(records.aid_end, "int64")
     end = np.where((end != NO_END) & (end > LAST_DAY), NO_END, end)
     end = np.where(end != NO_END, np.maximum(end, start), end)
-    assistance = pd.DataFrame({
-        c.HOUSEHOLD_ID: pd.array(ids[cat(records.aid_household, "int64")], dtype="str"),
-        c.START_DATE: _dates(start),
-        c.END_DATE: _dates(end),
-        c.MEASURE: pd.array(np.array(c.MEASURES)[cat(records.aid_measure, "int8")], dtype="str"),
-        c.AMOUNT: cat(records.aid_amount, "float64").round(),
-    })
+    assistance = pd.DataFrame(
+        {
+            c.HOUSEHOLD_ID: pd.array(ids[cat(records.aid_household, "int64")], dtype="str"),
+            c.START_DATE: _dates(start),
+            c.END_DATE: _dates(end),
+            c.MEASURE: pd.array(
+                np.array(c.MEASURES)[cat(records.aid_measure, "int8")], dtype="str"
+            ),
+            c.AMOUNT: cat(records.aid_amount, "float64").round(),
+        }
+    )
     assistance = assistance.sort_values([c.START_DATE, c.HOUSEHOLD_ID], kind="stable")
-    lines = pd.DataFrame({c.YEAR: pd.Series([], dtype="int64"),
-                          c.LINE: pd.Series([], dtype="float64"),
-                          c.COUNTY: pd.Series([], dtype="str")})
-    return Tables(households=households, household_years=household_years, events=events,
-                  assistance=assistance.reset_index(drop=True), lines=lines,
-                  personal=registry.personal)
+    lines = pd.DataFrame(
+        {
+            c.YEAR: pd.Series([], dtype="int64"),
+            c.LINE: pd.Series([], dtype="float64"),
+            c.COUNTY: pd.Series([], dtype="str"),
+        }
+    )
+    return Tables(
+        households=households,
+        household_years=household_years,
+        events=events,
+        assistance=assistance.reset_index(drop=True),
+        lines=lines,
+        personal=registry.personal,
+    )
 
 
-def _truth(snapshots: list[_Snapshot], true_poor: dict[int, np.ndarray], ids: np.ndarray,
-           n_draws: int, seed: np.random.SeedSequence, n_counties: int,
-           workers: int) -> pd.DataFrame:
+def _truth(
+    snapshots: list[_Snapshot],
+    true_poor: dict[int, np.ndarray],
+    ids: np.ndarray,
+    n_draws: int,
+    seed: np.random.SeedSequence,
+    n_counties: int,
+    workers: int,
+) -> pd.DataFrame:
     with ExitStack() as stack:
         executor = None
         if workers > 1:
-            executor = stack.enter_context(ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")))
+            executor = stack.enter_context(
+                ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            )
         probabilities = [
-            poverty_probability(snap.state, snap.year, snap.month, n_draws, child,
-                                n_counties=n_counties, executor=executor)
+            poverty_probability(
+                snap.state,
+                snap.year,
+                snap.month,
+                n_draws,
+                child,
+                n_counties=n_counties,
+                executor=executor,
+            )
             for snap, child in zip(snapshots, seed.spawn(len(snapshots)), strict=True)
         ]
     parts = []
     for snap, probability in zip(snapshots, probabilities, strict=True):
-        parts.append(pd.DataFrame({
-            c.HOUSEHOLD_ID: pd.array(ids[snap.population], dtype="str"),
-            c.AS_OF: pd.Timestamp(snap.year, snap.month, 1),
-            c.TARGET_YEAR: np.int64(snap.year),
-            c.ORACLE_PROBABILITY: probability,
-            c.POOR: pd.array(true_poor[snap.year][snap.population], dtype="boolean"),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    c.HOUSEHOLD_ID: pd.array(ids[snap.population], dtype="str"),
+                    c.AS_OF: pd.Timestamp(snap.year, snap.month, 1),
+                    c.TARGET_YEAR: np.int64(snap.year),
+                    c.ORACLE_PROBABILITY: probability,
+                    c.POOR: pd.array(true_poor[snap.year][snap.population], dtype="boolean"),
+                }
+            )
+        )
     if not parts:
-        return pd.DataFrame({
-            c.HOUSEHOLD_ID: pd.array([], dtype="str"),
-            c.AS_OF: pd.Series([], dtype="datetime64[us]"),
-            c.TARGET_YEAR: pd.Series([], dtype="int64"),
-            c.ORACLE_PROBABILITY: pd.Series([], dtype="float64"),
-            c.POOR: pd.array([], dtype="boolean"),
-        })
+        return pd.DataFrame(
+            {
+                c.HOUSEHOLD_ID: pd.array([], dtype="str"),
+                c.AS_OF: pd.Series([], dtype="datetime64[us]"),
+                c.TARGET_YEAR: pd.Series([], dtype="int64"),
+                c.ORACLE_PROBABILITY: pd.Series([], dtype="float64"),
+                c.POOR: pd.array([], dtype="boolean"),
+            }
+        )
     truth = pd.concat(parts, ignore_index=True)
     truth[c.AS_OF] = truth[c.AS_OF].astype("datetime64[us]")
     truth[c.TARGET_YEAR] = truth[c.TARGET_YEAR].astype("int64")

@@ -39,9 +39,17 @@ def category_levels(X: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     return levels
 
 
-def fit_model(X: pd.DataFrame, y: pd.Series, params: dict[str, Any], *, seed: int,
-              num_threads: int, num_boost_round: int | None = None, catalog_hash: str = "",
-              metadata: dict[str, Any] | None = None) -> RiskModel:
+def fit_model(
+    X: pd.DataFrame,
+    y: pd.Series,
+    params: dict[str, Any],
+    *,
+    seed: int,
+    num_threads: int,
+    num_boost_round: int | None = None,
+    catalog_hash: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> RiskModel:
     """Train a booster on ``X`` (one row per household and as-of date) and label ``y``.
 
     ``params`` are LightGBM parameters; a ``num_boost_round`` key there is used unless the
@@ -54,12 +62,16 @@ def fit_model(X: pd.DataFrame, y: pd.Series, params: dict[str, Any], *, seed: in
         raise ModelError(f"parameters {refused} distort probabilities; leave them out")
     rounds = int(num_boost_round or params.pop("num_boost_round", 100))
     params.pop("num_boost_round", None)
-    params.update(deterministic=True, force_row_wise=True, seed=seed, num_threads=num_threads,
-                  verbosity=-1)
+    params.update(
+        deterministic=True, force_row_wise=True, seed=seed, num_threads=num_threads, verbosity=-1
+    )
     params.setdefault("objective", "binary")
-    template = RiskModel(booster=None, calibrator=Calibrator(),  # type: ignore[arg-type]
-                         feature_names=tuple(map(str, X.columns)),
-                         categories=category_levels(X))
+    template = RiskModel(
+        booster=None,  # type: ignore[arg-type]
+        calibrator=Calibrator(),
+        feature_names=tuple(map(str, X.columns)),
+        categories=category_levels(X),
+    )
     prepared = template.prepare(X)
     labels = np.asarray(pd.Series(y).astype(float))
     if np.isnan(labels).any():
@@ -67,12 +79,14 @@ def fit_model(X: pd.DataFrame, y: pd.Series, params: dict[str, Any], *, seed: in
     dataset = lgb.Dataset(prepared, label=labels, free_raw_data=True)
     booster = lgb.train(params, dataset, num_boost_round=rounds)
     log.info("fitted booster: %d trees on %d examples", booster.num_trees(), len(prepared))
-    return replace(template, booster=booster, catalog_hash=catalog_hash,
-                   metadata=dict(metadata or {}))
+    return replace(
+        template, booster=booster, catalog_hash=catalog_hash, metadata=dict(metadata or {})
+    )
 
 
-def fit_calibrator(log_odds: np.ndarray, y: np.ndarray,
-                   method: Literal["platt", "isotonic"] = "platt") -> Calibrator:
+def fit_calibrator(
+    log_odds: np.ndarray, y: np.ndarray, method: Literal["platt", "isotonic"] = "platt"
+) -> Calibrator:
     """Fit the map from raw log-odds to probability on held-out examples."""
     log_odds = np.asarray(log_odds, dtype=float)
     labels = np.asarray(y, dtype=float)
@@ -81,8 +95,11 @@ def fit_calibrator(log_odds: np.ndarray, y: np.ndarray,
     if method == "isotonic":
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
         iso.fit(log_odds, labels)
-        return Calibrator(method="isotonic", x=tuple(map(float, iso.X_thresholds_)),
-                          y=tuple(map(float, iso.y_thresholds_)))
+        return Calibrator(
+            method="isotonic",
+            x=tuple(map(float, iso.X_thresholds_)),
+            y=tuple(map(float, iso.y_thresholds_)),
+        )
 
     def loss(coef: np.ndarray) -> tuple[float, np.ndarray]:
         z = coef[0] * log_odds + coef[1]
@@ -96,8 +113,13 @@ def fit_calibrator(log_odds: np.ndarray, y: np.ndarray,
     return Calibrator(method="platt", slope=slope, intercept=intercept)
 
 
-def calibrate(model: RiskModel, X: pd.DataFrame, y: pd.Series, *,
-              method: Literal["platt", "isotonic"] = "platt") -> RiskModel:
+def calibrate(
+    model: RiskModel,
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    method: Literal["platt", "isotonic"] = "platt",
+) -> RiskModel:
     """The same model with a calibrator fitted on ``X``, ``y`` (not the fitting examples)."""
     calibrator = fit_calibrator(model.predict_log_odds(X), np.asarray(y, dtype=float), method)
     return replace(model, calibrator=calibrator)

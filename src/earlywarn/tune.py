@@ -91,15 +91,27 @@ def suggest_params(trial: optuna.trial.BaseTrial, max_boost_rounds: int) -> dict
         "feature_fraction": trial.suggest_float("feature_fraction", 0.2, 1.0),
         "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
         "num_boost_round": trial.suggest_int(
-            "num_boost_round", min(50, max_boost_rounds), max_boost_rounds, log=True),
+            "num_boost_round", min(50, max_boost_rounds), max_boost_rounds, log=True
+        ),
     }
 
 
-def objective(trial: optuna.trial.BaseTrial, X: pd.DataFrame, y: pd.Series, folds: Folds, *,
-              cfg: TuneConfig, bounds: SearchBounds = SearchBounds()) -> float:
+def objective(
+    trial: optuna.trial.BaseTrial,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    *,
+    cfg: TuneConfig,
+    bounds: SearchBounds = SearchBounds(),
+) -> float:
     """Mean validation score over the out-of-time folds at the best iteration."""
-    params = {**fixed_params(cfg.metric), **suggest_params(trial, bounds.max_boost_rounds),
-              "seed": cfg.seed, "num_threads": cfg.num_threads}
+    params = {
+        **fixed_params(cfg.metric),
+        **suggest_params(trial, bounds.max_boost_rounds),
+        "seed": cfg.seed,
+        "num_threads": cfg.num_threads,
+    }
     rounds = params.pop("num_boost_round")
     metric = LGB_METRIC[cfg.metric]
     callbacks: list[Any] = [lgb.early_stopping(bounds.early_stopping_rounds, verbose=False)]
@@ -107,8 +119,14 @@ def objective(trial: optuna.trial.BaseTrial, X: pd.DataFrame, y: pd.Series, fold
         callbacks.append(LightGBMPruningCallback(trial, metric, valid_name="valid"))
     dataset = lgb.Dataset(X, label=np.asarray(y, dtype=float), free_raw_data=False)
     history = lgb.cv(
-        params, dataset, num_boost_round=rounds, folds=list(folds), stratified=False,
-        shuffle=False, seed=cfg.seed, callbacks=callbacks,
+        params,
+        dataset,
+        num_boost_round=rounds,
+        folds=list(folds),
+        stratified=False,
+        shuffle=False,
+        seed=cfg.seed,
+        callbacks=callbacks,
     )
     curve = np.asarray(history[f"valid {metric}-mean"])
     best_iteration = int(np.nanargmax(curve)) + 1
@@ -123,11 +141,16 @@ def open_study(cfg: TuneConfig, *, storage_url: str | None, study_name: str) -> 
         with warnings.catch_warnings():  # heartbeats are "experimental" since optuna 2.8
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             storage = RDBStorage(
-                storage_url, heartbeat_interval=60, grace_period=120,
+                storage_url,
+                heartbeat_interval=60,
+                grace_period=120,
                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
             )
     return optuna.create_study(
-        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True,
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
         sampler=optuna.samplers.TPESampler(seed=cfg.seed),
         # prune only the clearly worse (bottom quarter) after 50 rounds: slow learners
         # (small learning rates) look poor early and a median pruner would kill them all
@@ -135,24 +158,39 @@ def open_study(cfg: TuneConfig, *, storage_url: str | None, study_name: str) -> 
     )
 
 
-def search(X: pd.DataFrame, y: pd.Series, folds: Folds, cfg: TuneConfig, *,
-           storage_url: str | None, study_name: str, n_trials: int | None = None,
-           bounds: SearchBounds = SearchBounds()) -> TuneResult:
+def search(
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    cfg: TuneConfig,
+    *,
+    storage_url: str | None,
+    study_name: str,
+    n_trials: int | None = None,
+    bounds: SearchBounds = SearchBounds(),
+) -> TuneResult:
     """Run (or resume) the study until ``n_trials`` trials have finished or time runs out."""
     study = open_study(cfg, storage_url=storage_url, study_name=study_name)
     target = n_trials if n_trials is not None else cfg.n_trials
     finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
     remaining = max(0, target - finished)
     if finished:
-        log.info("study %s already has %d finished trials; running %d more",
-                 study_name, finished, remaining)
+        log.info(
+            "study %s already has %d finished trials; running %d more",
+            study_name,
+            finished,
+            remaining,
+        )
     if remaining:
         study.optimize(
             lambda trial: objective(trial, X, y, folds, cfg=cfg, bounds=bounds),
-            n_trials=remaining, timeout=cfg.timeout_seconds, gc_after_trial=False,
+            n_trials=remaining,
+            timeout=cfg.timeout_seconds,
+            gc_after_trial=False,
         )
-    return summarize_study(study, tolerance=bounds.size_tolerance, metric=cfg.metric,
-                           n_trials_run=remaining)
+    return summarize_study(
+        study, tolerance=bounds.size_tolerance, metric=cfg.metric, n_trials_run=remaining
+    )
 
 
 def trial_history(study: optuna.Study) -> pd.DataFrame:
@@ -161,15 +199,19 @@ def trial_history(study: optuna.Study) -> pd.DataFrame:
     for trial in study.trials:
         best_iteration = trial.user_attrs.get(BEST_ITERATION)
         leaves = effective_leaves(trial.params) if trial.params else np.nan
-        rows.append({
-            "number": trial.number, "state": trial.state.name,
-            "value": trial.value if trial.value is not None else np.nan,
-            BEST_ITERATION: best_iteration if best_iteration is not None else np.nan,
-            "complexity": (best_iteration or np.nan) * leaves,
-            "duration_seconds": (trial.duration.total_seconds()
-                                 if trial.duration is not None else np.nan),
-            **{f"param_{name}": value for name, value in trial.params.items()},
-        })
+        rows.append(
+            {
+                "number": trial.number,
+                "state": trial.state.name,
+                "value": trial.value if trial.value is not None else np.nan,
+                BEST_ITERATION: best_iteration if best_iteration is not None else np.nan,
+                "complexity": (best_iteration or np.nan) * leaves,
+                "duration_seconds": (
+                    trial.duration.total_seconds() if trial.duration is not None else np.nan
+                ),
+                **{f"param_{name}": value for name, value in trial.params.items()},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -177,7 +219,7 @@ def effective_leaves(params: dict[str, Any]) -> int:
     """Leaves a tree can actually have: num_leaves, capped by 2**max_depth when bounded."""
     leaves = int(params.get("num_leaves", 31))
     depth = int(params.get("max_depth", -1))
-    return min(leaves, 2 ** depth) if depth > 0 else leaves
+    return min(leaves, 2**depth) if depth > 0 else leaves
 
 
 def choose_trial(history: pd.DataFrame, *, tolerance: float) -> int:
@@ -191,8 +233,13 @@ def choose_trial(history: pd.DataFrame, *, tolerance: float) -> int:
     return int(ordered["number"].iloc[0])
 
 
-def summarize_study(study: optuna.Study, *, tolerance: float, metric: str = "average_precision",
-                    n_trials_run: int = 0) -> TuneResult:
+def summarize_study(
+    study: optuna.Study,
+    *,
+    tolerance: float,
+    metric: str = "average_precision",
+    n_trials_run: int = 0,
+) -> TuneResult:
     """Pick the trial to train (see :func:`choose_trial`) and gather its parameters."""
     history = trial_history(study)
     chosen_number = choose_trial(history, tolerance=tolerance)

@@ -43,10 +43,20 @@ LIVESTOCK_RETURN = 0.12  # net income per month per yuan of herd
 BUSINESS_GROWTH = 1.06
 PROPERTY_GROWTH = 1.08
 MIGRANT_SEASON = np.array([0.45, 0.35, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.9])
-PENSION = dict(zip(range(2014, 2026), [1_000, 1_050, 1_150, 1_250, 1_400, 1_550, 1_700,
-                                       1_850, 2_000, 2_200, 2_400, 2_600], strict=True))
-DIBAO_PER_PERSON = dict(zip(range(2014, 2026), [2_800, 3_000, 3_300, 3_700, 4_100, 4_500, 4_900,
-                                                5_200, 5_500, 5_800, 6_100, 6_300], strict=True))
+PENSION = dict(
+    zip(
+        range(2014, 2026),
+        [1_000, 1_050, 1_150, 1_250, 1_400, 1_550, 1_700, 1_850, 2_000, 2_200, 2_400, 2_600],
+        strict=True,
+    )
+)
+DIBAO_PER_PERSON = dict(
+    zip(
+        range(2014, 2026),
+        [2_800, 3_000, 3_300, 3_700, 4_100, 4_500, 4_900, 5_200, 5_500, 5_800, 6_100, 6_300],
+        strict=True,
+    )
+)
 POLICY_TRANSFER = 7_900.0  # per registered household per year once poverty alleviation ramps up
 SUPPORT_GROWTH = 1.06
 MEDICAL_GROWTH = 1.05
@@ -135,8 +145,14 @@ class WorldState:
 
     def per_capita_net(self) -> np.ndarray:
         """The year so far, per member at the start of the year, after rigid expenses."""
-        net = (self.wage + self.business + self.property_income + self.transfer
-               - self.medical - self.education)
+        net = (
+            self.wage
+            + self.business
+            + self.property_income
+            + self.transfer
+            - self.medical
+            - self.education
+        )
         return net / np.maximum(self.size_start, 1)
 
 
@@ -158,19 +174,33 @@ class Records:
     def empty(cls) -> Records:
         return cls(*([] for _ in fields(cls)))
 
-    def event(self, state: WorldState, rows: np.ndarray, day: np.ndarray | int, code: int,
-              cost: np.ndarray | float) -> None:
+    def event(
+        self,
+        state: WorldState,
+        rows: np.ndarray,
+        day: np.ndarray | int,
+        code: int,
+        cost: np.ndarray | float,
+    ) -> None:
         """Events of type ``code`` for ``rows``; ``day``, ``cost``: one per household or one."""
         if len(rows):
             self.event_household.append(state.household[rows])
             days = np.broadcast_to(day, state.household.shape)[rows]
             self.event_day.append(days.astype(np.int64))
             self.event_type.append(np.full(len(rows), code, np.int8))
-            self.event_cost.append(np.broadcast_to(np.asarray(cost, float),
-                                                   state.household.shape)[rows].copy())
+            self.event_cost.append(
+                np.broadcast_to(np.asarray(cost, float), state.household.shape)[rows].copy()
+            )
 
-    def aid(self, state: WorldState, rows: np.ndarray, start: np.ndarray, end: np.ndarray,
-            code: int, amount: np.ndarray | float) -> None:
+    def aid(
+        self,
+        state: WorldState,
+        rows: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        code: int,
+        amount: np.ndarray | float,
+    ) -> None:
         """Spells of ``code`` for ``rows``; ``start``, ``end``, ``amount``: one per row."""
         if len(rows):
             self.aid_household.append(state.household[rows])
@@ -202,8 +232,9 @@ def lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def initial_state(county: np.ndarray, head_age: np.ndarray, head_education: np.ndarray,
-                  rng: np.random.Generator) -> WorldState:
+def initial_state(
+    county: np.ndarray, head_age: np.ndarray, head_education: np.ndarray, rng: np.random.Generator
+) -> WorldState:
     """Households as they stand on 1 January 2014 (``county`` as codes 0..n_counties-1)."""
     i16 = np.int16
     n = len(county)
@@ -222,9 +253,10 @@ def initial_state(county: np.ndarray, head_age: np.ndarray, head_education: np.n
     frailty = lognormal(rng, 1.0, 0.55, n)
     n_chronic_labor = rng.binomial(n_labor, np.minimum(0.06 * frailty, 0.5)).astype(i16)
     n_chronic_labor = np.minimum(n_chronic_labor, n_labor - n_migrant).astype(i16)
-    n_chronic = (n_chronic_labor + rng.binomial(n_elderly, np.minimum(0.25 * frailty, 0.9)))
-    n_disabled_labor = rng.binomial(n_labor - n_migrant - n_chronic_labor,
-                                    np.minimum(0.02 * frailty, 0.5)).astype(i16)
+    n_chronic = n_chronic_labor + rng.binomial(n_elderly, np.minimum(0.25 * frailty, 0.9))
+    n_disabled_labor = rng.binomial(
+        n_labor - n_migrant - n_chronic_labor, np.minimum(0.02 * frailty, 0.5)
+    ).astype(i16)
     n_disabled = n_disabled_labor + rng.binomial(n_elderly, 0.04).astype(i16)
     ability = lognormal(rng, 1.0, 0.4, n) * county_effect * np.exp(0.035 * (head_education - 7))
     herd_target = np.where(rng.random(n) < 0.55, lognormal(rng, 4_000.0, 0.7, n), 0.0)
@@ -283,8 +315,9 @@ def initial_state(county: np.ndarray, head_age: np.ndarray, head_education: np.n
 # ---------------------------------------------------------------------------------------------
 
 
-def start_year(state: WorldState, year: int, rng: np.random.Generator,
-               records: Records | None = None) -> WorldState:
+def start_year(
+    state: WorldState, year: int, rng: np.random.Generator, records: Records | None = None
+) -> WorldState:
     """Move ``state`` (31 December of ``year - 1``) to 1 January of ``year``; a new state."""
     s = state.copy()
     n = len(s)
@@ -296,8 +329,9 @@ def start_year(state: WorldState, year: int, rng: np.random.Generator,
     leave = rng.binomial(to_work, 0.35).astype(np.int16)
     able_labor = s.n_labor - s.n_chronic_labor - s.n_disabled_labor
     retire = rng.binomial(s.n_labor, 1 / 32).astype(np.int16)
-    retire_chronic = np.minimum(rng.binomial(retire, s.n_chronic_labor / np.maximum(s.n_labor, 1)),
-                                s.n_chronic_labor).astype(np.int16)
+    retire_chronic = np.minimum(
+        rng.binomial(retire, s.n_chronic_labor / np.maximum(s.n_labor, 1)), s.n_chronic_labor
+    ).astype(np.int16)
     retire_disabled = np.minimum(retire - retire_chronic, s.n_disabled_labor).astype(np.int16)
     retire_migrant = np.minimum(retire - retire_chronic - retire_disabled, s.n_migrant)
     s.n_children -= to_school
@@ -331,8 +365,9 @@ def start_year(state: WorldState, year: int, rng: np.random.Generator,
     recovered = (s.dibao_amount > 0) & (s.last_pc_net > 1.6 * line) & (rng.random(n) < 0.6)
     if records is not None:
         rows = np.flatnonzero(recovered)
-        records.aid(s, rows, s.dibao_start[rows], np.full(len(rows), day - 1), DIBAO,
-                    s.dibao_amount[rows])
+        records.aid(
+            s, rows, s.dibao_start[rows], np.full(len(rows), day - 1), DIBAO, s.dibao_amount[rows]
+        )
     s.dibao_amount = np.where(recovered, 0.0, s.dibao_amount)
     s.dibao_amount = np.where(s.dibao_amount > 0, s.dibao_amount * 1.05, 0.0)
     # industrial assistance for registered households, withdrawn after the transition
@@ -343,14 +378,26 @@ def start_year(state: WorldState, year: int, rng: np.random.Generator,
     ends = (s.industrial_amount > 0) & (year >= 2021) & (rng.random(n) < 0.3)
     if records is not None:
         rows = np.flatnonzero(ends)
-        records.aid(s, rows, s.industrial_start[rows], np.full(len(rows), day - 1), INDUSTRIAL,
-                    s.industrial_amount[rows])
+        records.aid(
+            s,
+            rows,
+            s.industrial_start[rows],
+            np.full(len(rows), day - 1),
+            INDUSTRIAL,
+            s.industrial_amount[rows],
+        )
     s.industrial_amount = np.where(ends, 0.0, s.industrial_amount)
     s.industrial_start = np.where(ends, NO_END, s.industrial_start)
     if records is not None and year >= 2015:
         rows = np.flatnonzero(s.registered & (s.n_students > 0) & (year <= 2024))
-        records.aid(s, rows, np.full(len(rows), day + 60), np.full(len(rows), month_start(
-            year, 7) + 14), EDUCATION, 1_000.0 * s.n_students[rows])
+        records.aid(
+            s,
+            rows,
+            np.full(len(rows), day + 60),
+            np.full(len(rows), month_start(year, 7) + 14),
+            EDUCATION,
+            1_000.0 * s.n_students[rows],
+        )
     _review_public_jobs(s, year, rng, records)
     _keep_counts_consistent(s)
     for name in ("wage", "business", "property_income", "transfer", "medical", "education"):
@@ -364,8 +411,9 @@ def start_year(state: WorldState, year: int, rng: np.random.Generator,
 # ---------------------------------------------------------------------------------------------
 
 
-def county_shocks(year: int, month: int, n_worlds: int, n_counties: int,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def county_shocks(
+    year: int, month: int, n_worlds: int, n_counties: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(disaster, lockdown) flags per (world, county) for one month."""
     wet = month in (6, 7, 8, 9)
     disaster = rng.random((n_worlds, n_counties)) < (0.02 if wet else 0.004)
@@ -381,9 +429,17 @@ def county_shocks(year: int, month: int, n_worlds: int, n_counties: int,
     return disaster, lockdown
 
 
-def run_months(state: WorldState, year: int, first: int, last: int, rng: np.random.Generator,
-               *, n_counties: int, n_worlds: int = 1,
-               records: Records | None = None) -> WorldState:
+def run_months(
+    state: WorldState,
+    year: int,
+    first: int,
+    last: int,
+    rng: np.random.Generator,
+    *,
+    n_counties: int,
+    n_worlds: int = 1,
+    records: Records | None = None,
+) -> WorldState:
     """Run months ``first``..``last`` of ``year`` from ``state``; the input is not changed."""
     s = state.copy()
     for month in range(first, last + 1):
@@ -391,8 +447,15 @@ def run_months(state: WorldState, year: int, first: int, last: int, rng: np.rand
     return s
 
 
-def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
-                n_counties: int, n_worlds: int, records: Records | None) -> None:
+def _step_month(
+    s: WorldState,
+    year: int,
+    month: int,
+    rng: np.random.Generator,
+    n_counties: int,
+    n_worlds: int,
+    records: Records | None,
+) -> None:
     n = len(s)
     t = _years(year)
     start = month_start(year, month)
@@ -402,12 +465,16 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     hit_disaster = disaster_c[s.world, s.county] & (_uniform(rng, n) < 0.4)
     locked = lockdown_c[s.world, s.county]
     med_growth = MEDICAL_GROWTH**t
-    coverage = np.where(s.insured, 0.5 + np.where(s.registered & (year >= 2016),
-                                                  np.where(year <= 2020, 0.25, 0.15), 0.0), 0.0)
+    coverage = np.where(
+        s.insured,
+        0.5 + np.where(s.registered & (year >= 2016), np.where(year <= 2020, 0.25, 0.15), 0.0),
+        0.0,
+    )
 
     # --- illness: hospital stays (the largest single risk) ---
-    weight = (0.5 * s.n_children + 0.4 * s.n_students + s.n_labor + 3.0 * s.n_elderly
-              + 2.0 * s.n_chronic)
+    weight = (
+        0.5 * s.n_children + 0.4 * s.n_students + s.n_labor + 3.0 * s.n_elderly + 2.0 * s.n_chronic
+    )
     p_ill = 1 - np.exp(-0.0045 * weight * frail)
     ill = _uniform(rng, n) < p_ill
     bill = _where(ill, lambda k: lognormal(rng, HOSPITAL_COST * med_growth, 1.0, k))
@@ -429,8 +496,11 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     disabled = _uniform(rng, n) < 1 - np.exp(-0.00025 * frail * (s.n_labor + s.n_elderly))
     dis_labor = disabled & (s.n_labor - s.n_chronic_labor - s.n_disabled_labor > 0)
     dis_labor &= _uniform(rng, n) < 0.6
-    s.n_migrant -= (dis_labor & (s.n_migrant > 0) & (
-        s.n_labor - s.n_chronic_labor - s.n_disabled_labor <= s.n_migrant)).astype(np.int16)
+    s.n_migrant -= (
+        dis_labor
+        & (s.n_migrant > 0)
+        & (s.n_labor - s.n_chronic_labor - s.n_disabled_labor <= s.n_migrant)
+    ).astype(np.int16)
     s.n_disabled += disabled.astype(np.int16)
     s.n_disabled_labor += dis_labor.astype(np.int16)
     dis_cost = _where(disabled, lambda k: lognormal(rng, 5_000.0 * med_growth, 0.8, k))
@@ -451,10 +521,12 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     d_labor = died & ~d_elder & (pick < w_elder + w_labor)
     d_young = died & ~d_elder & ~d_labor
     s.n_elderly -= d_elder.astype(np.int16)
-    s.n_chronic -= (d_elder & (s.n_chronic > s.n_chronic_labor)
-                    & (_uniform(rng, n) < 0.6)).astype(np.int16)
-    d_mig = d_labor & (s.n_migrant > 0) & (
-        _uniform(rng, n) * np.maximum(s.n_labor, 1) < s.n_migrant)
+    s.n_chronic -= (d_elder & (s.n_chronic > s.n_chronic_labor) & (_uniform(rng, n) < 0.6)).astype(
+        np.int16
+    )
+    d_mig = (
+        d_labor & (s.n_migrant > 0) & (_uniform(rng, n) * np.maximum(s.n_labor, 1) < s.n_migrant)
+    )
     d_chr = d_labor & ~d_mig & (s.n_chronic_labor > 0)
     d_dis = d_labor & ~d_mig & ~d_chr & (s.n_disabled_labor > 0)
     s.n_labor -= d_labor.astype(np.int16)
@@ -476,18 +548,24 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     s.jobless_months += _where(job_lost, lambda k: rng.geometric(0.25, k), np.int16)
     # --- crop failure, livestock loss, disasters ---
     crop = (_uniform(rng, n) < (0.012 if 5 <= month <= 9 else 0.0)) | (
-        hit_disaster & (_uniform(rng, n) < 0.7))
+        hit_disaster & (_uniform(rng, n) < 0.7)
+    )
     crop_loss = _where(crop, lambda k: rng.uniform(0.3, 0.85, k))
     expected_harvest = FARM_HARVEST * FARM_GROWTH**t * s.farm_scale * s.farm_skill
-    local = np.maximum(s.n_labor - s.n_migrant - s.n_disabled_labor - 0.5 * s.n_chronic_labor,
-                       0.0)
+    local = np.maximum(s.n_labor - s.n_migrant - s.n_disabled_labor - 0.5 * s.n_chronic_labor, 0.0)
     # a household with nobody at home rents its land out or farms it at weekends
     farm_hands = np.clip((local + 0.5 * (s.n_elderly - s.n_chronic).clip(0)) / 1.5, 0.3, 1.0)
-    crop_cost = (crop_loss * s.harvest_factor * expected_harvest * farm_hands
-                 * HARVEST_SHARE[month - 1:].sum())
+    crop_cost = (
+        crop_loss
+        * s.harvest_factor
+        * expected_harvest
+        * farm_hands
+        * HARVEST_SHARE[month - 1 :].sum()
+    )
     s.harvest_factor = s.harvest_factor * (1 - crop_loss)
     livestock = (s.herd > 0) & (
-        (_uniform(rng, n) < 0.004) | (hit_disaster & (_uniform(rng, n) < 0.3)))
+        (_uniform(rng, n) < 0.004) | (hit_disaster & (_uniform(rng, n) < 0.3))
+    )
     herd_loss = s.herd * _where(livestock, lambda k: rng.uniform(0.3, 1.0, k))
     s.herd -= herd_loss
     s.business -= herd_loss * 0.6
@@ -505,29 +583,53 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     ramp = np.minimum(poverty_ramp(year), s.lift_cap)
     lift = np.where(s.registered, s.uplift_boost * ramp, 0.0)
     wage_growth = WAGE_GROWTH**t * s.ability * (1 + 0.7 * lift)
-    s.wage += (away * MIGRANT_WAGE * season * np.where(locked, 0.15, 1.0)
-               + local * LOCAL_WAGE * np.where(locked, 0.5, 1.0)) * wage_growth
+    s.wage += (
+        away * MIGRANT_WAGE * season * np.where(locked, 0.15, 1.0)
+        + local * LOCAL_WAGE * np.where(locked, 0.5, 1.0)
+    ) * wage_growth
     s.wage += s.job_aid_amount / 12
-    farm = expected_harvest * (HARVEST_SHARE[month - 1] * s.harvest_factor
-                               - FARM_COST_SHARE / 12) * farm_hands
+    farm = (
+        expected_harvest
+        * (HARVEST_SHARE[month - 1] * s.harvest_factor - FARM_COST_SHARE / 12)
+        * farm_hands
+    )
     shop = s.business_scale / 12 * BUSINESS_GROWTH**t * (1 + 0.7 * rng.standard_normal(n))
     shop *= np.where(locked, 0.4, 1.0)
     s.business += (farm + shop + s.herd * LIVESTOCK_RETURN / 12 * FARM_GROWTH**t) * (
-        1 + lift) + s.industrial_amount / 12
+        1 + lift
+    ) + s.industrial_amount / 12
     s.property_income += s.property_level / 12 * PROPERTY_GROWTH**t
     policy = np.where(s.registered, POLICY_TRANSFER * ramp, 0.0)
-    s.transfer += (s.n_elderly * PENSION[year] + s.n_disabled * 1_000.0 * med_growth
-                   + 600.0 * s.farm_scale * 1.03**t + s.support * SUPPORT_GROWTH**t
-                   + policy + s.dibao_amount) / 12
-    s.medical += (s.size_start * 120.0 * frail + s.n_chronic * 2_800.0 * np.sqrt(frail)
-                  * (1 - 0.5 * coverage)) * med_growth / 12
-    s.education += s.n_students * EDUCATION_COST * s.education_level * 1.06**t / 12 * np.where(
-        s.registered, 0.5, 1.0)
+    s.transfer += (
+        s.n_elderly * PENSION[year]
+        + s.n_disabled * 1_000.0 * med_growth
+        + 600.0 * s.farm_scale * 1.03**t
+        + s.support * SUPPORT_GROWTH**t
+        + policy
+        + s.dibao_amount
+    ) / 12
+    s.medical += (
+        (
+            s.size_start * 120.0 * frail
+            + s.n_chronic * 2_800.0 * np.sqrt(frail) * (1 - 0.5 * coverage)
+        )
+        * med_growth
+        / 12
+    )
+    s.education += (
+        s.n_students
+        * EDUCATION_COST
+        * s.education_level
+        * 1.06**t
+        / 12
+        * np.where(s.registered, 0.5, 1.0)
+    )
 
     # --- assistance that responds to hardship ---
     line = LINES[year]
     hardship = (s.registered | s.exited | (s.last_pc_net < 2 * line)) & (
-        oop + end_of_life > 0.25 * line * s.size_start)
+        oop + end_of_life > 0.25 * line * s.size_start
+    )
     medical_aid = hardship & (_uniform(rng, n) < 0.5)
     aid_amount = np.where(medical_aid, 0.3 * (oop + end_of_life), 0.0)
     s.transfer += aid_amount
@@ -535,8 +637,9 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
     projected = s.last_pc_net - (s.medical / np.maximum(s.size_start, 1))
     needy = (s.dibao_amount == 0) & fragile & (np.nan_to_num(projected, nan=1e9) < 1.2 * line)
     new_dibao = needy & (_uniform(rng, n) < 0.08)
-    s.dibao_amount += s.size * DIBAO_PER_PERSON[year] * _where(
-        new_dibao, lambda k: rng.uniform(0.3, 0.8, k))
+    s.dibao_amount += (
+        s.size * DIBAO_PER_PERSON[year] * _where(new_dibao, lambda k: rng.uniform(0.3, 0.8, k))
+    )
     s.dibao_start = np.where(new_dibao, start + 10 + rng.integers(0, n_days, n), s.dibao_start)
     employment_aid = job_lost & (s.registered | s.exited) & (_uniform(rng, n) < 0.3)
     s.jobless_months = np.where(employment_aid, np.minimum(s.jobless_months, 2), s.jobless_months)
@@ -555,25 +658,45 @@ def _step_month(s: WorldState, year: int, month: int, rng: np.random.Generator,
         records.event(s, nz(livestock), day, LIVESTOCK_LOSS, herd_loss)
         records.event(s, nz(hit_disaster), day, DISASTER, damage)
         records.event(s, nz(locked & (s.n_migrant + s.n_labor > 0)), start, LOCKDOWN, np.nan)
-        records.event(s, nz(other), day, OTHER, _where(other, lambda k: lognormal(rng, 800.0,
-                                                                                  1.0, k)))
+        records.event(
+            s, nz(other), day, OTHER, _where(other, lambda k: lognormal(rng, 800.0, 1.0, k))
+        )
         rows = nz(medical_aid)
-        records.aid(s, rows, day[rows] + 20, day[rows] + 20 + rng.integers(90, 365, len(rows)),
-                    MEDICAL, aid_amount[rows])
+        records.aid(
+            s,
+            rows,
+            day[rows] + 20,
+            day[rows] + 20 + rng.integers(90, 365, len(rows)),
+            MEDICAL,
+            aid_amount[rows],
+        )
         rows = nz(employment_aid)
-        records.aid(s, rows, day[rows] + 15, day[rows] + 15 + rng.integers(60, 240, len(rows)),
-                    EMPLOYMENT, rng.uniform(1_000, 4_000, len(rows)))
+        records.aid(
+            s,
+            rows,
+            day[rows] + 15,
+            day[rows] + 15 + rng.integers(60, 240, len(rows)),
+            EMPLOYMENT,
+            rng.uniform(1_000, 4_000, len(rows)),
+        )
         rows = nz(housing_aid)
-        records.aid(s, rows, day[rows] + 30, day[rows] + 30 + rng.integers(120, 360, len(rows)),
-                    HOUSING, rng.uniform(10_000, 30_000, len(rows)))
+        records.aid(
+            s,
+            rows,
+            day[rows] + 30,
+            day[rows] + 30 + rng.integers(120, 360, len(rows)),
+            HOUSING,
+            rng.uniform(10_000, 30_000, len(rows)),
+        )
     # conditions wear off; counts stay consistent after deaths
     _keep_counts_consistent(s)
     s.sick_months = np.maximum(s.sick_months - 1, 0).astype(np.int16)
     s.jobless_months = np.maximum(s.jobless_months - 1, 0).astype(np.int16)
 
 
-def _review_public_jobs(s: WorldState, year: int, rng: np.random.Generator,
-                        records: Records | None) -> None:
+def _review_public_jobs(
+    s: WorldState, year: int, rng: np.random.Generator, records: Records | None
+) -> None:
     """From 2021, monitoring finds lifted-out households near the new line a public-welfare
     job; it is withdrawn once income recovers (in place)."""
     n = len(s)
@@ -582,8 +705,14 @@ def _review_public_jobs(s: WorldState, year: int, rng: np.random.Generator,
     ends = (s.job_aid_amount > 0) & (s.last_pc_net > 2.2 * line) & (rng.random(n) < 0.5)
     if records is not None:
         rows = np.flatnonzero(ends)
-        records.aid(s, rows, s.job_aid_start[rows], np.full(len(rows), day - 1), EMPLOYMENT,
-                    s.job_aid_amount[rows])
+        records.aid(
+            s,
+            rows,
+            s.job_aid_start[rows],
+            np.full(len(rows), day - 1),
+            EMPLOYMENT,
+            s.job_aid_amount[rows],
+        )
     s.job_aid_amount = np.where(ends, 0.0, s.job_aid_amount)
     s.job_aid_start = np.where(ends, NO_END, s.job_aid_start)
     if year < 2021:
@@ -612,10 +741,12 @@ def _where(mask: np.ndarray, draw: Any, dtype: Any = float) -> np.ndarray:
 def _keep_counts_consistent(s: WorldState) -> None:
     """Chronically ill, disabled and migrant workers are distinct workers (in place)."""
     s.n_chronic_labor = np.minimum(s.n_chronic_labor, s.n_labor).astype(np.int16)
-    s.n_disabled_labor = np.minimum(s.n_disabled_labor,
-                                    s.n_labor - s.n_chronic_labor).astype(np.int16)
-    s.n_migrant = np.minimum(s.n_migrant,
-                             s.n_labor - s.n_chronic_labor - s.n_disabled_labor).astype(np.int16)
+    s.n_disabled_labor = np.minimum(s.n_disabled_labor, s.n_labor - s.n_chronic_labor).astype(
+        np.int16
+    )
+    s.n_migrant = np.minimum(
+        s.n_migrant, s.n_labor - s.n_chronic_labor - s.n_disabled_labor
+    ).astype(np.int16)
     s.n_chronic = np.minimum(s.n_chronic, s.n_chronic_labor + s.n_elderly).astype(np.int16)
     s.n_disabled = np.minimum(s.n_disabled, s.n_disabled_labor + s.n_elderly).astype(np.int16)
 

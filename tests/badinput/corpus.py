@@ -116,8 +116,10 @@ def binary_garbage(folder: Path) -> None:
 
 def ragged_rows(folder: Path) -> None:
     path = folder / "events.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "H001,2023-01-01,illness,5,extra,more\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "H001,2023-01-01,illness,5,extra,more\n",
+        encoding="utf-8",
+    )
 
 
 def missing_column(folder: Path) -> None:
@@ -130,82 +132,170 @@ def excel_file(folder: Path) -> None:
 
 BAD_INPUTS: tuple[BadInput, ...] = (
     # every contract rule
-    BadInput("empty household_id", "households.household_id, row 2: must not be empty",
-             set_cell("households", "household_id", 2, None)),
-    BadInput("duplicated household_id", "households: household_id duplicated at rows",
-             duplicated_households),
-    BadInput("empty county", "households.county, row 1: must not be empty",
-             set_cell("households", "county", 1, None)),
-    BadInput("empty village", "households.village, row 3: must not be empty",
-             set_cell("households", "village", 3, None)),
-    BadInput("bad head_sex", "households.head_sex, row 1: 'X' is not an allowed sex",
-             set_cell("households", "head_sex", 1, "X")),
-    BadInput("birth year before 1900", "households.head_birth_year, row 1: must be a year",
-             set_cell("households", "head_birth_year", 1, "1850")),
-    BadInput("education 30 years", "households.head_education_years, row 2: must be from 0 to 22",
-             set_cell("households", "head_education_years", 2, "30")),
-    BadInput("ethnic_minority not a flag", "households.ethnic_minority, row 1: cannot be read",
-             set_cell("households", "ethnic_minority", 1, "sometimes")),
-    BadInput("exit year in the future", "households.poverty_exit_year, row 1: must be a year",
-             set_cell("households", "poverty_exit_year", 1, "2999")),
-    BadInput("id_number too short", "households.id_number, row 1: must be 18 characters",
-             set_cell("households", "id_number", 1, "5301")),
-    BadInput("survey round of an unknown household",
-             "household_years.household_id, row 1: not in households, found 'H999'",
-             set_cell("household_years", "household_id", 1, "H999")),
-    BadInput("duplicated household-year", "household_years: (household_id, year) duplicated",
-             set_cell("household_years", "year", 2, "2022")),
-    BadInput("round from the future", "household_years.year, row 5: must be a year from 1900",
-             set_cell("household_years", "year", 5, "2999")),
-    BadInput("year without a poverty line", "household_years.year, row 1: has no poverty line",
-             set_cell("household_years", "year", 1, "2010")),
-    BadInput("household of 0", "household_years.household_size, row 3: must be >= 1, found 0",
-             set_cell("household_years", "household_size", 3, "0")),
-    BadInput("household of 500", "household_years.household_size, row 3: must be <= 50",
-             set_cell("household_years", "household_size", 3, "500")),
-    BadInput("negative member count", "household_years.n_elderly, row 1: must be >= 0",
-             set_cell("household_years", "n_elderly", 1, "-2")),
-    BadInput("more children than members",
-             "household_years.n_children, row 4: must be <= household_size",
-             set_cell("household_years", "n_children", 4, "3")),
-    BadInput("income 1e15", "household_years.wage_income, row 2: must be between",
-             set_cell("household_years", "wage_income", 2, "1e15")),
-    BadInput("negative medical expense", "household_years.medical_expense, row 1: must be >= 0",
-             set_cell("household_years", "medical_expense", 1, "-100")),
-    BadInput("flag not a flag", "household_years.housing_safe, row 2: cannot be read",
-             set_cell("household_years", "housing_safe", 2, "mostly")),
-    BadInput("event of an unknown household", "events.household_id, row 1: not in households",
-             set_cell("events", "household_id", 1, "H404")),
-    BadInput("event in the future", "events.date, row 1: must be a date from 1900-01-01",
-             set_cell("events", "date", 1, "2999-01-01")),
-    BadInput("event before 1900", "events.date, row 1: must be a date from 1900-01-01",
-             set_cell("events", "date", 1, "1899-06-30")),
-    BadInput("event date not a date", "events.date, row 2: cannot be read as a date",
-             set_cell("events", "date", 2, "yesterday")),
-    BadInput("unknown event type",
-             "events.event_type, row 2: 'flood' is not an allowed type; did you mean 'disaster'?",
-             set_cell("events", "event_type", 2, "flood")),
-    BadInput("negative event cost", "events.cost, row 1: must be >= 0",
-             set_cell("events", "cost", 1, "-1")),
-    BadInput("unknown measure", "assistance.measure, row 1: 'cash' is not an allowed measure",
-             set_cell("assistance", "measure", 1, "cash")),
-    BadInput("assistance ends before it starts",
-             "assistance.end_date, row 1: must not be before start_date",
-             set_cell("assistance", "end_date", 1, "2020-01-01")),
-    BadInput("absurd allowance", "assistance.amount, row 2: must be between",
-             set_cell("assistance", "amount", 2, "5e8")),
-    BadInput("poverty line of 0", "lines.line, row 1: must be > 0",
-             set_cell("lines", "line", 1, "0")),
+    BadInput(
+        "empty household_id",
+        "households.household_id, row 2: must not be empty",
+        set_cell("households", "household_id", 2, None),
+    ),
+    BadInput(
+        "duplicated household_id",
+        "households: household_id duplicated at rows",
+        duplicated_households,
+    ),
+    BadInput(
+        "empty county",
+        "households.county, row 1: must not be empty",
+        set_cell("households", "county", 1, None),
+    ),
+    BadInput(
+        "empty village",
+        "households.village, row 3: must not be empty",
+        set_cell("households", "village", 3, None),
+    ),
+    BadInput(
+        "bad head_sex",
+        "households.head_sex, row 1: 'X' is not an allowed sex",
+        set_cell("households", "head_sex", 1, "X"),
+    ),
+    BadInput(
+        "birth year before 1900",
+        "households.head_birth_year, row 1: must be a year",
+        set_cell("households", "head_birth_year", 1, "1850"),
+    ),
+    BadInput(
+        "education 30 years",
+        "households.head_education_years, row 2: must be from 0 to 22",
+        set_cell("households", "head_education_years", 2, "30"),
+    ),
+    BadInput(
+        "ethnic_minority not a flag",
+        "households.ethnic_minority, row 1: cannot be read",
+        set_cell("households", "ethnic_minority", 1, "sometimes"),
+    ),
+    BadInput(
+        "exit year in the future",
+        "households.poverty_exit_year, row 1: must be a year",
+        set_cell("households", "poverty_exit_year", 1, "2999"),
+    ),
+    BadInput(
+        "id_number too short",
+        "households.id_number, row 1: must be 18 characters",
+        set_cell("households", "id_number", 1, "5301"),
+    ),
+    BadInput(
+        "survey round of an unknown household",
+        "household_years.household_id, row 1: not in households, found 'H999'",
+        set_cell("household_years", "household_id", 1, "H999"),
+    ),
+    BadInput(
+        "duplicated household-year",
+        "household_years: (household_id, year) duplicated",
+        set_cell("household_years", "year", 2, "2022"),
+    ),
+    BadInput(
+        "round from the future",
+        "household_years.year, row 5: must be a year from 1900",
+        set_cell("household_years", "year", 5, "2999"),
+    ),
+    BadInput(
+        "year without a poverty line",
+        "household_years.year, row 1: has no poverty line",
+        set_cell("household_years", "year", 1, "2010"),
+    ),
+    BadInput(
+        "household of 0",
+        "household_years.household_size, row 3: must be >= 1, found 0",
+        set_cell("household_years", "household_size", 3, "0"),
+    ),
+    BadInput(
+        "household of 500",
+        "household_years.household_size, row 3: must be <= 50",
+        set_cell("household_years", "household_size", 3, "500"),
+    ),
+    BadInput(
+        "negative member count",
+        "household_years.n_elderly, row 1: must be >= 0",
+        set_cell("household_years", "n_elderly", 1, "-2"),
+    ),
+    BadInput(
+        "more children than members",
+        "household_years.n_children, row 4: must be <= household_size",
+        set_cell("household_years", "n_children", 4, "3"),
+    ),
+    BadInput(
+        "income 1e15",
+        "household_years.wage_income, row 2: must be between",
+        set_cell("household_years", "wage_income", 2, "1e15"),
+    ),
+    BadInput(
+        "negative medical expense",
+        "household_years.medical_expense, row 1: must be >= 0",
+        set_cell("household_years", "medical_expense", 1, "-100"),
+    ),
+    BadInput(
+        "flag not a flag",
+        "household_years.housing_safe, row 2: cannot be read",
+        set_cell("household_years", "housing_safe", 2, "mostly"),
+    ),
+    BadInput(
+        "event of an unknown household",
+        "events.household_id, row 1: not in households",
+        set_cell("events", "household_id", 1, "H404"),
+    ),
+    BadInput(
+        "event in the future",
+        "events.date, row 1: must be a date from 1900-01-01",
+        set_cell("events", "date", 1, "2999-01-01"),
+    ),
+    BadInput(
+        "event before 1900",
+        "events.date, row 1: must be a date from 1900-01-01",
+        set_cell("events", "date", 1, "1899-06-30"),
+    ),
+    BadInput(
+        "event date not a date",
+        "events.date, row 2: cannot be read as a date",
+        set_cell("events", "date", 2, "yesterday"),
+    ),
+    BadInput(
+        "unknown event type",
+        "events.event_type, row 2: 'flood' is not an allowed type; did you mean 'disaster'?",
+        set_cell("events", "event_type", 2, "flood"),
+    ),
+    BadInput(
+        "negative event cost",
+        "events.cost, row 1: must be >= 0",
+        set_cell("events", "cost", 1, "-1"),
+    ),
+    BadInput(
+        "unknown measure",
+        "assistance.measure, row 1: 'cash' is not an allowed measure",
+        set_cell("assistance", "measure", 1, "cash"),
+    ),
+    BadInput(
+        "assistance ends before it starts",
+        "assistance.end_date, row 1: must not be before start_date",
+        set_cell("assistance", "end_date", 1, "2020-01-01"),
+    ),
+    BadInput(
+        "absurd allowance",
+        "assistance.amount, row 2: must be between",
+        set_cell("assistance", "amount", 2, "5e8"),
+    ),
+    BadInput(
+        "poverty line of 0", "lines.line, row 1: must be > 0", set_cell("lines", "line", 1, "0")
+    ),
     BadInput("missing column", "household_years: missing column(s) year", missing_column),
     # messy files
-    BadInput("truncated parquet", "household_years.parquet cannot be read as Parquet",
-             truncated_parquet),
-    BadInput("CSV named .parquet", "households.parquet cannot be read as Parquet",
-             csv_named_parquet),
+    BadInput(
+        "truncated parquet", "household_years.parquet cannot be read as Parquet", truncated_parquet
+    ),
+    BadInput(
+        "CSV named .parquet", "households.parquet cannot be read as Parquet", csv_named_parquet
+    ),
     BadInput("empty file", "events.csv is empty", empty_file),
     BadInput("header only", "households: has no rows", header_only),
-    BadInput("required table missing", "household_years: required table is missing",
-             missing_table),
+    BadInput("required table missing", "household_years: required table is missing", missing_table),
     BadInput("GBK without a mapping", "declare `encoding: gbk`", gbk_without_mapping),
     BadInput("semicolons", "declare `separator: ';'`", semicolons),
     BadInput("thousands separators", "declare `thousands: ','`", thousands),

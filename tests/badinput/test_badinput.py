@@ -53,8 +53,24 @@ cell = st.one_of(
     st.text(alphabet=string.printable + "户年男女是否疾病，；\ufeff\x00", max_size=12),
     st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
-    st.sampled_from(["2023-05-01", "2999-12-31", "1899-01-01", "illness", "M", "H001", "H002",
-                     "true", "", " ", "NA", "12,000", "1e308", "-0"]),
+    st.sampled_from(
+        [
+            "2023-05-01",
+            "2999-12-31",
+            "1899-01-01",
+            "illness",
+            "M",
+            "H001",
+            "H002",
+            "true",
+            "",
+            " ",
+            "NA",
+            "12,000",
+            "1e308",
+            "-0",
+        ]
+    ),
 )
 
 
@@ -80,14 +96,18 @@ def test_the_reader_returns_tables_or_a_schema_error_for_edited_cells(table, edi
     if drop_rows:
         frame = frame.iloc[:1]
     with tempfile.TemporaryDirectory() as folder:
-        data_dir = make_case(lambda d: frame.to_csv(d / f"{table}.csv", index=False),
-                             Path(folder) / "data")
+        data_dir = make_case(
+            lambda d: frame.to_csv(d / f"{table}.csv", index=False), Path(folder) / "data"
+        )
         reads_or_refuses(data_dir)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=st.sampled_from(TABLE_NAMES), content=st.binary(max_size=300),
-       suffix=st.sampled_from([".csv", ".parquet"]))
+@given(
+    table=st.sampled_from(TABLE_NAMES),
+    content=st.binary(max_size=300),
+    suffix=st.sampled_from([".csv", ".parquet"]),
+)
 def test_the_reader_returns_tables_or_a_schema_error_for_any_bytes(table, content, suffix):
     def replace(folder: Path) -> None:
         (folder / f"{table}.csv").unlink()
@@ -98,8 +118,10 @@ def test_the_reader_returns_tables_or_a_schema_error_for_any_bytes(table, conten
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=st.sampled_from(TABLE_NAMES),
-       text=st.text(alphabet=string.printable + "户编号年份，；\u3000", max_size=400))
+@given(
+    table=st.sampled_from(TABLE_NAMES),
+    text=st.text(alphabet=string.printable + "户编号年份，；\u3000", max_size=400),
+)
 def test_the_reader_returns_tables_or_a_schema_error_for_any_text(table, text):
     def replace(folder: Path) -> None:
         (folder / f"{table}.csv").write_text(text, encoding="utf-8")

@@ -17,10 +17,20 @@ from earlywarn.features import build_features
 from earlywarn.labels import make_labels
 from earlywarn.model import Calibrator, RiskModel, save_model
 
-SUBSET = ("duplicated household_id", "household of 500", "income 1e15",
-          "event of an unknown household", "event in the future", "unknown event type",
-          "truncated parquet", "empty file", "required table missing",
-          "GBK without a mapping", "thousands separators", "Chinese headers without a mapping")
+SUBSET = (
+    "duplicated household_id",
+    "household of 500",
+    "income 1e15",
+    "event of an unknown household",
+    "event in the future",
+    "unknown event type",
+    "truncated parquet",
+    "empty file",
+    "required table missing",
+    "GBK without a mapping",
+    "thousands separators",
+    "Chinese headers without a mapping",
+)
 CASES = [case for case in BAD_INPUTS if case.name in SUBSET]
 
 
@@ -33,14 +43,29 @@ def model_dir(tables, tmp_path_factory) -> Path:
     """A real (tiny) model, so that scoring gets as far as reading the data."""
     y = make_labels(tables, "2023-03-01", population="all").dropna()
     X = build_features(tables, as_of="2023-03-01", households=y.index)
-    params = {"objective": "binary", "num_leaves": 4, "num_threads": 1, "verbose": -1,
-              "seed": 0, "deterministic": True, "min_data_in_leaf": 5}
+    params = {
+        "objective": "binary",
+        "num_leaves": 4,
+        "num_threads": 1,
+        "verbose": -1,
+        "seed": 0,
+        "deterministic": True,
+        "min_data_in_leaf": 5,
+    }
     booster = lgb.train(params, lgb.Dataset(X, label=y.astype(int)), num_boost_round=5)
-    categories = {name: tuple(str(v) for v in X[name].cat.categories)
-                  for name in X.columns if isinstance(X[name].dtype, pd.CategoricalDtype)}
-    model = RiskModel(booster=booster, calibrator=Calibrator("platt", 1.0, 0.0),
-                      feature_names=tuple(X.columns), categories=categories,
-                      catalog_hash=catalog_hash(), version="badinput-1")
+    categories = {
+        name: tuple(str(v) for v in X[name].cat.categories)
+        for name in X.columns
+        if isinstance(X[name].dtype, pd.CategoricalDtype)
+    }
+    model = RiskModel(
+        booster=booster,
+        calibrator=Calibrator("platt", 1.0, 0.0),
+        feature_names=tuple(X.columns),
+        categories=categories,
+        catalog_hash=catalog_hash(),
+        version="badinput-1",
+    )
     return save_model(model, tmp_path_factory.mktemp("model") / "tiny")
 
 
@@ -66,9 +91,21 @@ def refused_cleanly(result, expected: str) -> None:
 def test_score_refuses_bad_input_clearly(case, model_dir, tmp_path):
     data_dir = make_case(case.breaks, tmp_path / "data")
     before = listing(tmp_path)
-    result = CliRunner().invoke(app, ["score", "--data", str(data_dir), "--as-of", "2024-03-01",
-                                      "--model", str(model_dir), "--out",
-                                      str(tmp_path / "scores.parquet"), "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(data_dir),
+            "--as-of",
+            "2024-03-01",
+            "--model",
+            str(model_dir),
+            "--out",
+            str(tmp_path / "scores.parquet"),
+            "--no-progress",
+        ],
+    )
     refused_cleanly(result, case.expected)
     assert listing(tmp_path) == before
 
@@ -79,7 +116,17 @@ def test_train_refuses_bad_input_clearly(case, tracking_store, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     data_dir = make_case(case.breaks, tmp_path / "data")
     before = listing(tmp_path)
-    result = CliRunner().invoke(app, ["train", "--data", str(data_dir), "--trials", "1",
-                                      "--out", str(tmp_path / "models" / "run")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data_dir),
+            "--trials",
+            "1",
+            "--out",
+            str(tmp_path / "models" / "run"),
+        ],
+    )
     refused_cleanly(result, case.expected)
     assert listing(tmp_path) == before

@@ -31,9 +31,23 @@ def world(tables, tmp_path_factory):
     write_tables(tables, root / "data")
     save_model(train_tiny_model(tables), root / "model")
     out = root / "scores" / "scores.parquet"
-    result = CliRunner().invoke(app, ["score", "--data", str(root / "data"), "--as-of", AS_OF,
-                                      "--model", str(root / "model"), "--out", str(out),
-                                      "--chunk-size", "100", "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(root / "data"),
+            "--as-of",
+            AS_OF,
+            "--model",
+            str(root / "model"),
+            "--out",
+            str(out),
+            "--chunk-size",
+            "100",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return root, out
 
@@ -44,20 +58,34 @@ def explain(*args: str):
 
 def test_scoring_is_recorded_in_the_audit_log(world, audit_log):
     root, out = world
-    record = [r for r in read_records(audit_log)
-              if r["command"] == "score" and str(out) in r["outputs"]][-1]
+    record = [
+        r for r in read_records(audit_log) if r["command"] == "score" and str(out) in r["outputs"]
+    ][-1]
     assert record["status"] == "ok"
     assert record["outputs"][str(out)] == sha256_file(out)
-    assert set(record["inputs"]) >= {"households.parquet", "household_years.parquet",
-                                     "events.parquet"}
+    assert set(record["inputs"]) >= {
+        "households.parquet",
+        "household_years.parquet",
+        "events.parquet",
+    }
     assert record["inputs"]["events.parquet"] == sha256_file(root / "data" / "events.parquet")
     assert record["details"]["model_version"] == "tiny-1"
     assert record["details"]["config_hash"] and record["user"] and record["started_at"]
 
 
 def test_a_failed_command_is_recorded_as_failed(tmp_path, audit_log):
-    result = CliRunner().invoke(app, ["report", "--scores", str(tmp_path / "none.parquet"),
-                                      "--data", str(tmp_path), "--out", str(tmp_path / "r")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--scores",
+            str(tmp_path / "none.parquet"),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
     assert result.exit_code == 2
     record = read_records(audit_log)[-1]
     assert (record["command"], record["status"]) == ("report", "failed")
@@ -98,12 +126,15 @@ def test_explain_says_when_the_recorded_score_differs(world, tmp_path):
     household = str(scores.loc[scores[FLAGGED], HOUSEHOLD_ID].iloc[0])
     edited = tmp_path / "scores.parquet"
     scores.loc[scores[HOUSEHOLD_ID] == household, RISK] = 0.001
-    metadata = {k.decode(): v.decode()
-                for k, v in (pq.read_schema(out).metadata or {}).items()
-                if k.startswith(b"earlywarn.")}
+    metadata = {
+        k.decode(): v.decode()
+        for k, v in (pq.read_schema(out).metadata or {}).items()
+        if k.startswith(b"earlywarn.")
+    }
     write_scores_parquet(scores, edited, metadata=metadata)
-    shutil.copy(out.with_name(out.name + ".meta.json"), edited.with_name(
-        edited.name + ".meta.json"))
+    shutil.copy(
+        out.with_name(out.name + ".meta.json"), edited.with_name(edited.name + ".meta.json")
+    )
     result = explain(household, "--scores", str(edited))
     assert result.exit_code == 2, result.output
     assert "no match" in result.output and "risk 0.001000 recorded" in result.output

@@ -10,8 +10,9 @@ def test_demo_runs_the_whole_path(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("EARLYWARN_AUDIT_LOG", str(tmp_path / "runs.jsonl"))
     out = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--households", "400",
-                                      "--trials", "2"])
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--households", "400", "--trials", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert (out / "data" / "households.parquet").is_file()
     assert (out / "data" / "truth.parquet").is_file()

@@ -18,29 +18,67 @@ def test_features_command_writes_population_features_and_label(simulation, tmp_p
     data = tmp_path / "data"
     write_tables(simulation.tables, data)
     out = tmp_path / "features.parquet"
-    result = runner.invoke(app, ["features", "--data", str(data), "--as-of", "2024-07-01",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app, ["features", "--data", str(data), "--as-of", "2024-07-01", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out)
     assert list(written.columns) == [HOUSEHOLD_ID, *FEATURE_NAMES, LABEL_POOR]
     expected = make_labels(simulation.tables, "2024-07-01")
     assert list(written[HOUSEHOLD_ID]) == list(expected.index)
-    assert written[LABEL_POOR].astype("boolean").equals(
-        expected.reset_index(drop=True).rename(LABEL_POOR))
+    assert (
+        written[LABEL_POOR]
+        .astype("boolean")
+        .equals(expected.reset_index(drop=True).rename(LABEL_POOR))
+    )
 
     open_year = tmp_path / "open.csv"
-    result = runner.invoke(app, ["features", "--data", str(data), "--as-of", "2026-02-01",
-                                 "--out", str(open_year), "--population", "all"])
+    result = runner.invoke(
+        app,
+        [
+            "features",
+            "--data",
+            str(data),
+            "--as-of",
+            "2026-02-01",
+            "--out",
+            str(open_year),
+            "--population",
+            "all",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert pd.read_csv(open_year)[LABEL_POOR].isna().all()  # year 2026 not closed yet
 
 
 def test_features_command_rejects_bad_options(tmp_path):
-    result = runner.invoke(app, ["features", "--data", str(tmp_path), "--as-of", "2024-07-01",
-                                 "--out", str(tmp_path / "f.parquet"), "--population", "some"])
+    result = runner.invoke(
+        app,
+        [
+            "features",
+            "--data",
+            str(tmp_path),
+            "--as-of",
+            "2024-07-01",
+            "--out",
+            str(tmp_path / "f.parquet"),
+            "--population",
+            "some",
+        ],
+    )
     assert result.exit_code == 2
-    result = runner.invoke(app, ["features", "--data", str(tmp_path / "missing"), "--as-of",
-                                 "2024-07-01", "--out", str(tmp_path / "f.parquet")])
+    result = runner.invoke(
+        app,
+        [
+            "features",
+            "--data",
+            str(tmp_path / "missing"),
+            "--as-of",
+            "2024-07-01",
+            "--out",
+            str(tmp_path / "f.parquet"),
+        ],
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 

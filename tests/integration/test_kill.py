@@ -27,11 +27,18 @@ pytestmark = pytest.mark.slow
 EARLYWARN = str(Path(sys.executable).parent / "earlywarn")
 
 
-def kill_when(command: list[str], ready: Callable[[], bool], *, cwd: Path,
-              env: dict[str, str], timeout: float = 90) -> None:
+def kill_when(
+    command: list[str],
+    ready: Callable[[], bool],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 90,
+) -> None:
     """Start ``command``, SIGKILL it as soon as ``ready()`` holds; it must still be running."""
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + timeout
     try:
         while not ready():
@@ -49,8 +56,7 @@ def kill_when(command: list[str], ready: Callable[[], bool], *, cwd: Path,
 
 
 def run(command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=180)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -58,16 +64,33 @@ def test_train_killed_leaves_no_model_or_the_previous_one(simulation, tmp_path):
     data = tmp_path / "data"
     write_tables(simulation.tables, data)
     config = tmp_path / "train.yaml"
-    config.write_text(yaml.safe_dump({
-        "tune": {"n_trials": 2, "num_threads": 1, "seed": 0},
-        "train": {"max_boost_rounds": 40, "early_stopping_rounds": 10, "n_valid_years": 1},
-        "tracking": {"experiment": "kill", "registered_model": "earlywarn-kill"},
-    }))
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-           "OMP_WAIT_POLICY": "passive"}
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "tune": {"n_trials": 2, "num_threads": 1, "seed": 0},
+                "train": {"max_boost_rounds": 40, "early_stopping_rounds": 10, "n_valid_years": 1},
+                "tracking": {"experiment": "kill", "registered_model": "earlywarn-kill"},
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "OMP_WAIT_POLICY": "passive",
+    }
     out = tmp_path / "models" / "run"
-    command = [EARLYWARN, "train", "--data", str(data), "--config", str(config),
-               "--trials", "2", "--out", str(out)]
+    command = [
+        EARLYWARN,
+        "train",
+        "--data",
+        str(data),
+        "--config",
+        str(config),
+        "--trials",
+        "2",
+        "--out",
+        str(out),
+    ]
     study = out.parent / "tuning.sqlite3"
 
     kill_when(command, study.exists, cwd=tmp_path, env=env)  # killed while tuning
@@ -88,11 +111,28 @@ def test_report_killed_leaves_no_reports_or_the_previous_ones(tables, tmp_path):
     data = tmp_path / "data"
     write_tables(tables, data)
     model_dir = save_model(train_tiny_model(tables), tmp_path / "model")
-    scores = run_scoring(Config(), data, "2024-03-01", model_dir, tmp_path / "scores.parquet",
-                         progress=False, explain="flagged").out
+    scores = run_scoring(
+        Config(),
+        data,
+        "2024-03-01",
+        model_dir,
+        tmp_path / "scores.parquet",
+        progress=False,
+        explain="flagged",
+    ).out
     out = tmp_path / "reports"
-    command = [EARLYWARN, "report", "--scores", str(scores), "--data", str(data), "--out",
-               str(out), "--lang", "en"]
+    command = [
+        EARLYWARN,
+        "report",
+        "--scores",
+        str(scores),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+    ]
     env = {**os.environ}
 
     def staging() -> bool:  # the reports are being written beside their target

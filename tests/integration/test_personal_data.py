@@ -58,7 +58,8 @@ def test_features_never_see_personal_data(tables, needles):
 
 
 def test_personal_data_stays_out_of_runs_models_scores_and_logs(
-        simulation, personal, needles, tmp_path, monkeypatch, caplog, audit_log):
+    simulation, personal, needles, tmp_path, monkeypatch, caplog, audit_log
+):
     import mlflow
 
     from earlywarn.tracking import find_in_run
@@ -69,21 +70,39 @@ def test_personal_data_stays_out_of_runs_models_scores_and_logs(
     data = tmp_path / "data"
     write_tables(simulation.tables, data, extra={"truth": simulation.truth})
     households_file = next(data.glob("households.*"))
-    assert personal[ID_NUMBER].iloc[0] in file_text(households_file) or \
-        personal[ID_NUMBER].iloc[0] in pd.read_parquet(households_file).to_csv()
+    assert (
+        personal[ID_NUMBER].iloc[0] in file_text(households_file)
+        or personal[ID_NUMBER].iloc[0] in pd.read_parquet(households_file).to_csv()
+    )
     config = tmp_path / "train.yaml"
-    config.write_text(yaml.safe_dump({
-        "tune": {"n_trials": 2, "num_threads": 1, "seed": 0},
-        "train": {"max_boost_rounds": 40, "early_stopping_rounds": 10, "n_valid_years": 1},
-        "tracking": {"experiment": "pii", "registered_model": REGISTERED},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "tune": {"n_trials": 2, "num_threads": 1, "seed": 0},
+                "train": {"max_boost_rounds": 40, "early_stopping_rounds": 10, "n_valid_years": 1},
+                "tracking": {"experiment": "pii", "registered_model": REGISTERED},
+            }
+        )
+    )
     audit_before = audit_log.read_text(encoding="utf-8") if audit_log.exists() else ""
     runner = CliRunner()
     outputs = []
 
     model_dir = tmp_path / "models" / "run"
-    trained = runner.invoke(app, ["train", "--data", str(data), "--config", str(config),
-                                  "--trials", "2", "--out", str(model_dir)])
+    trained = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--config",
+            str(config),
+            "--trials",
+            "2",
+            "--out",
+            str(model_dir),
+        ],
+    )
     assert trained.exit_code == 0, trained.output
     outputs.append(trained.output)
     model_uri = trained.stdout.strip().splitlines()[-1]
@@ -97,9 +116,23 @@ def test_personal_data_stays_out_of_runs_models_scores_and_logs(
         monkeypatch.setattr(pickle, name, refuse)
     monkeypatch.setattr(mlflow.pyfunc, "load_model", refuse)
     scores = tmp_path / "out" / "scores.parquet"
-    scored = runner.invoke(app, ["score", "--data", str(data), "--as-of", AS_OF, "--model",
-                                 model_uri, "--out", str(scores), "--no-progress",
-                                 "--config", str(config)])
+    scored = runner.invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--model",
+            model_uri,
+            "--out",
+            str(scores),
+            "--no-progress",
+            "--config",
+            str(config),
+        ],
+    )
     assert scored.exit_code == 0, scored.output
     outputs.append(scored.output)
     monkeypatch.undo()
@@ -107,8 +140,21 @@ def test_personal_data_stays_out_of_runs_models_scores_and_logs(
     monkeypatch.chdir(tmp_path)
 
     reports = tmp_path / "reports"
-    reported = runner.invoke(app, ["report", "--scores", str(scores), "--data", str(data),
-                                   "--out", str(reports), "--no-pdf", "--config", str(config)])
+    reported = runner.invoke(
+        app,
+        [
+            "report",
+            "--scores",
+            str(scores),
+            "--data",
+            str(data),
+            "--out",
+            str(reports),
+            "--no-pdf",
+            "--config",
+            str(config),
+        ],
+    )
     assert reported.exit_code == 0, reported.output
     outputs.append(reported.output)
 
@@ -138,7 +184,7 @@ def test_personal_data_stays_out_of_runs_models_scores_and_logs(
             assert leaks(file_text(file), needles) == [], file
 
     # the audit log records fingerprints and paths, never a value
-    assert leaks(audit_log.read_text(encoding="utf-8")[len(audit_before):], needles) == []
+    assert leaks(audit_log.read_text(encoding="utf-8")[len(audit_before) :], needles) == []
 
     # reports: the head's name and masked ID of each flagged household, never the full ID,
     # the phone or the address

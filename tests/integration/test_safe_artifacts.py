@@ -50,9 +50,21 @@ def test_a_changed_booster_is_refused_everywhere(tables, model_dir, tmp_path):
     data = tmp_path / "data"
     write_tables(tables, data)
     out = tmp_path / "scores.parquet"
-    result = CliRunner().invoke(app, ["score", "--data", str(data), "--as-of", "2024-03-01",
-                                      "--model", str(changed), "--out", str(out),
-                                      "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(data),
+            "--as-of",
+            "2024-03-01",
+            "--model",
+            str(changed),
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "refusing to use a model file that changed" in result.output
     assert "Traceback" not in result.output and not out.exists()

@@ -51,15 +51,31 @@ def train_tiny_model(tables) -> RiskModel:
         labels.append(y.astype(int))
     X = pd.concat(frames, ignore_index=True)
     y = pd.concat(labels, ignore_index=True)
-    params = {"objective": "binary", "num_leaves": 7, "learning_rate": 0.1, "num_threads": 1,
-              "deterministic": True, "force_row_wise": True, "seed": 0, "verbose": -1,
-              "min_data_in_leaf": 10}
+    params = {
+        "objective": "binary",
+        "num_leaves": 7,
+        "learning_rate": 0.1,
+        "num_threads": 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "seed": 0,
+        "verbose": -1,
+        "min_data_in_leaf": 10,
+    }
     booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=30)
-    categories = {name: tuple(str(v) for v in X[name].cat.categories)
-                  for name in X.columns if isinstance(X[name].dtype, pd.CategoricalDtype)}
-    model = RiskModel(booster=booster, calibrator=Calibrator("platt", 1.0, 0.0),
-                      feature_names=tuple(X.columns), categories=categories,
-                      catalog_hash=catalog_hash(), version="tiny-1")
+    categories = {
+        name: tuple(str(v) for v in X[name].cat.categories)
+        for name in X.columns
+        if isinstance(X[name].dtype, pd.CategoricalDtype)
+    }
+    model = RiskModel(
+        booster=booster,
+        calibrator=Calibrator("platt", 1.0, 0.0),
+        feature_names=tuple(X.columns),
+        categories=categories,
+        catalog_hash=catalog_hash(),
+        version="tiny-1",
+    )
     risk = model.predict_risk(X)
     return replace(model, metadata={"drift_reference": drift_reference(X, risk)})
 
@@ -70,20 +86,44 @@ def model_dir(tables, tmp_path_factory) -> Path:
 
 
 def cli_command(data_dir: Path, model_dir: Path, out: Path, *extra: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "earlywarn"), "score", "--data", str(data_dir),
-            "--as-of", AS_OF, "--model", str(model_dir), "--out", str(out),
-            "--chunk-size", str(CHUNK), "--no-progress", *extra]
+    return [
+        str(Path(sys.executable).parent / "earlywarn"),
+        "score",
+        "--data",
+        str(data_dir),
+        "--as-of",
+        AS_OF,
+        "--model",
+        str(model_dir),
+        "--out",
+        str(out),
+        "--chunk-size",
+        str(CHUNK),
+        "--no-progress",
+        *extra,
+    ]
 
 
 def test_resume_after_sigkill_gives_the_same_file(data_dir, model_dir, tmp_path):
-    whole = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "a" / "scores.parquet",
-                        chunk_size=CHUNK, progress=False)
+    whole = run_scoring(
+        Config(),
+        data_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "a" / "scores.parquet",
+        chunk_size=CHUNK,
+        progress=False,
+    )
     assert whole.n_chunks >= 3
 
     out = tmp_path / "b" / "scores.parquet"
     env = {**os.environ, SCORE_CHUNK_DELAY_ENV: "60"}
-    process = subprocess.Popen(cli_command(data_dir, model_dir, out), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        cli_command(data_dir, model_dir, out),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     try:
         while not list(out.parent.glob(".scores.parquet.work-*/chunk-00000.parquet")):
@@ -99,8 +139,13 @@ def test_resume_after_sigkill_gives_the_same_file(data_dir, model_dir, tmp_path)
     finished = list(out.parent.glob(".scores.parquet.work-*/chunk-*.parquet"))
     assert 1 <= len(finished) < whole.n_chunks
 
-    rerun = subprocess.run(cli_command(data_dir, model_dir, out), capture_output=True,
-                           text=True, timeout=300, env={**os.environ})
+    rerun = subprocess.run(
+        cli_command(data_dir, model_dir, out),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert out.read_bytes() == whole.out.read_bytes()
     meta = json.loads((out.parent / "scores.parquet.meta.json").read_text())
@@ -110,10 +155,18 @@ def test_resume_after_sigkill_gives_the_same_file(data_dir, model_dir, tmp_path)
 
 def test_dask_gives_the_same_file_as_local(data_dir, model_dir, tmp_path):
     cfg = Config(score=ScoreConfig(chunk_size=CHUNK))
-    local = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "local" / "scores.parquet",
-                        progress=False)
-    dask = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "dask" / "scores.parquet",
-                       engine="dask", progress=False)
+    local = run_scoring(
+        cfg, data_dir, AS_OF, model_dir, tmp_path / "local" / "scores.parquet", progress=False
+    )
+    dask = run_scoring(
+        cfg,
+        data_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "dask" / "scores.parquet",
+        engine="dask",
+        progress=False,
+    )
     assert dask.out.read_bytes() == local.out.read_bytes()
     scores = pd.read_parquet(local.out)
     assert scores[FLAGGED].sum() == local.n_flagged > 0
@@ -127,12 +180,23 @@ def test_a_model_from_another_catalog_is_refused(tables, model_dir, data_dir, tm
     model = load_model(model_dir)
     renamed = model.booster.feature_name()
     renamed[0] = "n_unicorn_sightings_12m"
-    other = replace(model, catalog_hash="0000000000000000",
-                    feature_names=tuple(renamed))
+    other = replace(model, catalog_hash="0000000000000000", feature_names=tuple(renamed))
     other_dir = save_model(other, tmp_path / "other-model")
     out = tmp_path / "scores.parquet"
-    result = CliRunner().invoke(app, ["score", "--data", str(data_dir), "--as-of", AS_OF,
-                                      "--model", str(other_dir), "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(data_dir),
+            "--as-of",
+            AS_OF,
+            "--model",
+            str(other_dir),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "n_unicorn_sightings_12m" in result.output
     assert model.feature_names[0] in result.output
@@ -141,10 +205,18 @@ def test_a_model_from_another_catalog_is_refused(tables, model_dir, data_dir, tm
 
 def test_drift_report_and_history_across_runs(data_dir, model_dir, tmp_path):
     cfg = Config(score=ScoreConfig(chunk_size=100))
-    first = run_scoring(cfg, data_dir, "2023-03-01", model_dir, tmp_path / "s-2023.parquet",
-                        progress=False, explain="none")
-    second = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "s-2024.parquet",
-                         progress=False, explain="none")
+    first = run_scoring(
+        cfg,
+        data_dir,
+        "2023-03-01",
+        model_dir,
+        tmp_path / "s-2023.parquet",
+        progress=False,
+        explain="none",
+    )
+    second = run_scoring(
+        cfg, data_dir, AS_OF, model_dir, tmp_path / "s-2024.parquet", progress=False, explain="none"
+    )
     report = json.loads(second.drift_json.read_text())
     assert report["has_reference"] and report["score_psi"] is not None
     assert {row["feature"] for row in report["features"]} >= {"county", "village"}
@@ -159,21 +231,38 @@ def test_drift_report_and_history_across_runs(data_dir, model_dir, tmp_path):
 
 
 def test_explain_all_gives_the_flagged_the_same_reasons(data_dir, model_dir, tmp_path):
-    flagged_only = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "f.parquet",
-                               chunk_size=CHUNK, progress=False, history_dir=tmp_path / "h1")
-    everyone = run_scoring(Config(), data_dir, AS_OF, model_dir, tmp_path / "a.parquet",
-                           chunk_size=CHUNK, progress=False, explain="all",
-                           history_dir=tmp_path / "h2")
+    flagged_only = run_scoring(
+        Config(),
+        data_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "f.parquet",
+        chunk_size=CHUNK,
+        progress=False,
+        history_dir=tmp_path / "h1",
+    )
+    everyone = run_scoring(
+        Config(),
+        data_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "a.parquet",
+        chunk_size=CHUNK,
+        progress=False,
+        explain="all",
+        history_dir=tmp_path / "h2",
+    )
     some, every = pd.read_parquet(flagged_only.out), pd.read_parquet(everyone.out)
     pd.testing.assert_series_equal(some[RISK], every[RISK])
     flagged = some[FLAGGED].to_numpy()
-    assert some.loc[flagged, REASONS].map(list).tolist() == \
-        every.loc[flagged, REASONS].map(list).tolist()
+    assert (
+        some.loc[flagged, REASONS].map(list).tolist()
+        == every.loc[flagged, REASONS].map(list).tolist()
+    )
     assert (every[REASONS].map(len) > 0).sum() > flagged.sum()
 
 
-def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, model_dir,
-                                                                    tmp_path):
+def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, model_dir, tmp_path):
     """Chunked scoring computes facts for the flagged households only, yet gives the reasons
     that explaining them against the whole tables gives (village figures included)."""
     from earlywarn.explain import CONTRIBUTION_SCALE
@@ -182,14 +271,29 @@ def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, mod
     from earlywarn.schema import read_tables
 
     cfg = Config()
-    result = run_scoring(cfg, data_dir, AS_OF, model_dir, tmp_path / "r.parquet",
-                         chunk_size=CHUNK, progress=False, history_dir=tmp_path / "h")
+    result = run_scoring(
+        cfg,
+        data_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "r.parquet",
+        chunk_size=CHUNK,
+        progress=False,
+        history_dir=tmp_path / "h",
+    )
     scores = pd.read_parquet(result.out)
     flagged = scores[scores[FLAGGED]].set_index(HOUSEHOLD_ID)[REASONS]
     whole = read_tables(data_dir)
     features = build_features(whole, as_of=AS_OF, households=flagged.index)
-    expected = explain_on_whole_tables(load_model(model_dir), features, lang="en", k=3,
-                                       tables=whole, as_of=AS_OF, rule_cfg=cfg.rule)
+    expected = explain_on_whole_tables(
+        load_model(model_dir),
+        features,
+        lang="en",
+        k=3,
+        tables=whole,
+        as_of=AS_OF,
+        rule_cfg=cfg.rule,
+    )
     for household_id, reasons in flagged.items():
         got, want = [dict(r) for r in reasons], expected[household_id]
         assert [(r["code"], r["text"]) for r in got] == [(r["code"], r["text"]) for r in want]

@@ -29,14 +29,30 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "train.yaml"
-    config.write_text(yaml.safe_dump({
-        "tune": {"n_trials": 5, "num_threads": 1, "seed": 0},
-        "train": {"max_boost_rounds": 60, "early_stopping_rounds": 10, "n_valid_years": 1},
-        "tracking": {"experiment": "test", "registered_model": "earlywarn-test"},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "tune": {"n_trials": 5, "num_threads": 1, "seed": 0},
+                "train": {"max_boost_rounds": 60, "early_stopping_rounds": 10, "n_valid_years": 1},
+                "tracking": {"experiment": "test", "registered_model": "earlywarn-test"},
+            }
+        )
+    )
     out = tmp_path / "models" / "run"
-    result = CliRunner().invoke(app, ["train", "--data", str(data_dir), "--config", str(config),
-                                      "--trials", "2", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data_dir),
+            "--config",
+            str(config),
+            "--trials",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     last_line = result.stdout.strip().splitlines()[-1]
     assert last_line == "models:/earlywarn-test/1"
@@ -61,8 +77,10 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
 
     import optuna
 
-    study = optuna.load_study(study_name=saved.metadata["study_name"],
-                              storage=f"sqlite:///{out.parent / 'tuning.sqlite3'}")
+    study = optuna.load_study(
+        study_name=saved.metadata["study_name"],
+        storage=f"sqlite:///{out.parent / 'tuning.sqlite3'}",
+    )
     assert len(study.trials) == 2
 
     # the SHAP summary of the test year is in the card and logged with the run
@@ -78,8 +96,15 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     from earlywarn.pipelines import run_scoring
 
     assert set(saved.metadata["drift_reference"]["features"]) == set(saved.feature_names)
-    scoring = run_scoring(Config(), data_dir, "2025-04-01", last_line, tmp_path / "s.parquet",
-                          progress=False, explain="none")
+    scoring = run_scoring(
+        Config(),
+        data_dir,
+        "2025-04-01",
+        last_line,
+        tmp_path / "s.parquet",
+        progress=False,
+        explain="none",
+    )
     report = json.loads(scoring.drift_json.read_text())
     assert report["has_reference"]
     assert np.isfinite(scoring.score_psi)
@@ -96,8 +121,7 @@ def registered_uri_run_id(uri: str) -> str:
     return mlflow.MlflowClient().get_model_version(name, version).run_id
 
 
-def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp_path,
-                                                                  monkeypatch):
+def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp_path, monkeypatch):
     from earlywarn.config import Config
     from earlywarn.errors import TrackingError
     from earlywarn.pipelines import train_on_tables
@@ -118,16 +142,30 @@ def test_two_trainings_with_the_same_seed_and_config_give_the_same_model(simulat
     from earlywarn.features import build_features
     from earlywarn.pipelines import train_on_tables
 
-    cfg = Config.model_validate({
-        "tune": {"n_trials": 3, "num_threads": 1, "seed": 3},
-        "train": {"max_boost_rounds": 40, "early_stopping_rounds": 5, "n_valid_years": 1,
-                  "explain_rate_rows": 50},
-    })
-    first, second = (train_on_tables(cfg, simulation.tables, truth=simulation.truth,
-                                     out_dir=tmp_path / name / "model", track=False)
-                     for name in ("a", "b"))
+    cfg = Config.model_validate(
+        {
+            "tune": {"n_trials": 3, "num_threads": 1, "seed": 3},
+            "train": {
+                "max_boost_rounds": 40,
+                "early_stopping_rounds": 5,
+                "n_valid_years": 1,
+                "explain_rate_rows": 50,
+            },
+        }
+    )
+    first, second = (
+        train_on_tables(
+            cfg,
+            simulation.tables,
+            truth=simulation.truth,
+            out_dir=tmp_path / name / "model",
+            track=False,
+        )
+        for name in ("a", "b")
+    )
     features = build_features(simulation.tables, as_of=pd.Timestamp("2025-04-01"))
-    np.testing.assert_array_equal(first.model.predict_risk(features),
-                                  second.model.predict_risk(features))
+    np.testing.assert_array_equal(
+        first.model.predict_risk(features), second.model.predict_risk(features)
+    )
     assert first.model.booster.model_to_string() == second.model.booster.model_to_string()
     pd.testing.assert_frame_equal(first.comparison, second.comparison)

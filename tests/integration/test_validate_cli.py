@@ -57,8 +57,9 @@ def test_a_broken_directory_exits_2_listing_every_problem(data_dir):
 
 def test_validate_with_a_mapping(data_dir, tmp_path):
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("tables:\n  events:\n    columns:\n      kind: event_type\n",
-                       encoding="utf-8")
+    mapping.write_text(
+        "tables:\n  events:\n    columns:\n      kind: event_type\n", encoding="utf-8"
+    )
     events = data_dir / "events.csv"
     events.write_text(events.read_text().replace("event_type", "kind"))
     assert CliRunner().invoke(app, ["validate", str(data_dir)]).exit_code == 2
@@ -87,8 +88,9 @@ def test_a_simulated_directory_is_valid_and_round_trips(tables, tmp_path):
 
 def test_validate_takes_the_mapping_from_a_config(data_dir, tmp_path):
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("tables:\n  events:\n    columns:\n      kind: event_type\n",
-                       encoding="utf-8")
+    mapping.write_text(
+        "tables:\n  events:\n    columns:\n      kind: event_type\n", encoding="utf-8"
+    )
     config = tmp_path / "config.yaml"
     config.write_text(f"data:\n  mapping: {mapping}\n", encoding="utf-8")
     events = data_dir / "events.csv"

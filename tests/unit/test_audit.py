@@ -2,8 +2,13 @@ from earlywarn.audit import RunRecord, append_record, read_records
 
 
 def record(command: str) -> RunRecord:
-    return RunRecord(command=command, status="ok", started_at="2026-01-01T00:00:00+00:00",
-                     finished_at="2026-01-01T00:01:00+00:00", inputs={"households": "abc"})
+    return RunRecord(
+        command=command,
+        status="ok",
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:01:00+00:00",
+        inputs={"households": "abc"},
+    )
 
 
 def test_records_are_appended_never_rewritten(tmp_path):

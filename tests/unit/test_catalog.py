@@ -27,8 +27,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_catalog_covers_exactly_the_built_features():
     tables = random_tables(n_households=12, seed=1)
-    features = build_features(tables, as_of="2024-02-01",
-                              households=tables.households["household_id"])
+    features = build_features(
+        tables, as_of="2024-02-01", households=tables.households["household_id"]
+    )
     assert set(features.columns) == {spec.name for spec in FEATURES}
     assert list(features.columns) == [spec.name for spec in FEATURES]
 
@@ -51,8 +52,15 @@ def test_every_feature_is_described_in_both_languages_with_a_known_group():
 def test_catalog_frame_has_one_row_per_feature():
     frame = catalog_frame()
     assert len(frame) == len(FEATURES)
-    assert {"name", "description_en", "description_zh", "unit", "reason_group",
-            "reason_group_en", "reason_group_zh"} <= set(frame.columns)
+    assert {
+        "name",
+        "description_en",
+        "description_zh",
+        "unit",
+        "reason_group",
+        "reason_group_en",
+        "reason_group_zh",
+    } <= set(frame.columns)
 
 
 def test_catalog_hash_is_stable_and_changes_with_names_units_and_groups(monkeypatch):
@@ -60,11 +68,15 @@ def test_catalog_hash_is_stable_and_changes_with_names_units_and_groups(monkeypa
     assert re.fullmatch(r"[0-9a-f]{16}", catalog_hash())
     original = catalog_hash()
     for change in ({"unit": "fen"}, {"reason_group": "place"}, {"name": "renamed"}):
-        monkeypatch.setattr(catalog, "FEATURES", (*FEATURES[:2], replace(FEATURES[2], **change),
-                                                  *FEATURES[3:]))
+        monkeypatch.setattr(
+            catalog, "FEATURES", (*FEATURES[:2], replace(FEATURES[2], **change), *FEATURES[3:])
+        )
         assert catalog.catalog_hash() != original
-    monkeypatch.setattr(catalog, "FEATURES", tuple(
-        replace(spec, description_en=spec.description_en + " ") for spec in FEATURES))
+    monkeypatch.setattr(
+        catalog,
+        "FEATURES",
+        tuple(replace(spec, description_en=spec.description_en + " ") for spec in FEATURES),
+    )
     assert catalog.catalog_hash() == original  # wording is not compatibility
 
 
@@ -76,4 +88,5 @@ def test_docs_are_generated_from_the_catalog_and_up_to_date():
     if not docs.exists():
         pytest.skip("docs/features.md not generated yet (earlywarn catalog --out ...)")
     assert docs.read_text(encoding="utf-8") == text + "\n", (
-        "docs/features.md is stale: run `earlywarn catalog --out docs/features.md`")
+        "docs/features.md is stale: run `earlywarn catalog --out docs/features.md`"
+    )

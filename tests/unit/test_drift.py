@@ -37,10 +37,12 @@ def frame(n: int, seed: int, shift: float = 0.0, missing: float = 0.0) -> pd.Dat
     rng = np.random.default_rng(seed)
     income = rng.normal(10_000 + shift, 2_000, n)
     income[rng.random(n) < missing] = np.nan
-    return pd.DataFrame({
-        "income": income,
-        "county": pd.Categorical(rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])),
-    })
+    return pd.DataFrame(
+        {
+            "income": income,
+            "county": pd.Categorical(rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])),
+        }
+    )
 
 
 def test_same_population_no_drift_shifted_population_alerts():
@@ -52,7 +54,7 @@ def test_same_population_no_drift_shifted_population_alerts():
     assert same["warnings"] == []
     assert all(row["psi"] < 0.02 for row in same["features"])
     shifted = frame(5_000, 2, shift=3_000, missing=0.3)
-    report = drift_report(reference, count_bins(reference, shifted, risk ** 3), cfg)
+    report = drift_report(reference, count_bins(reference, shifted, risk**3), cfg)
     income = next(row for row in report["features"] if row["feature"] == "income")
     assert income["status"] == "alert"
     assert income["missing_share"] == pytest.approx(0.3, abs=0.03)
@@ -66,8 +68,10 @@ def test_counts_of_slices_add_up_to_the_whole():
     risk = np.linspace(0, 1, 1_000)
     reference = drift_reference(frame(2_000, 4), np.random.default_rng(1).random(2_000))
     whole = count_bins(reference, data, risk, {"county": ("a", "b")})
-    parts = add_counts(count_bins(reference, data.iloc[:400], risk[:400], {"county": ("a", "b")}),
-                       count_bins(reference, data.iloc[400:], risk[400:], {"county": ("a", "b")}))
+    parts = add_counts(
+        count_bins(reference, data.iloc[:400], risk[:400], {"county": ("a", "b")}),
+        count_bins(reference, data.iloc[400:], risk[400:], {"county": ("a", "b")}),
+    )
     assert parts == whole
 
 
@@ -81,8 +85,12 @@ def test_unknown_categories_are_counted_and_warned():
 
 
 def test_without_a_reference_only_shares_are_reported():
-    counts = count_bins({"features": {}, "score": {"edges": []}}, frame(100, 0), np.zeros(100),
-                        {"county": ("a", "b", "c")})
+    counts = count_bins(
+        {"features": {}, "score": {"edges": []}},
+        frame(100, 0),
+        np.zeros(100),
+        {"county": ("a", "b", "c")},
+    )
     report = drift_report(None, counts, DriftConfig())
     assert not report["has_reference"]
     assert math.isnan(report["score_psi"])

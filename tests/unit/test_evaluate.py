@@ -34,8 +34,9 @@ def test_reliability_table_counts_every_row():
 
 
 def test_recall_and_precision_at_capacity():
-    metrics = score_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.8, 0.1]),
-                            np.array([True, False, True, False]))
+    metrics = score_metrics(
+        np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.8, 0.1]), np.array([True, False, True, False])
+    )
     assert metrics["recall_at_capacity"] == 0.5
     assert metrics["precision_at_capacity"] == 0.5
     assert metrics["n_flagged"] == 2
@@ -47,17 +48,25 @@ def test_a_group_with_one_class_has_no_ranking_metrics():
 
 
 def test_rule_flags_get_no_brier_or_ece():
-    table = compare(np.array([1, 0, 1, 0]), {"rule": np.array([1.0, 0.0, 0.0, 1.0]),
-                                             "model": np.array([0.8, 0.2, 0.6, 0.4])},
-                    {}, probabilistic=["model"])
+    table = compare(
+        np.array([1, 0, 1, 0]),
+        {"rule": np.array([1.0, 0.0, 0.0, 1.0]), "model": np.array([0.8, 0.2, 0.6, 0.4])},
+        {},
+        probabilistic=["model"],
+    )
     rows = table.set_index("model")
     assert np.isnan(rows.loc["rule", "brier"]) and rows.loc["model", "roc_auc"] == 1.0
 
 
 def test_subgroup_table_and_gaps():
-    frame = pd.DataFrame({"label": [1, 0, 1, 0] * 20, "risk": [0.9, 0.1, 0.2, 0.8] * 20,
-                          "county": ["A", "A", "B", "B"] * 20,
-                          AS_OF: pd.to_datetime(["2024-01-01", "2024-04-01"] * 40)})
+    frame = pd.DataFrame(
+        {
+            "label": [1, 0, 1, 0] * 20,
+            "risk": [0.9, 0.1, 0.2, 0.8] * 20,
+            "county": ["A", "A", "B", "B"] * 20,
+            AS_OF: pd.to_datetime(["2024-01-01", "2024-04-01"] * 40),
+        }
+    )
     table = subgroup_table(frame, label="label", risk="risk", groups=("county",))
     assert table.set_index("value").loc["A", "roc_auc"] == 1.0
     assert table.set_index("value").loc["B", "roc_auc"] == 0.0
@@ -68,8 +77,7 @@ def test_subgroup_table_and_gaps():
 
 def test_subgroup_attributes_use_the_last_round_before_the_target_year(tables):
     ids = tables.households[HOUSEHOLD_ID].iloc[:20].astype(str).to_numpy()
-    keys = pd.DataFrame({HOUSEHOLD_ID: ids, AS_OF: pd.Timestamp("2024-04-01"),
-                         TARGET_YEAR: 2024})
+    keys = pd.DataFrame({HOUSEHOLD_ID: ids, AS_OF: pd.Timestamp("2024-04-01"), TARGET_YEAR: 2024})
     attrs = subgroup_attributes(tables, keys)
     assert len(attrs) == 20
     assert set(attrs.columns) >= {"county", "head_sex", "ethnic_minority", "has_disabled_member"}

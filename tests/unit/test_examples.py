@@ -23,8 +23,12 @@ def examples(tables):
 
 
 def _keys(years, n_per_year=5):
-    rows = [(f"H{i}", pd.Timestamp(year=y, month=m, day=1), y)
-            for y in years for m in (1, 4, 7, 10) for i in range(n_per_year)]
+    rows = [
+        (f"H{i}", pd.Timestamp(year=y, month=m, day=1), y)
+        for y in years
+        for m in (1, 4, 7, 10)
+        for i in range(n_per_year)
+    ]
     return pd.DataFrame(rows, columns=[HOUSEHOLD_ID, AS_OF, TARGET_YEAR])
 
 
@@ -71,8 +75,9 @@ def test_household_year_rows_stay_on_one_side():
     parts = {"fit": split.fit, "calibration": split.calibration, "test": split.test}
     owner = {}
     for name, rows in parts.items():
-        for hid, year in zip(keys[HOUSEHOLD_ID].to_numpy()[rows],
-                             keys[TARGET_YEAR].to_numpy()[rows], strict=True):
+        for hid, year in zip(
+            keys[HOUSEHOLD_ID].to_numpy()[rows], keys[TARGET_YEAR].to_numpy()[rows], strict=True
+        ):
             assert owner.setdefault((hid, year), name) == name
     assert split.fold_years[-1] == ((2018, 2019, 2020), 2021)
 

@@ -32,8 +32,9 @@ def test_contributions_plus_base_value_are_the_model_log_odds(world):
     _, features, model = world
     contribs = contributions(model, features)
     assert list(contribs.values.columns) == list(model.feature_names)
-    np.testing.assert_allclose(contribs.log_odds.to_numpy(), model.predict_log_odds(features),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        contribs.log_odds.to_numpy(), model.predict_log_odds(features), atol=1e-9
+    )
 
 
 def test_contributions_match_shap_tree_explainer(world):
@@ -47,18 +48,24 @@ def test_contributions_match_shap_tree_explainer(world):
     np.testing.assert_allclose(np.asarray(theirs.base_values, dtype=float), ours.base_value)
 
 
-@pytest.mark.parametrize("calibrator", [
-    Calibrator(slope=0.8, intercept=-0.4),
-    Calibrator(method="isotonic", x=(-3.0, -1.0, -0.5, 0.0, 2.0), y=(0.0, 0.1, 0.1, 0.4, 0.9)),
-])
+@pytest.mark.parametrize(
+    "calibrator",
+    [
+        Calibrator(slope=0.8, intercept=-0.4),
+        Calibrator(method="isotonic", x=(-3.0, -1.0, -0.5, 0.0, 2.0), y=(0.0, 0.1, 0.1, 0.4, 0.9)),
+    ],
+)
 def test_group_points_plus_base_risk_are_the_calibrated_risk(world, calibrator):
     _, features, model = world
     model = RiskModel(model.booster, calibrator, model.feature_names, model.categories)
     groups = explain(model, features)
     total = groups.points.sum(axis=1).to_numpy() + groups.base_risk
     np.testing.assert_allclose(total, model.predict_risk(features), atol=1e-9)
-    np.testing.assert_allclose(groups.log_odds.sum(axis=1).to_numpy() + contributions(
-        model, features).base_value, model.predict_log_odds(features), atol=1e-9)
+    np.testing.assert_allclose(
+        groups.log_odds.sum(axis=1).to_numpy() + contributions(model, features).base_value,
+        model.predict_log_odds(features),
+        atol=1e-9,
+    )
     same_sign = np.sign(groups.points.to_numpy()) * np.sign(groups.log_odds.to_numpy()) >= 0
     assert same_sign.all()
     assert groups.scale == CONTRIBUTION_SCALE
@@ -67,8 +74,10 @@ def test_group_points_plus_base_risk_are_the_calibrated_risk(world, calibrator):
 def test_row_order_changes_no_contribution(world):
     _, features, model = world
     shuffled = features.sample(frac=1.0, random_state=0)
-    pd.testing.assert_frame_equal(contributions(model, shuffled).values.loc[features.index],
-                                  contributions(model, features).values)
+    pd.testing.assert_frame_equal(
+        contributions(model, shuffled).values.loc[features.index],
+        contributions(model, features).values,
+    )
 
 
 def test_no_rows_give_no_contributions(world):
@@ -81,8 +90,15 @@ def test_no_rows_give_no_contributions(world):
 
 def test_reasons_lists_are_ranked_texts_with_rule_triggers(world):
     tables, features, model = world
-    reasons = explain_households(model, features.iloc[:40], glossary=load_glossary(), lang="en",
-                                 k=3, tables=tables, as_of=AS_OF)
+    reasons = explain_households(
+        model,
+        features.iloc[:40],
+        glossary=load_glossary(),
+        lang="en",
+        k=3,
+        tables=tables,
+        as_of=AS_OF,
+    )
     assert list(reasons.index) == list(features.index[:40])
     glossary = load_glossary()
     for items in reasons:
@@ -92,8 +108,7 @@ def test_reasons_lists_are_ranked_texts_with_rule_triggers(world):
         assert points == sorted(points, reverse=True) and all(p > 0 for p in points)
         assert all(r["code"] in glossary.groups for r in model_items)
         assert all(r["text"] and "{" not in r["text"] for r in items)
-        assert all(r["contribution"] is None for r in items if r["code"].startswith(
-            RULE_PREFIX))
+        assert all(r["contribution"] is None for r in items if r["code"].startswith(RULE_PREFIX))
     assert any(r["code"].startswith(RULE_PREFIX) for items in reasons for r in items)
     # the scores file stores them as list<struct<code, text, contribution>>
     column = pa.array(list(reasons))
@@ -110,6 +125,7 @@ def test_reasons_without_tables_use_plain_texts(world):
 
 def test_shap_summary_png_is_an_image(world):
     _, features, model = world
-    png = shap_summary_png(contributions(model, features.iloc[:60]), features.iloc[:60],
-                           max_display=8)
+    png = shap_summary_png(
+        contributions(model, features.iloc[:60]), features.iloc[:60], max_display=8
+    )
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _plain_version():
     spec = importlib.util.spec_from_file_location(
-        "plain_features", ROOT / "benchmarks" / "plain_features.py")
+        "plain_features", ROOT / "benchmarks" / "plain_features.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("plain_features", module)
     spec.loader.exec_module(module)
@@ -51,6 +52,7 @@ def all_ids(tables: Tables) -> pd.Index:
 
 
 # --- shape and types ---------------------------------------------------------------------
+
 
 def test_columns_are_the_catalog_in_order_and_typed_for_lightgbm(random_world):
     features = build_features(random_world, as_of="2024-03-01", households=all_ids(random_world))
@@ -80,13 +82,16 @@ def test_unknown_household_is_an_error(random_world):
 
 # --- equal to the plain per-household version ----------------------------------------------
 
+
 @pytest.mark.parametrize("as_of", ["2021-01-01", "2023-07-15", "2025-02-28", "2025-12-31"])
 def test_vectorised_features_equal_the_plain_per_household_version(random_world, as_of):
     ids = all_ids(random_world)
     assert_same_features(
         build_features(random_world, as_of=as_of, households=ids).drop(columns=[COUNTY, VILLAGE]),
         plain_build_features(random_world, as_of=as_of, households=ids).drop(
-            columns=[COUNTY, VILLAGE]))
+            columns=[COUNTY, VILLAGE]
+        ),
+    )
 
 
 def test_simulated_features_equal_the_plain_version(simulation):
@@ -95,11 +100,13 @@ def test_simulated_features_equal_the_plain_version(simulation):
     features = build_features(tables, as_of=as_of)
     assert len(features) > 20
     expected = plain_build_features(tables, as_of=as_of, households=features.index)
-    assert_same_features(features.drop(columns=[COUNTY, VILLAGE]),
-                         expected.drop(columns=[COUNTY, VILLAGE]))
+    assert_same_features(
+        features.drop(columns=[COUNTY, VILLAGE]), expected.drop(columns=[COUNTY, VILLAGE])
+    )
 
 
 # --- slices ------------------------------------------------------------------------------
+
 
 def test_any_slice_gives_the_same_rows_as_all(random_world):
     as_of = pd.Timestamp("2024-05-01")
@@ -107,33 +114,56 @@ def test_any_slice_gives_the_same_rows_as_all(random_world):
     places = place_rates(random_world, as_of)
     for _county, part in random_world.households.groupby(COUNTY):
         ids = pd.Index(part[HOUSEHOLD_ID], name=HOUSEHOLD_ID)[::-1]
-        assert_same_features(build_features(random_world, as_of=as_of, households=ids),
-                             everyone.loc[ids])
-        assert_same_features(build_features(random_world, as_of=as_of, households=ids,
-                                            places=places), everyone.loc[ids])
+        assert_same_features(
+            build_features(random_world, as_of=as_of, households=ids), everyone.loc[ids]
+        )
+        assert_same_features(
+            build_features(random_world, as_of=as_of, households=ids, places=places),
+            everyone.loc[ids],
+        )
 
 
 # --- edge cases: one survey year, null income, no events -----------------------------------
 
-HOUSEHOLD = {HOUSEHOLD_ID: "A", "county": "C1", "village": "V1", "poverty_exit_year": 2020,
-             "head_sex": "F", "head_birth_year": 1970}
+HOUSEHOLD = {
+    HOUSEHOLD_ID: "A",
+    "county": "C1",
+    "village": "V1",
+    "poverty_exit_year": 2020,
+    "head_sex": "F",
+    "head_birth_year": 1970,
+}
 
 
 def test_one_survey_year_null_income_and_no_events():
-    tables = make_tables([HOUSEHOLD, {**HOUSEHOLD, HOUSEHOLD_ID: "B"}], [
-        {HOUSEHOLD_ID: "A", "year": 2023, "household_size": 4, "wage_income": 40000.0,
-         "medical_expense": 4000.0, "n_labor": 2, "n_elderly": 1, "n_children": 1},
-        {HOUSEHOLD_ID: "B", "year": 2023, "wage_income": None},
-    ])
+    tables = make_tables(
+        [HOUSEHOLD, {**HOUSEHOLD, HOUSEHOLD_ID: "B"}],
+        [
+            {
+                HOUSEHOLD_ID: "A",
+                "year": 2023,
+                "household_size": 4,
+                "wage_income": 40000.0,
+                "medical_expense": 4000.0,
+                "n_labor": 2,
+                "n_elderly": 1,
+                "n_children": 1,
+            },
+            {HOUSEHOLD_ID: "B", "year": 2023, "wage_income": None},
+        ],
+    )
     features = build_features(tables, as_of="2024-03-01", households=["A", "B"])
     a, b = features.loc["A"], features.loc["B"]
     assert a["net_income_per_capita_last_round_yuan"] == 9000.0
     assert a["income_to_line_ratio_last_round"] == pytest.approx(9000.0 / 6900.0)
     assert a["n_rounds_known"] == 1.0 and a["years_since_last_round"] == 1.0
-    for single_round_unknown in ("income_per_capita_slope_5_rounds",
-                                 "income_per_capita_cv_5_rounds",
-                                 "net_income_per_capita_change_yuan", "wage_income_change_yuan",
-                                 "n_rounds_since_last_poor"):
+    for single_round_unknown in (
+        "income_per_capita_slope_5_rounds",
+        "income_per_capita_cv_5_rounds",
+        "net_income_per_capita_change_yuan",
+        "wage_income_change_yuan",
+        "n_rounds_since_last_poor",
+    ):
         assert np.isnan(a[single_round_unknown]), single_round_unknown
     assert a["medical_expense_share_of_income"] == pytest.approx(0.1)
     assert a["dependant_share"] == 0.5 and a["workers_per_member"] == 0.5
@@ -170,12 +200,27 @@ def test_windows_are_strictly_before_as_of_and_costs_stay_unknown():
         {HOUSEHOLD_ID: "A", "date": "2022-06-01", "event_type": "illness", "cost": 50.0},
     ]
     assistance = [
-        {HOUSEHOLD_ID: "A", "start_date": "2022-03-01", "end_date": "2024-06-30",
-         "measure": "minimum_living_allowance", "amount": 1200.0},
-        {HOUSEHOLD_ID: "A", "start_date": "2021-01-01", "end_date": "2023-09-01",
-         "measure": "employment", "amount": None},
-        {HOUSEHOLD_ID: "A", "start_date": "2024-03-01", "end_date": None,
-         "measure": "housing", "amount": 999.0},
+        {
+            HOUSEHOLD_ID: "A",
+            "start_date": "2022-03-01",
+            "end_date": "2024-06-30",
+            "measure": "minimum_living_allowance",
+            "amount": 1200.0,
+        },
+        {
+            HOUSEHOLD_ID: "A",
+            "start_date": "2021-01-01",
+            "end_date": "2023-09-01",
+            "measure": "employment",
+            "amount": None,
+        },
+        {
+            HOUSEHOLD_ID: "A",
+            "start_date": "2024-03-01",
+            "end_date": None,
+            "measure": "housing",
+            "amount": 999.0,
+        },
     ]
     tables = make_tables([HOUSEHOLD], [{HOUSEHOLD_ID: "A", "year": 2023}], events, assistance)
     row = build_features(tables, as_of="2024-03-01", households=["A"]).loc["A"]
@@ -195,8 +240,10 @@ def test_windows_are_strictly_before_as_of_and_costs_stay_unknown():
 
 # --- the property: nothing from on or after d, no order ------------------------------------
 
-def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
-                    seed: int) -> Tables:
+
+def _future_changes(
+    tables: Tables, as_of: pd.Timestamp, operations: list[str], seed: int
+) -> Tables:
     """Change, add or delete only what is dated on or after ``as_of`` (or rounds >= Y)."""
     rng = np.random.default_rng(seed)
     year = as_of.year
@@ -205,7 +252,8 @@ def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
 
     def later(n: int) -> pd.Series:
         return pd.Series(as_of + pd.to_timedelta(rng.integers(0, 800, n), unit="D")).astype(
-            "datetime64[us]")
+            "datetime64[us]"
+        )
 
     for operation in operations:
         future_rounds = rounds[YEAR] >= year
@@ -214,8 +262,11 @@ def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
         if operation == "add_rounds":
             extra = rounds.sample(5, random_state=seed).assign(**{YEAR: year + 1})
             extra = extra.drop_duplicates([HOUSEHOLD_ID])
-            extra = extra[~extra.set_index([HOUSEHOLD_ID, YEAR]).index.isin(
-                rounds.set_index([HOUSEHOLD_ID, YEAR]).index)]
+            extra = extra[
+                ~extra.set_index([HOUSEHOLD_ID, YEAR]).index.isin(
+                    rounds.set_index([HOUSEHOLD_ID, YEAR]).index
+                )
+            ]
             rounds = pd.concat([rounds, extra], ignore_index=True)
         elif operation == "change_rounds":
             rounds = rounds.copy()
@@ -224,10 +275,14 @@ def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
         elif operation == "drop_rounds":
             rounds = rounds[~future_rounds]
         elif operation == "add_events":
-            extra = pd.DataFrame({
-                HOUSEHOLD_ID: pd.array(rng.choice(ids, 6), dtype="str"), "date": later(6),
-                "event_type": pd.array(rng.choice(EVENT_TYPES, 6), dtype="str"),
-                "cost": rng.gamma(1.0, 5000.0, 6)})
+            extra = pd.DataFrame(
+                {
+                    HOUSEHOLD_ID: pd.array(rng.choice(ids, 6), dtype="str"),
+                    "date": later(6),
+                    "event_type": pd.array(rng.choice(EVENT_TYPES, 6), dtype="str"),
+                    "cost": rng.gamma(1.0, 5000.0, 6),
+                }
+            )
             events = pd.concat([events, extra], ignore_index=True)
         elif operation == "change_events":
             events = events.copy()
@@ -236,10 +291,15 @@ def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
         elif operation == "drop_events":
             events = events[~future_events]
         elif operation == "add_assistance":
-            extra = pd.DataFrame({
-                HOUSEHOLD_ID: pd.array(rng.choice(ids, 4), dtype="str"), "start_date": later(4),
-                "end_date": later(4), "measure": pd.array(rng.choice(MEASURES, 4), dtype="str"),
-                "amount": rng.gamma(1.0, 2000.0, 4)})
+            extra = pd.DataFrame(
+                {
+                    HOUSEHOLD_ID: pd.array(rng.choice(ids, 4), dtype="str"),
+                    "start_date": later(4),
+                    "end_date": later(4),
+                    "measure": pd.array(rng.choice(MEASURES, 4), dtype="str"),
+                    "amount": rng.gamma(1.0, 2000.0, 4),
+                }
+            )
             assistance = pd.concat([assistance, extra], ignore_index=True)
         elif operation == "change_end_dates":
             assistance = assistance.copy()
@@ -252,27 +312,43 @@ def _future_changes(tables: Tables, as_of: pd.Timestamp, operations: list[str],
         elif operation == "drop_assistance":
             assistance = assistance[~future_assistance]
         elif operation == "shuffle":
+
             def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
                 return frame.sample(frac=1.0, random_state=seed)
-            return replace(tables, households=shuffled(tables.households),
-                           household_years=shuffled(rounds), events=shuffled(events),
-                           assistance=shuffled(assistance))
+
+            return replace(
+                tables,
+                households=shuffled(tables.households),
+                household_years=shuffled(rounds),
+                events=shuffled(events),
+                assistance=shuffled(assistance),
+            )
     return replace(tables, household_years=rounds, events=events, assistance=assistance)
 
 
-OPERATIONS = ["add_rounds", "change_rounds", "drop_rounds", "add_events", "change_events",
-              "drop_events", "add_assistance", "change_end_dates", "drop_assistance", "shuffle"]
+OPERATIONS = [
+    "add_rounds",
+    "change_rounds",
+    "drop_rounds",
+    "add_events",
+    "change_events",
+    "drop_events",
+    "add_assistance",
+    "change_end_dates",
+    "drop_assistance",
+    "shuffle",
+]
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     days=st.integers(min_value=0, max_value=365 * 6 + 200),
     operations=st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=5),
     seed=st.integers(min_value=0, max_value=2**16),
 )
-def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days, operations,
-                                                            seed):
+def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days, operations, seed):
     as_of = pd.Timestamp("2019-01-01") + pd.Timedelta(days=days)
     changed = _future_changes(random_world, as_of, operations, seed)
     expected = build_features(random_world, as_of=as_of, households=all_ids(random_world))
@@ -280,5 +356,6 @@ def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days,
     assert_same_features(actual, expected)
     assert sorted(population(changed, as_of)) == sorted(population(random_world, as_of))
     default = build_features(changed, as_of=as_of)
-    assert_same_features(default.sort_index(), build_features(random_world, as_of=as_of)
-                         .sort_index())
+    assert_same_features(
+        default.sort_index(), build_features(random_world, as_of=as_of).sort_index()
+    )

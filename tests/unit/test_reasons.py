@@ -45,12 +45,15 @@ def test_every_reason_group_of_the_catalog_has_text_in_both_languages(glossary):
 
 
 def test_a_missing_translation_is_reported(glossary):
-    groups = {**glossary.groups, "income_low": {**glossary.groups["income_low"],
-                                                "advice": {"en": "only English"}}}
+    groups = {
+        **glossary.groups,
+        "income_low": {**glossary.groups["income_low"], "advice": {"en": "only English"}},
+    }
     broken = replace(glossary, groups=groups)
     assert "groups.income_low.advice: no zh-CN text" in glossary_problems(broken)
     assert glossary_problems(glossary, ["history", "nope"]) == [
-        "groups.nope: reason group of the feature catalog has no text"]
+        "groups.nope: reason group of the feature catalog has no text"
+    ]
 
 
 def test_a_glossary_that_is_not_there_is_a_config_error(tmp_path):
@@ -76,16 +79,19 @@ def test_missing_figures_fall_back_to_a_plain_text(glossary, tables):
         reasons = reasons_for(facts, ranked, glossary, lang, k=2)
         assert [r.code for r in reasons] == ["income_low", "illness_medical"]
         assert all(r.text and "{" not in r.text for r in reasons)
-    assert reasons_for(facts, ranked, glossary, "en", k=1)[0].text == (
-        glossary.groups["income_low"]["templates"]["en"][-1])
+    assert (
+        reasons_for(facts, ranked, glossary, "en", k=1)[0].text
+        == (glossary.groups["income_low"]["templates"]["en"][-1])
+    )
 
 
 def test_facts_ignore_what_is_not_yet_known(tables):
     years, events = tables.household_years, tables.events
     later = replace(
         tables,
-        household_years=pd.concat([years, years[years["year"] == 2023].assign(
-            year=2024, wage_income=0.0)]),
+        household_years=pd.concat(
+            [years, years[years["year"] == 2023].assign(year=2024, wage_income=0.0)]
+        ),
         events=pd.concat([events, events.assign(date=AS_OF, event_type="illness")]),
     )
     pd.testing.assert_frame_equal(household_facts(later, AS_OF), household_facts(tables, AS_OF))
@@ -106,9 +112,9 @@ def test_facts_of_a_few_households_from_their_own_rows_equal_those_from_all(simu
     whole = simulation.tables
     ids = pd.Index(whole.households["household_id"].iloc[::9], name="household_id")
     for as_of in (pd.Timestamp("2024-03-01"), pd.Timestamp("2023-10-01")):
-        (own_rows, _), = partition_tables(whole, [ids])
+        ((own_rows, _),) = partition_tables(whole, [ids])
         expected = household_facts(whole, as_of, ids)
         pd.testing.assert_frame_equal(
-            household_facts(own_rows, as_of, ids, villages=village_facts(whole, as_of)),
-            expected)
+            household_facts(own_rows, as_of, ids, villages=village_facts(whole, as_of)), expected
+        )
         assert expected["village_median_income_per_capita"].notna().any()

@@ -28,21 +28,28 @@ def world():
     features = make_features(tables)
     model = make_model(features, seed=3)
     risk = model.predict_risk(features)
-    scores = pd.DataFrame({"household_id": features.index.astype(str), "as_of": AS_OF,
-                           "risk": risk, "model_version": model.version})
-    scores["flagged"] = (risk >= np.quantile(risk, 0.9)) | scores["household_id"].isin(
-        EDGE_CASES)
+    scores = pd.DataFrame(
+        {
+            "household_id": features.index.astype(str),
+            "as_of": AS_OF,
+            "risk": risk,
+            "model_version": model.version,
+        }
+    )
+    scores["flagged"] = (risk >= np.quantile(risk, 0.9)) | scores["household_id"].isin(EDGE_CASES)
     flagged = scores["flagged"].to_numpy()
-    reasons = explain_households(model, features[flagged], tables=tables, as_of=AS_OF,
-                                 lang="en")
+    reasons = explain_households(model, features[flagged], tables=tables, as_of=AS_OF, lang="en")
     scores["reasons"] = [[] for _ in range(len(scores))]
     scores.loc[flagged, "reasons"] = pd.Series(list(reasons), index=scores.index[flagged])
     return tables, scores
 
 
 def _household_pages(reports) -> dict[str, str]:
-    return {path: html for path, html in reports.pages.items()
-            if re.search(r"/H\d{4}-[0-9a-f]{6}\.html$", path)}
+    return {
+        path: html
+        for path, html in reports.pages.items()
+        if re.search(r"/H\d{4}-[0-9a-f]{6}\.html$", path)
+    }
 
 
 def test_mask_id_keeps_first_and_last_four():
@@ -80,8 +87,9 @@ def test_households_with_missing_rounds_null_incomes_or_no_events_still_render(w
     # a household unknown to the tables still gets a sheet (without figures)
     stranger = scores.iloc[:1].assign(household_id="H9999", flagged=True)
     tables_without = tables
-    more = build_reports(pd.concat([scores, stranger]), tables_without,
-                         glossary=load_glossary(), lang="en")
+    more = build_reports(
+        pd.concat([scores, stranger]), tables_without, glossary=load_glossary(), lang="en"
+    )
     assert any("/H9999-" in path for path in more.pages)
 
 
@@ -137,18 +145,22 @@ def test_run_reports_writes_html_and_pdf_with_chinese_glyphs(world, tmp_path):
     few = scores.assign(flagged=scores["household_id"].isin(["H0001", "H0003"]))
     few.to_parquet(tmp_path / "scores.parquet")
     write_tables(tables, tmp_path / "data")
-    result = run_reports(tmp_path / "scores.parquet", tmp_path / "data", tmp_path / "reports",
-                         lang="zh-CN", pdf=True)
+    result = run_reports(
+        tmp_path / "scores.parquet", tmp_path / "data", tmp_path / "reports", lang="zh-CN", pdf=True
+    )
     assert result.n_households == 2 and result.n_pdfs >= 2
     assert (tmp_path / "reports" / "index.html").is_file()
     pdfs = sorted((tmp_path / "reports").rglob("village.pdf"))
     assert pdfs
     fonts = b"".join(_pdf_objects(path.read_bytes()) for path in pdfs)
-    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+(WenQuanYi|NotoSansCJK|NotoSans-CJK|SourceHan)",
-                     fonts), "no CJK font embedded in the PDF"
+    assert re.search(
+        rb"/BaseFont\s*/[A-Z]{6}\+(WenQuanYi|NotoSansCJK|NotoSans-CJK|SourceHan)", fonts
+    ), "no CJK font embedded in the PDF"
     if shutil.which("pdftotext"):
-        text = "".join(subprocess.run(["pdftotext", str(p), "-"], capture_output=True,
-                                      text=True).stdout for p in pdfs)
+        text = "".join(
+            subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True).stdout
+            for p in pdfs
+        )
         assert "防返贫监测预警" in text and "主要风险因素" in text
 
 
@@ -159,10 +171,20 @@ def test_report_command_writes_the_pages(world, tmp_path):
 
     tables, scores = world
     scores.assign(flagged=scores["household_id"].isin(["H0002", "H0004"])).to_parquet(
-        tmp_path / "scores.parquet")
+        tmp_path / "scores.parquet"
+    )
     write_tables(tables, tmp_path / "data")
-    args = ["report", "--scores", str(tmp_path / "scores.parquet"), "--data",
-            str(tmp_path / "data"), "--out", str(tmp_path / "reports"), "--lang", "en"]
+    args = [
+        "report",
+        "--scores",
+        str(tmp_path / "scores.parquet"),
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "reports"),
+        "--lang",
+        "en",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 flagged households" in result.output

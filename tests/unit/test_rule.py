@@ -36,37 +36,58 @@ AS_OF = pd.Timestamp("2024-04-01")  # line 2024: 7300 yuan per person
 
 
 def _round(hid, year, wage, size=2, medical=0.0):
-    return {HOUSEHOLD_ID: hid, YEAR: year, "household_size": size, "wage_income": wage,
-            "business_income": 0.0, "property_income": 0.0, "transfer_income": 0.0,
-            "medical_expense": medical, "education_expense": 0.0}
+    return {
+        HOUSEHOLD_ID: hid,
+        YEAR: year,
+        "household_size": size,
+        "wage_income": wage,
+        "business_income": 0.0,
+        "property_income": 0.0,
+        "transfer_income": 0.0,
+        "medical_expense": medical,
+        "education_expense": 0.0,
+    }
 
 
 @pytest.fixture
 def small_tables():
     ids = ["H1", "H2", "H3", "H4"]
-    households = pd.DataFrame({
-        HOUSEHOLD_ID: ids, "county": ["C1"] * 4, "village": ["V1", "V1", "V2", "V2"],
-        "head_sex": ["M", "F", "M", "F"], "head_birth_year": [1960, 1970, 1980, 1990],
-        "head_education_years": [6, 9, 9, 12], "ethnic_minority": [False, True, False, False],
-        "poverty_exit_year": [2019, 2019, 2020, 2020],
-    })
-    years = pd.DataFrame([
-        _round("H1", 2022, 40_000.0), _round("H1", 2023, 20_000.0),  # 10,000 pc: near (< 10,950)
-        _round("H2", 2023, 60_000.0),                                 # 30,000 pc: far
-        _round("H3", 2022, 60_000.0), _round("H3", 2024, 1_000.0),   # 2024 not known at d
-        _round("H4", 2023, 80_000.0),
-    ])
-    events = pd.DataFrame({
-        HOUSEHOLD_ID: ["H2", "H3", "H3", "H4"],
-        DATE: pd.to_datetime(["2023-12-01", "2024-04-01", "2022-01-01", "2024-02-01"]),
-        EVENT_TYPE: ["illness", "death", "job_loss", "crop_failure"],
-        COST: [5_000.0, np.nan, 1_000.0, 2_000.0],
-    })
+    households = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: ids,
+            "county": ["C1"] * 4,
+            "village": ["V1", "V1", "V2", "V2"],
+            "head_sex": ["M", "F", "M", "F"],
+            "head_birth_year": [1960, 1970, 1980, 1990],
+            "head_education_years": [6, 9, 9, 12],
+            "ethnic_minority": [False, True, False, False],
+            "poverty_exit_year": [2019, 2019, 2020, 2020],
+        }
+    )
+    years = pd.DataFrame(
+        [
+            _round("H1", 2022, 40_000.0),
+            _round("H1", 2023, 20_000.0),  # 10,000 pc: near (< 10,950)
+            _round("H2", 2023, 60_000.0),  # 30,000 pc: far
+            _round("H3", 2022, 60_000.0),
+            _round("H3", 2024, 1_000.0),  # 2024 not known at d
+            _round("H4", 2023, 80_000.0),
+        ]
+    )
+    events = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: ["H2", "H3", "H3", "H4"],
+            DATE: pd.to_datetime(["2023-12-01", "2024-04-01", "2022-01-01", "2024-02-01"]),
+            EVENT_TYPE: ["illness", "death", "job_loss", "crop_failure"],
+            COST: [5_000.0, np.nan, 1_000.0, 2_000.0],
+        }
+    )
     return Tables(
         households=to_canonical(HOUSEHOLDS, households),
         household_years=to_canonical(HOUSEHOLD_YEARS, years),
         events=to_canonical(EVENTS, events),
-        assistance=empty_table(ASSISTANCE), lines=empty_table(LINES),
+        assistance=empty_table(ASSISTANCE),
+        lines=empty_table(LINES),
     )
 
 

@@ -102,10 +102,14 @@ BROKEN_RULES = [
 ]
 
 
-@pytest.mark.parametrize(("table", "column", "row", "value", "expected"), BROKEN_RULES,
-                         ids=[f"{t}.{c}={v}" for t, c, _, v, _ in BROKEN_RULES])
-def test_each_broken_rule_is_named_with_table_column_and_row(raw, table, column, row, value,
-                                                            expected):
+@pytest.mark.parametrize(
+    ("table", "column", "row", "value", "expected"),
+    BROKEN_RULES,
+    ids=[f"{t}.{c}={v}" for t, c, _, v, _ in BROKEN_RULES],
+)
+def test_each_broken_rule_is_named_with_table_column_and_row(
+    raw, table, column, row, value, expected
+):
     text = messages(with_value(raw, table, column, row, value))
     line = next((m for m in text.splitlines() if expected in m), None)
     assert line is not None, text
@@ -136,8 +140,10 @@ def test_a_year_without_a_poverty_line_is_an_error(raw):
 
 def test_the_lines_table_adds_years_for_all_counties_or_one(raw):
     early = with_value(raw, "household_years", "year", 1, "2013")
-    county_only = {**early, "lines": pd.DataFrame({"year": ["2013"], "line": ["2700"],
-                                                   "county": ["C02"]})}
+    county_only = {
+        **early,
+        "lines": pd.DataFrame({"year": ["2013"], "line": ["2700"], "county": ["C02"]}),
+    }
     assert "has no poverty line" in messages(county_only)  # H001 lives in C01
     for county in ("C01", None):
         lines = pd.DataFrame({"year": ["2013"], "line": ["2700"], "county": [county]})
@@ -220,7 +226,10 @@ def test_absent_optional_tables_are_empty_frames_with_contract_columns(data_dir)
         (data_dir / f"{name}.csv").unlink()
     tables = read_tables(data_dir, today=TODAY)
     assert tables.events.empty and list(tables.events.columns) == [
-        "household_id", "date", "event_type", "cost"
+        "household_id",
+        "date",
+        "event_type",
+        "cost",
     ]
     assert pd.api.types.is_datetime64_any_dtype(tables.assistance["start_date"])
     assert tables.lines.empty and "county" in tables.lines.columns

@@ -31,17 +31,24 @@ AS_OF_DATE = pd.Timestamp("2024-03-01")
 def make_frames(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     ids = pd.Index([f"H{i:05d}" for i in range(n)], name=HOUSEHOLD_ID)
-    features = pd.DataFrame({
-        "net_income_per_capita_last_round": rng.lognormal(9, 0.5, n),
-        "n_illness_events_12m": rng.poisson(0.5, n).astype(float),
-        COUNTY: pd.Categorical(rng.choice(["c1", "c2"], n), categories=["c1", "c2"]),
-    }, index=ids)
+    features = pd.DataFrame(
+        {
+            "net_income_per_capita_last_round": rng.lognormal(9, 0.5, n),
+            "n_illness_events_12m": rng.poisson(0.5, n).astype(float),
+            COUNTY: pd.Categorical(rng.choice(["c1", "c2"], n), categories=["c1", "c2"]),
+        },
+        index=ids,
+    )
     features.iloc[::17, 0] = np.nan
     logit = -2 - (np.log(features.iloc[:, 0].fillna(8000)) - 9) * 2 + features.iloc[:, 1]
     y = pd.Series(rng.random(n) < 1 / (1 + np.exp(-logit)), index=ids)
-    households = pd.DataFrame({HOUSEHOLD_ID: ids.astype("str"),
-                               COUNTY: features[COUNTY].astype("str").to_numpy(),
-                               VILLAGE: [f"v{i % 7}" for i in range(n)]})
+    households = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: ids.astype("str"),
+            COUNTY: features[COUNTY].astype("str").to_numpy(),
+            VILLAGE: [f"v{i % 7}" for i in range(n)],
+        }
+    )
     return features, y, households
 
 
@@ -53,19 +60,33 @@ def frames():
 @pytest.fixture(scope="module")
 def model(frames):
     features, y, _ = frames
-    params = {"objective": "binary", "num_leaves": 7, "learning_rate": 0.1, "num_threads": 1,
-              "deterministic": True, "force_row_wise": True, "seed": 0, "verbose": -1,
-              "min_data_in_leaf": 5}
+    params = {
+        "objective": "binary",
+        "num_leaves": 7,
+        "learning_rate": 0.1,
+        "num_threads": 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "seed": 0,
+        "verbose": -1,
+        "min_data_in_leaf": 5,
+    }
     booster = lgb.train(params, lgb.Dataset(features, label=y.astype(int)), num_boost_round=20)
-    return RiskModel(booster=booster, calibrator=Calibrator("platt", 1.0, 0.0),
-                     feature_names=tuple(features.columns),
-                     categories={COUNTY: ("c1", "c2")}, catalog_hash="abc", version="7")
+    return RiskModel(
+        booster=booster,
+        calibrator=Calibrator("platt", 1.0, 0.0),
+        feature_names=tuple(features.columns),
+        categories={COUNTY: ("c1", "c2")},
+        catalog_hash="abc",
+        version="7",
+    )
 
 
 def test_scores_have_one_row_per_household_and_the_contract_columns(model, frames):
     features, _, households = frames
-    scores = score_households(model, features, as_of=AS_OF_DATE, policy_cfg=PolicyConfig(),
-                              households_frame=households)
+    scores = score_households(
+        model, features, as_of=AS_OF_DATE, policy_cfg=PolicyConfig(), households_frame=households
+    )
     assert list(scores.columns) == list(SCORE_COLUMNS)
     assert scores[HOUSEHOLD_ID].tolist() == sorted(features.index)
     assert scores[RISK].between(0, 1).all()
@@ -104,8 +125,14 @@ def test_row_order_changes_no_score(model, frames):
 
 def test_rank_in_village_counts_from_the_highest_risk(model, frames):
     features, _, households = frames
-    scores = score_households(model, features, as_of=AS_OF_DATE, policy_cfg=PolicyConfig(),
-                              households_frame=households, explain="none")
+    scores = score_households(
+        model,
+        features,
+        as_of=AS_OF_DATE,
+        policy_cfg=PolicyConfig(),
+        households_frame=households,
+        explain="none",
+    )
     for _, village in scores.groupby([COUNTY, VILLAGE]):
         ordered = village.sort_values(RANK_IN_VILLAGE)
         assert ordered[RANK_IN_VILLAGE].tolist() == list(range(1, len(village) + 1))
@@ -115,8 +142,14 @@ def test_rank_in_village_counts_from_the_highest_risk(model, frames):
 def test_top_n_per_village_policy(model, frames):
     features, _, households = frames
     policy = PolicyConfig(kind="top_n_per_group", n_per_group=2, group="village")
-    scores = score_households(model, features, as_of=AS_OF_DATE, policy_cfg=policy,
-                              households_frame=households, explain="none")
+    scores = score_households(
+        model,
+        features,
+        as_of=AS_OF_DATE,
+        policy_cfg=policy,
+        households_frame=households,
+        explain="none",
+    )
     assert (scores.loc[scores[FLAGGED], RANK_IN_VILLAGE] <= 2).all()
     assert scores[FLAGGED].sum() == 2 * households[VILLAGE].nunique()
 
@@ -148,10 +181,17 @@ def test_reasons_from_contributions_rank_groups_and_skip_negative():
 
 
 def test_compare_with_previous_calls_out_new_flags_and_doubled_risk():
-    scores = pd.DataFrame({HOUSEHOLD_ID: ["a", "b", "c"], RISK: [0.4, 0.1, 0.3],
-                           FLAGGED: [True, False, True]})
-    previous = pd.DataFrame({HOUSEHOLD_ID: ["a", "b"], AS_OF: pd.to_datetime(["2023-03-01"] * 2),
-                             RISK: [0.2, 0.3], FLAGGED: [True, True]})
+    scores = pd.DataFrame(
+        {HOUSEHOLD_ID: ["a", "b", "c"], RISK: [0.4, 0.1, 0.3], FLAGGED: [True, False, True]}
+    )
+    previous = pd.DataFrame(
+        {
+            HOUSEHOLD_ID: ["a", "b"],
+            AS_OF: pd.to_datetime(["2023-03-01"] * 2),
+            RISK: [0.2, 0.3],
+            FLAGGED: [True, True],
+        }
+    )
     out = compare_with_previous(scores, previous)
     assert out[NEWLY_FLAGGED].tolist() == [False, False, True]
     assert out[RISK_DOUBLED].tolist() == [True, False, False]
@@ -169,7 +209,7 @@ def test_features_of_partitioned_tables_equal_features_of_the_whole(tables):
 
     as_of = pd.Timestamp("2024-03-01")
     ids = pd.Index(sorted(population(tables, as_of, population="all")), name=HOUSEHOLD_ID)
-    chunks = [ids[i:i + 37] for i in range(0, len(ids), 37)]
+    chunks = [ids[i : i + 37] for i in range(0, len(ids), 37)]
     places = place_rates(tables, as_of)
     whole = build_features(tables, as_of=as_of, households=ids, places=places)
     parts = partition_tables(tables, chunks, places)
@@ -177,8 +217,12 @@ def test_features_of_partitioned_tables_equal_features_of_the_whole(tables):
     for (sub, _), chunk in zip(parts, chunks, strict=True):
         assert set(sub.households[HOUSEHOLD_ID]) == set(chunk)
         assert set(sub.household_years[HOUSEHOLD_ID]) <= set(chunk)
-    pieces = pd.concat([build_features(sub, as_of=as_of, households=chunk, places=sub_places)
-                        for (sub, sub_places), chunk in zip(parts, chunks, strict=True)])
+    pieces = pd.concat(
+        [
+            build_features(sub, as_of=as_of, households=chunk, places=sub_places)
+            for (sub, sub_places), chunk in zip(parts, chunks, strict=True)
+        ]
+    )
     for name in (COUNTY, "village"):  # levels differ by slice; the model re-levels them
         pieces[name] = pieces[name].astype("str")
         whole[name] = whole[name].astype("str")

@@ -34,8 +34,7 @@ def test_other_seed_other_world_and_tables_ignore_oracle_draws():
     more_draws = simulate_tables(200, seed=7, n_oracle_draws=40)
     assert not base.tables.household_years.equals(other.tables.household_years)
     pd.testing.assert_frame_equal(base.tables.events, more_draws.tables.events)
-    pd.testing.assert_frame_equal(base.tables.household_years,
-                                  more_draws.tables.household_years)
+    pd.testing.assert_frame_equal(base.tables.household_years, more_draws.tables.household_years)
 
 
 def test_tables_keep_the_data_contract(simulation):
@@ -94,8 +93,13 @@ def test_truth_covers_the_default_population_twice_a_year(simulation):
     from earlywarn.labels import population
 
     truth = simulation.truth
-    assert list(truth.columns) == [c.HOUSEHOLD_ID, c.AS_OF, c.TARGET_YEAR,
-                                   c.ORACLE_PROBABILITY, c.POOR]
+    assert list(truth.columns) == [
+        c.HOUSEHOLD_ID,
+        c.AS_OF,
+        c.TARGET_YEAR,
+        c.ORACLE_PROBABILITY,
+        c.POOR,
+    ]
     assert truth[c.ORACLE_PROBABILITY].between(0, 1).all()
     dates = sorted(truth[c.AS_OF].unique())
     assert len(dates) == 16 and pd.Timestamp(dates[0]) == pd.Timestamp("2018-01-01")
@@ -132,8 +136,7 @@ def test_oracle_probability_is_certain_for_the_rich_and_the_destitute():
     state = initial_state(np.zeros(6, np.int64), np.full(6, 40), np.full(6, 9), rng)
     state.wage[:3] = 1e7  # the year is already made
     state.medical[3:] = 1e7  # the year is already lost
-    probability = poverty_probability(state, 2022, 7, 20, np.random.SeedSequence(0),
-                                      n_counties=1)
+    probability = poverty_probability(state, 2022, 7, 20, np.random.SeedSequence(0), n_counties=1)
     np.testing.assert_array_equal(probability, [0, 0, 0, 1, 1, 1])
 
 
@@ -176,6 +179,11 @@ def test_no_oracle_draws_means_an_empty_truth_with_its_columns():
     simulation = simulate_tables(100, seed=1, n_oracle_draws=0)
     truth = simulation.truth
     assert truth.empty
-    assert list(truth.columns) == [c.HOUSEHOLD_ID, c.AS_OF, c.TARGET_YEAR,
-                                   c.ORACLE_PROBABILITY, c.POOR]
+    assert list(truth.columns) == [
+        c.HOUSEHOLD_ID,
+        c.AS_OF,
+        c.TARGET_YEAR,
+        c.ORACLE_PROBABILITY,
+        c.POOR,
+    ]
     assert truth[c.AS_OF].dtype.kind == "M" and str(truth[c.POOR].dtype) == "boolean"

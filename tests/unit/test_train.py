@@ -11,15 +11,28 @@ from earlywarn.evaluate import expected_calibration_error
 from earlywarn.model import load_model, save_model
 from earlywarn.train import calibrate, fit_calibrator, fit_model
 
-PARAMS = {"learning_rate": 0.05, "num_leaves": 8, "max_depth": 3, "min_child_samples": 20,
-          "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1}
+PARAMS = {
+    "learning_rate": 0.05,
+    "num_leaves": 8,
+    "max_depth": 3,
+    "min_child_samples": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+}
 
 
 def _data(n, seed):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"income_ratio": rng.normal(size=n), "n_shocks": rng.poisson(1, n) * 1.0,
-                      "village": pd.Categorical(rng.choice(["V1", "V2", "V3"], n),
-                                                categories=["V1", "V2", "V3"])})
+    X = pd.DataFrame(
+        {
+            "income_ratio": rng.normal(size=n),
+            "n_shocks": rng.poisson(1, n) * 1.0,
+            "village": pd.Categorical(
+                rng.choice(["V1", "V2", "V3"], n), categories=["V1", "V2", "V3"]
+            ),
+        }
+    )
     X.loc[X.index[::13], "income_ratio"] = np.nan
     logit = -2.5 + 2.0 * X["income_ratio"].fillna(0) + 0.6 * X["n_shocks"]
     return X, pd.Series(rng.uniform(size=n) < 1 / (1 + np.exp(-logit)))
@@ -38,16 +51,18 @@ def test_calibration_on_held_out_examples_improves_ece(tmp_path):
     X_cal, y_cal = _data(3_000, 2)
     X_test, y_test = _data(3_000, 3)
     # few slow rounds: log-odds shrunk towards the base rate (under-confident)
-    model = fit_model(X, y, {**PARAMS, "learning_rate": 0.02}, seed=0, num_threads=1,
-                      num_boost_round=25)
+    model = fit_model(
+        X, y, {**PARAMS, "learning_rate": 0.02}, seed=0, num_threads=1, num_boost_round=25
+    )
     before = expected_calibration_error(y_test.to_numpy(), model.predict_risk(X_test))
     for method in ("platt", "isotonic"):
         calibrated = calibrate(model, X_cal, y_cal, method=method)
         after = expected_calibration_error(y_test.to_numpy(), calibrated.predict_risk(X_test))
         assert after < before / 2, method
     save_model(calibrated, tmp_path / "model")
-    np.testing.assert_allclose(load_model(tmp_path / "model").predict_risk(X_test),
-                               calibrated.predict_risk(X_test))
+    np.testing.assert_allclose(
+        load_model(tmp_path / "model").predict_risk(X_test), calibrated.predict_risk(X_test)
+    )
 
 
 def test_class_weighting_is_refused():
