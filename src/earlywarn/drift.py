@@ -172,6 +172,16 @@ def _status(value: float, cfg: DriftConfig) -> str:
     return "warn" if value >= cfg.psi_warn else "ok"
 
 
+def _reason_group(name: str) -> str | None:
+    """The feature's reason group in the installed catalog (None when it has none)."""
+    from earlywarn.catalog import feature_spec
+
+    try:
+        return feature_spec(name).reason_group
+    except KeyError:
+        return None
+
+
 def drift_report(
     reference: Mapping[str, Any] | None, counts: Mapping[str, Any], cfg: DriftConfig
 ) -> dict[str, Any]:
@@ -204,6 +214,8 @@ def drift_report(
             unknown / n_rows if unknown is not None and n_rows else float("nan")
         )
         row["status"] = _status(row["psi"], cfg)
+        if row["status"] in {"warn", "alert"} and _reason_group(name) in cfg.info_only_groups:
+            row["status"] = "info"
         if row["status"] in {"warn", "alert"}:
             warnings.append(f"{name}: PSI {row['psi']:.3f} ({row['status']})")
         increase = row["missing_share"] - row["missing_share_reference"]

@@ -1046,8 +1046,11 @@ def train_on_tables(
         "earlywarn_version": earlywarn_version,
         "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
         "explanation_rate_households_per_second": rate,
-        # binned features and risk of the fitting rows: scoring measures drift (PSI) against it
-        "drift_reference": drift_reference(fit.features, model.predict_risk(fit.features)),
+        # binned features and risk of the calibration rows (the latest year before the test,
+        # the population closest in time to what is scored): scoring measures PSI against it
+        "drift_reference": drift_reference(
+            calibration.features, model.predict_risk(calibration.features)
+        ),
     }
     model = replace(model, metadata=metadata)
     save_model(model, model_dir)

@@ -95,3 +95,20 @@ def test_without_a_reference_only_shares_are_reported():
     assert not report["has_reference"]
     assert math.isnan(report["score_psi"])
     assert any("no drift reference" in w for w in report["warnings"])
+
+
+def test_place_rates_shift_every_year_so_their_psi_is_information_not_a_warning():
+    rng = np.random.default_rng(0)
+    rate = "county_illness_rate_last_year"
+    train = pd.DataFrame({rate: rng.choice([0.1, 0.2, 0.3], 2_000)})
+    scored = pd.DataFrame({rate: rng.choice([0.5, 0.6], 2_000)})
+    risk = rng.random(2_000)
+    reference = drift_reference(train, risk)
+    report = drift_report(reference, count_bins(reference, scored, risk), DriftConfig())
+    row = next(row for row in report["features"] if row["feature"] == rate)
+    assert row["psi"] > 0.25 and row["status"] == "info"
+    assert not any(rate in w for w in report["warnings"])
+    warned = drift_report(
+        reference, count_bins(reference, scored, risk), DriftConfig(info_only_groups=())
+    )
+    assert any(rate in w for w in warned["warnings"])
