@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from earlywarn import columns as c
+from earlywarn.contract import empty_table
 from earlywarn.tables import Tables
 
 YEARS = np.arange(2015, 2025)
@@ -129,13 +130,7 @@ def simulated_like_tables(n: int, seed: int = 0) -> Tables:
         }
     )
     assistance.loc[rng.random(a) < 0.4, c.END_DATE] = pd.NaT
-    lines = pd.DataFrame(
-        {
-            c.YEAR: pd.Series([], dtype="int64"),
-            c.LINE: pd.Series([], dtype="float64"),
-            c.COUNTY: pd.Series([], dtype="str"),
-        }
-    )
+    lines = empty_table(c.LINES)
     return Tables(
         households=households,
         household_years=household_years,

@@ -232,12 +232,7 @@ def compare(
         rows.append({"model": name, **metrics})
     columns = [
         "model",
-        "roc_auc",
-        "average_precision",
-        "brier",
-        "ece",
-        "recall_at_capacity",
-        "precision_at_capacity",
+        *METRIC_NAMES,
         "n_flagged",
         "n",
         "base_rate",

@@ -40,6 +40,7 @@ from earlywarn.columns import (
     HOUSING_SAFE,
     INCOME_SOURCES,
     MEDICAL_EXPENSE,
+    MEMBER_COUNTS,
     N_CHILDREN,
     N_CHRONIC_ILL,
     N_DISABLED,
@@ -242,19 +243,7 @@ def _composition(last: Callable[[str, int], np.ndarray]) -> Arrays:
         name: last(name, 1)[:, 0] for name in (*INCOME_SOURCES, MEDICAL_EXPENSE, EDUCATION_EXPENSE)
     }
     gross = np.sum([sources[name] for name in INCOME_SOURCES], axis=0)  # NaN if any is null
-    members = {
-        name: last(name, 1)[:, 0]
-        for name in (
-            HOUSEHOLD_SIZE,
-            N_LABOR,
-            N_ELDERLY,
-            N_CHILDREN,
-            N_STUDENTS,
-            N_DISABLED,
-            N_CHRONIC_ILL,
-            N_MIGRANT_WORKERS,
-        )
-    }
+    members = {name: last(name, 1)[:, 0] for name in (HOUSEHOLD_SIZE, *MEMBER_COUNTS)}
     size, labor = members[HOUSEHOLD_SIZE], members[N_LABOR]
     wage_share = _ratio(sources[WAGE_INCOME], gross)
     migrants_per_worker = np.minimum(_ratio(members[N_MIGRANT_WORKERS], labor), 1.0)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from earlywarn import columns as c
+from earlywarn.contract import empty_table
 from earlywarn.oracle import poverty_probability
 from earlywarn.tables import Tables
 from earlywarn.world import (
@@ -417,13 +418,7 @@ def _assemble(
         }
     )
     assistance = assistance.sort_values([c.START_DATE, c.HOUSEHOLD_ID], kind="stable")
-    lines = pd.DataFrame(
-        {
-            c.YEAR: pd.Series([], dtype="int64"),
-            c.LINE: pd.Series([], dtype="float64"),
-            c.COUNTY: pd.Series([], dtype="str"),
-        }
-    )
+    lines = empty_table(c.LINES)
     return Tables(
         households=households,
         household_years=household_years,
