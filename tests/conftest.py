@@ -5,6 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a red build is reproducible, never a dice roll);
+# HYPOTHESIS_PROFILE=fuzz searches ten times as many fresh ones for new failures.
+settings.register_profile("ci", max_examples=40, derandomize=True, print_blob=True)
+settings.register_profile("fuzz", max_examples=400, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 

@@ -236,11 +236,21 @@ def _parse_bool(raw: pd.Series) -> pd.Series:
     return values
 
 
+# Dates Python's own datetime can hold; "/0" parses to year 0, which nothing downstream can print.
+_FIRST_DATE, _LAST_DATE = pd.Timestamp("0001-01-01"), pd.Timestamp("9999-12-31")
+
+
 def _parse_date(raw: pd.Series, *, date_format: str | None) -> pd.Series:
+    """Dates as ``datetime64[us]``; unreadable or outside years 1..9999 become NaT."""
+    parsed = _to_datetime(raw, date_format=date_format).astype("datetime64[us]")
+    return parsed.where(parsed.between(_FIRST_DATE, _LAST_DATE))
+
+
+def _to_datetime(raw: pd.Series, *, date_format: str | None) -> pd.Series:
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         raw = raw.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        return raw.astype("datetime64[us]")
+        return raw
     text = _as_text(raw)
     if date_format:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
@@ -253,7 +263,7 @@ def _parse_date(raw: pd.Series, *, date_format: str | None) -> pd.Series:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
-    return parsed.astype("datetime64[us]")
+    return parsed
 
 
 def empty_table(table: str) -> pd.DataFrame:

@@ -194,7 +194,7 @@ def format_problems(problems: list[Problem], source: str) -> str:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
-        return f"'{value:%Y-%m-%d}'"
+        return f"'{value.year:04d}-{value.month:02d}-{value.day:02d}'"
     if isinstance(value, float | np.floating):
         number = float(value)
         if np.isfinite(number) and number == int(number) and abs(number) < 1e12:

@@ -253,6 +253,16 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         set_cell("events", "date", 1, "1899-06-30"),
     ),
     BadInput(
+        "event in year 0",
+        "events.date, row 1: cannot be read as a date (YYYY-MM-DD), found '/0'",
+        set_cell("events", "date", 1, "/0"),
+    ),
+    BadInput(
+        "event before year 1",
+        "events.date, row 2: cannot be read as a date (YYYY-MM-DD), found '0000-01-01'",
+        set_cell("events", "date", 2, "0000-01-01"),
+    ),
+    BadInput(
         "event date not a date",
         "events.date, row 2: cannot be read as a date",
         set_cell("events", "date", 2, "yesterday"),

@@ -83,7 +83,7 @@ def reads_or_refuses(data_dir: Path) -> None:
         assert isinstance(tables, Tables)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     table=st.sampled_from(TABLE_NAMES),
     edits=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 20), cell), max_size=8),
@@ -102,7 +102,7 @@ def test_the_reader_returns_tables_or_a_schema_error_for_edited_cells(table, edi
         reads_or_refuses(data_dir)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     table=st.sampled_from(TABLE_NAMES),
     content=st.binary(max_size=300),
@@ -117,7 +117,7 @@ def test_the_reader_returns_tables_or_a_schema_error_for_any_bytes(table, conten
         reads_or_refuses(make_case(replace, Path(folder) / "data"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     table=st.sampled_from(TABLE_NAMES),
     text=st.text(alphabet=string.printable + "户编号年份，；\u3000", max_size=400),

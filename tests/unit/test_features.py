@@ -340,9 +340,7 @@ OPERATIONS = [
 ]
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     days=st.integers(min_value=0, max_value=365 * 6 + 200),
     operations=st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=5),
