@@ -95,6 +95,31 @@ class PovertyLines:
             )
         return lines
 
+    def latest(
+        self, county_codes: np.ndarray, counties: pd.Index | list[str], year: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The line in force for ``year`` and the year it was set for, per row: ``year``'s own
+        line where one is set, else the latest earlier one (a new year's line is announced
+        late; until then the last one stands). For the current rule, never for labels.
+
+        Raises SchemaError when some row has no line in or before ``year``.
+        """
+        county_codes = np.asarray(county_codes)
+        counties = list(counties)
+        line_years = np.full(len(county_codes), -1, dtype=np.int64)
+        for row, county in enumerate(counties):
+            known = set(self.default) | set(self.by_county.get(county, {}))
+            earlier = [y for y in known if y <= year]
+            if earlier:
+                line_years[county_codes == row] = max(earlier)
+        if (line_years < 0).any():
+            raise SchemaError(
+                f"no poverty line in or before {year}: add it to the lines table (columns "
+                f"year, line, optional county); the defaults cover "
+                f"{min(self.default)}-{max(self.default)}"
+            )
+        return self.lookup(county_codes, counties, line_years), line_years
+
 
 def poverty_lines(tables: Tables) -> PovertyLines:
     """The default lines overridden by the ``lines`` table (a county row beats a row without)."""

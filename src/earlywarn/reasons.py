@@ -211,7 +211,14 @@ def _placeholder_problems(where: str, template: str) -> list[str]:
 # --- the household's own figures --------------------------------------------------------
 
 YEAR_FACTS = frozenset(
-    {"last_year", "previous_year", "poverty_exit_year", "last_round_year", "target_year"}
+    {
+        "last_year",
+        "previous_year",
+        "poverty_exit_year",
+        "last_round_year",
+        "target_year",
+        "line_year",
+    }
 )
 FACT_NAMES = frozenset(
     {

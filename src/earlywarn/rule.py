@@ -3,7 +3,8 @@
 A household is flagged at as-of date d (target year Y) when either trigger fires:
 
 - **income near the line**: its last known per-capita net income (latest survey round before
-  Y) is below the line of Y times (1 + ``income_margin``);
+  Y) is below the line of Y times (1 + ``income_margin``); while Y's line is not yet set,
+  the latest earlier line stands in (``line_year`` says which);
 - **serious shock**: an event of a serious type (``serious_shocks``) dated in the
   ``shock_window_months`` before d (strictly before d), with a cost of at least
   ``min_shock_cost`` (an unknown cost counts only when that minimum is 0).
@@ -14,6 +15,7 @@ reports can show the rule's reasons beside the model's.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,9 +26,12 @@ from earlywarn.config import RuleConfig
 from earlywarn.labels import per_capita_net_income, population, poverty_lines
 from earlywarn.tables import Tables
 
+log = logging.getLogger(__name__)
+
 LAST_ROUND_YEAR = "last_round_year"
 LAST_INCOME = "last_income_per_capita"
 RULE_LINE = "line_target_year"
+LINE_YEAR = "line_year"
 INCOME_NEAR_LINE = "income_near_line"
 SERIOUS_SHOCK = "serious_shock"
 SHOCK_TYPES = "serious_shock_types"
@@ -45,8 +50,8 @@ def rule_flags(
     population at ``as_of``): the rule's inputs, each trigger and ``rule_flagged``.
 
     Columns: last_round_year, last_income_per_capita and line_target_year (yuan per person
-    per year), income_near_line, n_serious_shocks, serious_shock_types (comma-separated),
-    serious_shock, rule_flagged.
+    per year), line_year (the year that line was set for), income_near_line,
+    n_serious_shocks, serious_shock_types (comma-separated), serious_shock, rule_flagged.
     """
     cfg = cfg or RuleConfig()
     as_of = pd.Timestamp(as_of)
@@ -68,9 +73,9 @@ def rule_flags(
     county = tables.households.set_index(tables.households[HOUSEHOLD_ID].astype(str))[COUNTY]
     county = county.reindex(ids).astype("string").fillna("")
     county_codes, counties = pd.factorize(county)
-    line = poverty_lines(tables).lookup(
-        county_codes, list(counties), np.full(len(ids), target_year, dtype=np.int64)
-    )
+    line, line_year = poverty_lines(tables).latest(county_codes, list(counties), target_year)
+    if len(line_year) and (line_year < target_year).any():
+        log.info("rule: no poverty line set for %d yet; using the latest earlier line", target_year)
 
     frame = pd.DataFrame(index=ids)
     frame[LAST_ROUND_YEAR] = pd.array(
@@ -78,6 +83,7 @@ def rule_flags(
     ).astype("Int64")
     frame[LAST_INCOME] = last_income.reindex(ids).to_numpy(dtype=float)
     frame[RULE_LINE] = line.astype(float)
+    frame[LINE_YEAR] = line_year.astype("int64")
     with np.errstate(invalid="ignore"):
         frame[INCOME_NEAR_LINE] = (
             (frame[LAST_INCOME] < frame[RULE_LINE] * (1 + cfg.income_margin))

@@ -330,16 +330,14 @@ def explain_households(
 
 def rule_applies(tables: Any, as_of: pd.Timestamp | str) -> bool:
     """Whether the current rule can be applied at ``as_of``: every county of ``tables`` has a
-    poverty line for the target year (else reasons go without the rule's triggers; logged)."""
+    poverty line for the target year or an earlier one (else reasons go without the rule's
+    triggers; logged)."""
     from earlywarn.errors import SchemaError
     from earlywarn.labels import poverty_lines
 
     counties = pd.Index(tables.households[COUNTY].astype("str").unique())
-    year = pd.Timestamp(as_of).year
     try:
-        poverty_lines(tables).lookup(
-            np.arange(len(counties)), counties, np.full(len(counties), year, dtype=np.int64)
-        )
+        poverty_lines(tables).latest(np.arange(len(counties)), counties, pd.Timestamp(as_of).year)
     except SchemaError as err:
         log.warning("reasons without the current rule's triggers: %s", err)
         return False

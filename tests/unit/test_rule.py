@@ -22,10 +22,13 @@ from earlywarn.columns import (
 )
 from earlywarn.config import RuleConfig
 from earlywarn.contract import empty_table, to_canonical
+from earlywarn.errors import SchemaError
 from earlywarn.rule import (
     INCOME_NEAR_LINE,
     LAST_INCOME,
+    LINE_YEAR,
     RULE_FLAGGED,
+    RULE_LINE,
     SERIOUS_SHOCK,
     SHOCK_TYPES,
     rule_flags,
@@ -127,3 +130,21 @@ def test_default_households_are_the_population(tables):
     flags = rule_flags(tables, pd.Timestamp("2023-07-01"))
     assert len(flags) > 0 and flags.index.is_unique
     assert flags[RULE_FLAGGED].dtype == bool
+
+
+def test_until_a_year_has_its_line_the_latest_earlier_line_stands(small_tables):
+    # the defaults end in 2025 (7,600); a county line set for 2026 applies only to its county
+    lines = pd.DataFrame({YEAR: [2026], "line": [12_000.0], "county": ["C2"]})
+    with_lines = replace(small_tables, lines=to_canonical(LINES, lines))
+    flags = rule_flags(with_lines, pd.Timestamp("2026-03-01"), ["H1", "H2"])
+    assert flags[LINE_YEAR].tolist() == [2025, 2025]
+    assert flags[RULE_LINE].tolist() == [7_600.0, 7_600.0]
+    assert flags[INCOME_NEAR_LINE].tolist() == [True, False]  # 10,000 < 7,600 x 1.5
+    own = replace(with_lines, lines=to_canonical(LINES, lines.assign(county="C1")))
+    flags = rule_flags(own, pd.Timestamp("2026-03-01"), ["H1"])
+    assert (flags.loc["H1", LINE_YEAR], flags.loc["H1", RULE_LINE]) == (2026, 12_000.0)
+
+
+def test_no_line_in_or_before_the_year_is_an_error(small_tables):
+    with pytest.raises(SchemaError, match="no poverty line in or before 2010"):
+        rule_flags(small_tables, pd.Timestamp("2010-03-01"), ["H1"])
