@@ -102,6 +102,13 @@ class DriftConfig(Section):
     # reason groups whose PSI is reported but never warned on: village and county rates of
     # the last closed round are year-level aggregates that move every year by construction
     info_only_groups: tuple[str, ...] = ("place",)
+    # features that grow by one every year for every household (a clock, not a shift in
+    # who the households are): reported, never warned on
+    info_only_features: tuple[str, ...] = (
+        "n_rounds_known",
+        "years_since_exit",
+        "n_rounds_since_last_poor",
+    )
 
 
 class TrainConfig(Section):

@@ -214,7 +214,9 @@ def drift_report(
             unknown / n_rows if unknown is not None and n_rows else float("nan")
         )
         row["status"] = _status(row["psi"], cfg)
-        if row["status"] in {"warn", "alert"} and _reason_group(name) in cfg.info_only_groups:
+        if row["status"] in {"warn", "alert"} and (
+            name in cfg.info_only_features or _reason_group(name) in cfg.info_only_groups
+        ):
             row["status"] = "info"
         if row["status"] in {"warn", "alert"}:
             warnings.append(f"{name}: PSI {row['psi']:.3f} ({row['status']})")
@@ -261,7 +263,9 @@ def render_drift_markdown(report: Mapping[str, Any], *, title: str = "Drift repo
         f"Households scored: {report['n_households']:,}. "
         f"Risk PSI: {_fmt(report['score_psi'], '.3f')} ({report['score_status']}). "
         f"Thresholds: warn {report['thresholds']['psi_warn']}, "
-        f"alert {report['thresholds']['psi_alert']}.",
+        f"alert {report['thresholds']['psi_alert']}. Status `info`: reported, never warned "
+        "on (village and county rates, and counts that grow by one each year, move every "
+        "year by construction).",
         "",
     ]
     if report["warnings"]:

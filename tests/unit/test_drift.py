@@ -112,3 +112,16 @@ def test_place_rates_shift_every_year_so_their_psi_is_information_not_a_warning(
         reference, count_bins(reference, scored, risk), DriftConfig(info_only_groups=())
     )
     assert any(rate in w for w in warned["warnings"])
+
+
+def test_features_that_grow_with_the_calendar_are_information_not_a_warning():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"years_since_exit": rng.integers(3, 9, 2_000)})
+    scored = train + 1  # a year later, every household one year further from its exit
+    risk = rng.random(2_000)
+    reference = drift_reference(train, risk)
+    counts = count_bins(reference, scored, risk)
+    row = drift_report(reference, counts, DriftConfig())["features"][0]
+    assert row["psi"] > 0.25 and row["status"] == "info"
+    warned = drift_report(reference, counts, DriftConfig(info_only_features=()))
+    assert warned["features"][0]["status"] == "alert"
