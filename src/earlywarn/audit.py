@@ -1,8 +1,10 @@
 """The audit trail: an append-only JSON-lines log of every job (who, when, what, which inputs
 and outputs), so that afterwards anyone can see which data and model produced a list.
 
-Records carry fingerprints, paths, counts and versions only: never a data row, never
-personal data.
+Each job appends two lines with one ``run_id``: ``status="started"`` when it begins and
+``ok`` or ``failed`` when it ends, so a job killed outright (SIGKILL, power cut) still leaves
+its start behind (:func:`unfinished_runs`). Records carry fingerprints, paths, counts and
+versions only: never a data row, never personal data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -42,6 +45,8 @@ class RunRecord:
     user: str = ""
     host: str = ""
     earlywarn_version: str = __version__
+    run_id: str = ""
+    pid: int = field(default_factory=os.getpid)
 
 
 def audit_log_path() -> Path:
@@ -82,8 +87,22 @@ def read_records(path: Path | None = None) -> list[dict[str, Any]]:
     path = Path(path or audit_log_path())
     if not path.exists():
         return []
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    records = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:  # a line torn by a crash mid-write
+                log.warning("audit log %s, line %d: not a JSON record; skipped", path, number)
+    return records
+
+
+def unfinished_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``started`` records with no end record: jobs killed outright, or still running."""
+    ended = {r.get("run_id") for r in records if r.get("status") != "started"}
+    return [r for r in records if r.get("status") == "started" and r.get("run_id") not in ended]
 
 
 TABLE_SUFFIXES = {".parquet", ".csv"}
@@ -155,6 +174,19 @@ def audited(
     if data_dir is not None:
         entry.details.setdefault("data_dir", str(Path(data_dir).resolve()))
     started = now_utc()
+    run_id = uuid.uuid4().hex
+    _append_quietly(
+        RunRecord(
+            command=command,
+            status="started",
+            started_at=started,
+            finished_at="",
+            inputs=entry.inputs,
+            details=entry.details,
+            run_id=run_id,
+        ),
+        path,
+    )
     status = "failed"
     try:
         yield entry
@@ -172,8 +204,13 @@ def audited(
             inputs=entry.inputs,
             outputs=outputs,
             details=entry.details,
+            run_id=run_id,
         )
-        try:
-            append_record(record, path)
-        except OSError as err:  # the job's own result matters more than its log line
-            log.error("could not append to the audit log %s: %s", path or audit_log_path(), err)
+        _append_quietly(record, path)
+
+
+def _append_quietly(record: RunRecord, path: Path | None) -> None:
+    try:
+        append_record(record, path)
+    except OSError as err:  # the job's own result matters more than its log line
+        log.error("could not append to the audit log %s: %s", path or audit_log_path(), err)

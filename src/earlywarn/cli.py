@@ -703,3 +703,45 @@ def explain_household(
 
 
 # --- commands: each helper inserts its command above this line ---
+
+
+@app.command()
+@reports_errors
+def runs(
+    last: Annotated[int, typer.Option("--last", "-n", min=1, help="How many runs to show.")] = 20,
+    log_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--log", help="Audit log (default: $EARLYWARN_AUDIT_LOG or ./earlywarn-runs.jsonl)."
+        ),
+    ] = None,
+) -> None:
+    """The latest runs in the audit log; a run that began and never ended is called out."""
+    from rich.table import Table
+
+    from earlywarn.audit import audit_log_path, read_records, unfinished_runs
+
+    path = log_path or audit_log_path()
+    records = read_records(path)
+    unfinished = {r.get("run_id") for r in unfinished_runs(records)}
+    ended = [r for r in records if r.get("status") != "started" or r.get("run_id") in unfinished]
+    shown = ended[-last:]
+    table = Table(
+        title=f"{escape(str(path))}: {len(shown)} of {len(ended)} runs", title_justify="left"
+    )
+    for column in ("started (UTC)", "command", "status", "user", "outputs"):
+        table.add_column(column)
+    for record in shown:
+        status = record.get("status", "")
+        if record.get("run_id") in unfinished:
+            status = "[yellow]did not finish[/] (killed, or still running)"
+        elif status == "failed":
+            status = f"[red]failed[/] ({escape(str(record.get('details', {}).get('error', '')))})"
+        table.add_row(
+            escape(str(record.get("started_at", ""))),
+            escape(str(record.get("command", ""))),
+            status,
+            escape(str(record.get("user", ""))),
+            escape(", ".join(record.get("outputs", {}))),
+        )
+    console.print(table)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from test_score_pipeline import train_tiny_model
 
-from earlywarn.audit import output_digest
+from earlywarn.audit import output_digest, read_records, unfinished_runs
 from earlywarn.config import Config
 from earlywarn.model import load_model, save_model
 from earlywarn.pipelines import run_scoring
@@ -133,16 +133,21 @@ def test_report_killed_leaves_no_reports_or_the_previous_ones(tables, tmp_path):
         "--lang",
         "en",
     ]
-    env = {**os.environ}
+    runs = tmp_path / "runs.jsonl"
+    env = {**os.environ, "EARLYWARN_AUDIT_LOG": str(runs)}
 
     def staging() -> bool:  # the reports are being written beside their target
         return any(tmp_path.glob(".reports.*.tmp/reports"))
 
     kill_when([*command, "--pdf"], staging, cwd=tmp_path, env=env)
     assert not out.exists()
+    killed = unfinished_runs(read_records(runs))  # the audit log still shows it began
+    assert [r["command"] for r in killed] == ["report"]
 
     run(command, cwd=tmp_path, env=env)
     assert (out / "index.html").is_file()
+    assert unfinished_runs(read_records(runs)) == killed
+    assert [r["status"] for r in read_records(runs)] == ["started", "started", "ok"]
     before = output_digest(out)
 
     kill_when([*command, "--pdf"], staging, cwd=tmp_path, env=env)
