@@ -193,7 +193,27 @@ def glossary_problems(glossary: Glossary, reason_groups: Iterable[str] = ()) -> 
         for lang in langs:
             if not (entry or {}).get(lang):
                 problems.append(f"labels.{key}: no {lang} text")
+    sections = ("groups", "rules", "events", "measures", "gaps", "labels")
+    for section in sections:
+        problems += _stray_keys(section, getattr(glossary, section), langs)
     return problems
+
+
+def _stray_keys(where: str, node: Any, langs: tuple[str, ...]) -> list[str]:
+    """Keys beside the languages of a text (``{en: Few earners, many dependants}`` in YAML's
+    flow style splits at the comma: the text must be quoted)."""
+    if not isinstance(node, Mapping):
+        return []
+    if any(lang in node for lang in langs):
+        stray = [str(key) for key in node if key not in langs]
+        return [
+            f"{where}: {key!r} is not a language; quote a text that holds a comma" for key in stray
+        ]
+    return [
+        problem
+        for key, child in node.items()
+        for problem in _stray_keys(f"{where}.{key}", child, langs)
+    ]
 
 
 def _fields(template: str) -> list[str]:

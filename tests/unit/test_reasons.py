@@ -11,6 +11,7 @@ from explain_world import AS_OF, make_tables
 from earlywarn.catalog import REASON_GROUPS
 from earlywarn.errors import ConfigError
 from earlywarn.reasons import (
+    DEFAULT_GLOSSARY,
     LANGUAGES,
     Glossary,
     glossary_problems,
@@ -54,6 +55,16 @@ def test_a_missing_translation_is_reported(glossary):
     assert glossary_problems(glossary, ["history", "nope"]) == [
         "groups.nope: reason group of the feature catalog has no text"
     ]
+
+
+def test_a_text_split_by_an_unquoted_comma_is_reported(tmp_path):
+    source = DEFAULT_GLOSSARY.read_text(encoding="utf-8")
+    quoted = 'en: "Insurance (medical, farm)"'
+    assert quoted in source
+    broken = tmp_path / "glossary.yaml"
+    broken.write_text(source.replace(quoted, "en: Insurance (medical, farm)"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"measures.insurance: 'farm\)' is not a language"):
+        load_glossary(broken)
 
 
 def test_a_glossary_that_is_not_there_is_a_config_error(tmp_path):

@@ -191,3 +191,15 @@ def test_report_command_writes_the_pages(world, tmp_path):
     assert len(list((tmp_path / "reports").rglob("H000*.html"))) == 2
     bad = CliRunner().invoke(app, [*args[:-1], "fr"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_each_household_sheet_prints_on_one_page(world, lang):
+    import weasyprint
+
+    tables, scores = world
+    reports = build_reports(scores, tables, glossary=load_glossary(), lang=lang)
+    sheets = sorted(_household_pages(reports).values(), key=len, reverse=True)[:4]  # fullest
+    assert sheets
+    for html in sheets:
+        assert len(weasyprint.HTML(string=html).render().pages) == 1
