@@ -470,6 +470,12 @@ def build_reports(
             (glossary.group_name(code, lang) if code else "—", int(n))
             for code, n in by_reason.items()
         ]
+        by_any_reason = pd.Series(
+            [code for h in in_county_flagged for code in h["groups"]], dtype="object"
+        ).value_counts()
+        any_reason_counts = [
+            (glossary.group_name(code, lang), int(n)) for code, n in by_any_reason.items()
+        ]
         pages[summary_path] = env.get_template("county_summary.html.j2").render(
             **common,
             county=county,
@@ -479,6 +485,9 @@ def build_reports(
             n_flagged=len(in_county_flagged),
             village_chart=bar_chart_svg([(r["village"], r["n_flagged"]) for r in village_rows]),
             reason_chart=bar_chart_svg(reason_counts, colour="#c0392b"),
+            any_reason_chart=(
+                bar_chart_svg(any_reason_counts, colour="#e67e22") if any_reason_counts else ""
+            ),
             as_of=_dates(in_county, lang),
             model_version=_versions(in_county),
             index=href("index.html", summary_path),
@@ -609,6 +618,7 @@ def _household_pages(
                 ],
                 "rules": [r.text for r in rules],
                 "first_group": model[0].code if model else "",
+                "groups": list(dict.fromkeys(r.code for r in model)),
                 "first_reason": (
                     f"{glossary.group_name(model[0].code, lang)}: {model[0].text}" if model else ""
                 ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_text
 import shutil
 import subprocess
 import zlib
@@ -203,3 +204,26 @@ def test_each_household_sheet_prints_on_one_page(world, lang):
     assert sheets
     for html in sheets:
         assert len(weasyprint.HTML(string=html).render().pages) == 1
+
+
+def test_county_summary_counts_each_main_reason_of_the_flagged(world):
+    tables, scores = world
+    glossary = load_glossary()
+    reports = build_reports(scores, tables, glossary=glossary, lang="en")
+    county_of = tables.households.set_index("household_id")["county"].astype(str)
+    flagged = scores[scores["flagged"]]
+    for county in sorted(county_of[flagged["household_id"]].unique()):
+        expected: dict[str, int] = {}
+        for household_id, reasons in zip(flagged["household_id"], flagged["reasons"], strict=True):
+            if county_of[household_id] == county:
+                for code in {r["code"] for r in reasons if not r["code"].startswith("rule:")}:
+                    name = glossary.group_name(code, "en")[:28]
+                    expected[name] = expected.get(name, 0) + 1
+        html = next(
+            h
+            for p, h in reports.pages.items()
+            if p.endswith("/summary.html") and f"· {county}</h1>" in h
+        )
+        chart = html.split("By any main reason", 1)[1]
+        bars = re.findall(r'text-anchor="end"[^>]*>([^<]+)</text>.*?>(\d+)</text>', chart, re.S)
+        assert expected and {html_text(label): int(n) for label, n in bars} == expected
