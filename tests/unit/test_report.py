@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from html import unescape as html_text
 import shutil
 import subprocess
 import zlib
+from html import unescape as html_text
 
 import numpy as np
 import pandas as pd
