@@ -25,5 +25,10 @@ class PromotionRefused(EarlywarnError):
     """A model version was not promoted because it does not beat what it would replace."""
 
 
+class OutputError(EarlywarnError):
+    """An output cannot be written where it was asked for (a folder missing rights, a file
+    in the way); raised before the work starts, so nothing was written."""
+
+
 class PersonalDataError(EarlywarnError):
     """Personal data (names, ID numbers, phones, addresses) was about to leave its table."""

@@ -49,6 +49,7 @@ from earlywarn.columns import (
 )
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.drift import add_counts, count_bins, drift_report, render_drift_markdown
+from earlywarn.errors import OutputError
 from earlywarn.model import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
 from earlywarn.schema import Summary
 from earlywarn.score import (
@@ -69,6 +70,7 @@ from earlywarn.score import (
 )
 from earlywarn.storage import (
     atomic_path,
+    check_writable,
     sha256_file,
     write_json_atomic,
     write_parquet_atomic,
@@ -393,6 +395,8 @@ def run_scoring(
     as_of = pd.Timestamp(as_of).normalize()
     out = Path(out)
     history_dir = Path(history_dir or score_cfg.history_dir or out.parent / "score-history")
+    check_writable(out, folder=False)  # before the model and the data are read
+    check_writable(history_dir, folder=True)
 
     model = resolve_scoring_model(model_uri)
     try:
@@ -436,7 +440,10 @@ def run_scoring(
     }
     run_key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()
     work_dir = out.parent / f".{out.name}.work-{run_key[:16]}"
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot write {out}: {err.strerror or err}") from err
     delay = float(os.environ.get(SCORE_CHUNK_DELAY_ENV, "0") or 0)
     log.info(
         "scoring %d households in %d chunks (engine %s, work dir %s)",
@@ -516,8 +523,9 @@ def run_scoring(
             risk_frame = (
                 pd.concat(risks)
                 if risks
-                else pd.DataFrame(
-                    {RISK: pd.Series(dtype="float64")}, index=pd.Index([], name=HOUSEHOLD_ID)
+                else pd.DataFrame(  # nobody in the population: an empty scores file
+                    {RISK: pd.Series(dtype="float64"), REASONS: pd.Series(dtype=object)},
+                    index=pd.Index([], name=HOUSEHOLD_ID),
                 )
             )
             scores = finish_scores(
@@ -811,6 +819,7 @@ def run_training(
         from earlywarn.tracking import check_tracking_available
 
         check_tracking_available()
+    check_writable(Path(out_dir) if out_dir is not None else cfg.train.models_dir, folder=True)
     data_dir = Path(data_dir)
     tables = read_tables(data_dir, mapping=cfg.data.mapping)
     return train_on_tables(
@@ -1234,6 +1243,7 @@ def run_simulate(
     from earlywarn.simulate import simulate_tables
 
     started = time.perf_counter()
+    check_writable(Path(out_dir), folder=True)
     simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, workers=workers)
     write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
     log.info(
@@ -1298,6 +1308,7 @@ def run_features(
 
     started = time.perf_counter()
     as_of = pd.Timestamp(as_of)
+    check_writable(Path(out), folder=False)
     tables = read_tables(Path(data_dir), mapping=mapping)
     labels = make_labels(tables, as_of, population=population)
     features = build_features(tables, as_of=as_of, households=labels.index)
@@ -1354,19 +1365,44 @@ class ReportsResult:
 
 
 def read_scores(scores_path: Path) -> pd.DataFrame:
-    """A scores file (Parquet) with the data contract's columns, else a SchemaError."""
+    """A scores file (Parquet) with the data contract's columns and values, its rows carrying
+    the as_of and model version its metadata records, else a SchemaError."""
     from earlywarn.errors import SchemaError
     from earlywarn.report import check_scores
 
     scores_path = Path(scores_path)
-    if not scores_path.is_file():
+    if not scores_path.exists():
         raise SchemaError(f"scores file {scores_path} does not exist")
+    if not scores_path.is_file():
+        raise SchemaError(f"scores file {scores_path} is a folder, not a Parquet file")
     try:
         scores = pd.read_parquet(scores_path)
+        kv = pq.read_schema(scores_path).metadata or {}
     except (OSError, ValueError, pa.ArrowException) as err:
         raise SchemaError(f"scores file {scores_path} is not readable Parquet: {err}") from err
-    check_scores(scores)
+    recorded = {
+        column: kv[key].decode("utf-8", errors="replace")
+        for column, key in (
+            (AS_OF, b"earlywarn.as_of"),
+            (MODEL_VERSION, b"earlywarn.model_version"),
+        )
+        if key in kv
+    }
+    check_scores(scores, f"the scores file {scores_path}", recorded=recorded)
     return scores
+
+
+def _recorded_date(text: str, scores_path: Path) -> pd.Timestamp:
+    """The as_of a scores file records, else a SchemaError (the file was edited)."""
+    from earlywarn.errors import SchemaError
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError, OverflowError) as err:
+        raise SchemaError(
+            f"scores file {scores_path} records as_of {text!r}, which is not a date "
+            "(YYYY-MM-DD): the file was not written by earlywarn score as it is now"
+        ) from err
 
 
 def write_pdfs(pages: dict[str, str], booklets: dict[str, list[str]], out_dir: Path) -> int:
@@ -1404,6 +1440,7 @@ def run_reports(
     cfg = cfg or Config()
     lang = lang or cfg.report.lang
     pdf = cfg.report.pdf if pdf is None else pdf
+    check_writable(Path(out_dir), folder=True)
     glossary = load_glossary(glossary_path or cfg.report.glossary)
     scores = read_scores(scores_path)
     tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
@@ -1474,7 +1511,11 @@ def run_demo(
     from earlywarn.tracking import configure
 
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(out_dir, folder=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot write {out_dir}: {err.strerror or err}") from err
     stage = on_stage or (lambda name: log.info("demo: %s", name))
     uri = configure(os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{out_dir}/mlflow.db")
 
@@ -1561,10 +1602,30 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
             "not written by earlywarn score, or by a version before the audit "
             "trail"
         )
-    meta["earlywarn.input_fingerprints"] = json.loads(meta["earlywarn.input_fingerprints"])
+    try:
+        fingerprints = json.loads(meta["earlywarn.input_fingerprints"])
+    except json.JSONDecodeError as err:
+        fingerprints = err
+    if not isinstance(fingerprints, dict):
+        raise SchemaError(
+            f"scores file {scores_path}: its recorded input fingerprints are not readable "
+            "(not a JSON object of file name -> sha256); the file was edited"
+        )
+    meta["earlywarn.input_fingerprints"] = fingerprints
+    if "earlywarn.as_of" not in meta:
+        raise SchemaError(f"scores file {scores_path} records no as_of date; the file was edited")
+    _recorded_date(meta["earlywarn.as_of"], scores_path)
     sidecar = scores_path.with_name(scores_path.name + ".meta.json")
     if sidecar.is_file():
-        extra = json.loads(sidecar.read_text(encoding="utf-8"))
+        try:
+            extra = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            extra = err
+        if not isinstance(extra, dict):
+            raise SchemaError(
+                f"{sidecar} is not readable (not a JSON object); remove it and pass --data "
+                "and --model, or restore it"
+            )
         for key in ("data_dir", "model_uri", "explain", "lang"):
             if key in extra:
                 meta.setdefault(key, extra[key])
@@ -1610,6 +1671,10 @@ def run_explain(
         )
     problems = changed_inputs(meta["earlywarn.input_fingerprints"], input_fingerprints(data_dir))
     if problems:
+        try:  # say too what is wrong with them, when they break the data contract
+            read_tables(data_dir, mapping=cfg.data.mapping)
+        except SchemaError as err:
+            problems.append(f"and they break the data contract: {err}")
         raise SchemaError(
             f"the tables in {data_dir} are not the ones {scores_path.name} was made from; "
             "refusing to re-derive:\n  " + "\n  ".join(problems)

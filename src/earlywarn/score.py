@@ -207,7 +207,9 @@ def attach_reasons(scores: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     """Scores with the reasons of the explained households (index household_id)."""
     found = reasons.reindex(scores[HOUSEHOLD_ID].to_numpy())
     out = scores.copy()
-    out[REASONS] = [r if isinstance(r, list) else [] for r in found.to_numpy()]
+    out[REASONS] = pd.Series(  # object even when no household is scored
+        [r if isinstance(r, list) else [] for r in found.to_numpy()], index=out.index, dtype=object
+    )
     return out
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from earlywarn.errors import OutputError
+
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -23,8 +25,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     ``target`` in one rename. On error the temporary is removed and ``target`` is untouched.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    check_writable(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err.strerror or err}") from err
     staged = tmp / target.name
     try:
         yield staged
@@ -37,6 +43,24 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.replace(staged, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_writable(target: Path, *, folder: bool | None = None) -> None:
+    """Refuse, before any work and creating nothing, an output ``target`` that could not be
+    written: the nearest existing folder above it must be a writable folder, and ``target``,
+    if it is there, a folder when ``folder`` is true and a file when it is false."""
+    target = Path(target)
+    if target.exists() and folder is not None and target.is_dir() != folder:
+        kind = "a folder" if target.is_dir() else "a file"
+        raise OutputError(
+            f"cannot write {target}: it is {kind}; give a new path or "
+            f"{'a folder' if folder else 'a file'} to replace"
+        )
+    above = next((p for p in target.absolute().parents if p.exists()), None)
+    if above is None or not above.is_dir():
+        raise OutputError(f"cannot write {target}: {above} is a file, not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {target}: folder {above} is not writable")
 
 
 def write_parquet_atomic(frame: pd.DataFrame, target: Path, **kwargs: Any) -> None:

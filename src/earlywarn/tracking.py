@@ -161,10 +161,12 @@ def _sqlite_path(uri: str) -> Path | None:
 
 
 def check_tracking_available(uri: str | None = None) -> None:
-    """Fail fast, before any training, if the tracking store cannot be used.
+    """Fail fast, before any training, if the tracking store cannot be used; create nothing.
 
-    A SQLite or file store needs a writable folder; a server must answer its health check
-    within a few seconds and then list experiments. Raises :class:`TrackingError`.
+    A SQLite or file store needs a writable folder (a store not there yet is created by the
+    first logged run, not here); a database store must answer, a server its health check
+    within a few seconds; an existing store must then list experiments. Raises
+    :class:`TrackingError`.
     """
     uri = uri or tracking_uri()
     shown = redact_uri(uri)
@@ -181,13 +183,17 @@ def check_tracking_available(uri: str | None = None) -> None:
                 raise TrackingError(
                     f"tracking store {shown}: folder {folder} does not exist or is not writable"
                 )
-            if db.exists() and not os.access(db, os.W_OK):
-                raise TrackingError(f"tracking store {shown}: {db} is not writable")
+            if db.exists() and (not db.is_file() or not os.access(db, os.W_OK)):
+                raise TrackingError(f"tracking store {shown}: {db} is not a writable file")
+            if not db.exists():
+                return  # the first logged run creates it
     elif scheme in ("", "file"):
         folder = Path(urlparse(uri).path if scheme else uri).resolve()
         existing = next(p for p in (folder, *folder.parents) if p.exists())
         if not os.access(existing, os.W_OK):
             raise TrackingError(f"tracking store {shown}: {existing} is not writable")
+        if not folder.is_dir() or not any(folder.iterdir()):
+            return  # the first logged run lays it out
     elif scheme in ("http", "https"):
         import requests  # a dependency of mlflow; a short probe instead of MLflow's retries
 
@@ -204,12 +210,54 @@ def check_tracking_available(uri: str | None = None) -> None:
                 f"tracking server {shown} answered HTTP {response.status_code} "
                 f"to its health check: {hint}"
             )
+    if _is_database(scheme) and not _has_tracking_tables(uri, shown, hint):
+        return  # an empty database: MLflow lays out its tables when the first run is logged
     try:
         MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
     except Exception as err:
         raise TrackingError(
             f"tracking store {shown} cannot be used "
             f"({type(err).__name__}: {_first_line(err)}): {hint}"
+        ) from err
+
+
+def _require_store(uri: str, what: str) -> None:
+    """Refuse, creating nothing, to read from a tracking store that is not there yet (MLflow's
+    client would create an empty one)."""
+    scheme = urlparse(uri).scheme
+    db = _sqlite_path(uri) if scheme == "sqlite" else None
+    shown = redact_uri(uri)
+    if (db is not None and not db.is_file()) or (
+        _is_database(scheme) and not _has_tracking_tables(uri, shown, "")
+    ):
+        where = db.resolve() if db is not None else shown
+        raise TrackingError(
+            f"{what}: there is no tracking store at {where} "
+            "(train a model first, or set MLFLOW_TRACKING_URI)"
+        )
+
+
+def _is_database(scheme: str) -> bool:
+    """A SQLAlchemy store (``sqlite``, ``postgresql+psycopg2``, ``mysql``, ``mssql``)."""
+    return scheme.split("+", 1)[0] in ("sqlite", "postgresql", "mysql", "mssql")
+
+
+def _has_tracking_tables(uri: str, shown: str, hint: str) -> bool:
+    """Whether a database store already holds MLflow's tables; it is connected to and read
+    only (MLflow's own client would lay out the tables of an empty database)."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(uri)
+        try:
+            with engine.connect() as connection:
+                return "experiments" in sqlalchemy.inspect(connection).get_table_names()
+        finally:
+            engine.dispose()
+    except Exception as err:
+        raise TrackingError(
+            f"tracking store {shown} cannot be used "
+            f"({type(err).__name__}: {_first_line(err)})" + (f": {hint}" if hint else "")
         ) from err
 
 
@@ -610,12 +658,7 @@ def resolve_model(uri: str | Path) -> RiskModel:
             "models:/name/VERSION, runs:/RUN_ID/model or a folder"
         )
     uri = tracking_uri()
-    db = _sqlite_path(uri) if urlparse(uri).scheme == "sqlite" else None
-    if db is not None and not db.is_file():
-        raise ModelError(
-            f"cannot load {text}: there is no tracking store at {db.resolve()} "
-            "(train a model first, or set MLFLOW_TRACKING_URI)"
-        )
+    _require_store(uri, f"cannot load {text}")
     check_tracking_available(uri)
     configure(uri)
     try:
@@ -698,6 +741,7 @@ def promote(
     greater. Raises :class:`PromotionRefused` (with the figures) otherwise.
     """
     uri = tracking_uri()
+    _require_store(uri, f"cannot promote {name} {str(version).strip()!r}")
     check_tracking_available(uri)
     configure(uri)
     client = MlflowClient(tracking_uri=uri)

@@ -227,6 +227,17 @@ def test_promote_command_exits_2_with_the_reason_when_refused(store, tmp_path):
     assert f"models:/{NAME}@champion" in accepted.output
 
 
+@pytest.mark.parametrize("version", ["999", "nonsense"])
+def test_promote_command_refuses_a_version_that_is_not_there_and_changes_nothing(store, version):
+    db = store["root"] / "mlflow.db"
+    before = db.read_bytes()
+    result = CliRunner().invoke(app, ["promote", version, "--name", NAME])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"PromotionRefused: model {NAME} has no version {version!r}" in result.output
+    assert db.read_bytes() == before
+
+
 @pytest.mark.parametrize("failing", ["alias", "registration"])
 def test_failed_registration_leaves_no_version_and_a_failed_run(store, monkeypatch, failing):
     client = _client()

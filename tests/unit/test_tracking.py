@@ -160,3 +160,25 @@ def test_resolving_from_a_store_that_does_not_exist_creates_nothing(tmp_path, mo
     with pytest.raises(ModelError, match="there is no tracking store"):
         tracking.resolve_model("models:/earlywarn@champion")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_checking_a_store_that_is_not_there_yet_creates_nothing(tmp_path):
+    tracking.check_tracking_available(f"sqlite:///{tmp_path}/mlflow.db")
+    tracking.check_tracking_available((tmp_path / "mlruns").as_uri())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_checking_an_empty_sqlite_file_leaves_it_alone(tmp_path):
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(b"")
+    before = db.stat().st_mtime_ns
+    tracking.check_tracking_available(f"sqlite:///{db}")
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == (b"", before)
+    assert list(tmp_path.iterdir()) == [db]
+
+
+def test_a_tracking_store_that_is_not_a_database_is_refused(tmp_path):
+    db = tmp_path / "mlflow.db"
+    db.write_text("these are notes, not a database\n" * 20, encoding="utf-8")
+    with pytest.raises(TrackingError, match=r"cannot be used.*not a database"):
+        tracking.check_tracking_available(f"sqlite:///{db}")
