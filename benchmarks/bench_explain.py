@@ -16,12 +16,11 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from earlywarn.explain import contributions, import_shap
-from earlywarn.model import Calibrator, RiskModel
+from earlywarn.train import fit_model
 
 
 def synthetic(n_rows: int, n_features: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -47,20 +46,9 @@ def best_of(function, repeats: int = 3) -> float:
 
 def main(n_rows: int = 5_000) -> None:
     X, y = synthetic(40_000)
-    params = {
-        "objective": "binary",
-        "num_leaves": 31,
-        "learning_rate": 0.05,
-        "verbose": -1,
-        "num_threads": 1,
-        "seed": 0,
-        "deterministic": True,
-        "force_row_wise": True,
-    }
-    booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=300)
-    model = RiskModel(
-        booster, Calibrator(), tuple(X.columns), {"village": tuple(X["village"].cat.categories)}
-    )
+    params = {"num_leaves": 31, "learning_rate": 0.05}
+    model = fit_model(X, y, params, seed=0, num_threads=1, num_boost_round=300)
+    booster = model.booster
     rows = X.iloc[:n_rows]
     prepared = model.prepare(rows)
     shap = import_shap()

@@ -41,3 +41,11 @@ def simulation():
 def tables(simulation):
     """The simulated input tables (validated, personal columns split off)."""
     return simulation.tables
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tables):
+    """A tiny real risk model of ``tables`` (version tiny-1), trained once per session."""
+    from tiny import tiny_model as train
+
+    return train(tables)

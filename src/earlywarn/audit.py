@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from earlywarn import __version__
+from earlywarn.storage import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -113,29 +114,21 @@ def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
     if data_dir is None or not Path(data_dir).is_dir():
         return {}
     return {
-        path.name: file_sha256(path)
+        path.name: sha256_file(path)
         for path in sorted(Path(data_dir).iterdir())
         if path.is_file() and path.suffix.lower() in TABLE_SUFFIXES
     }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def output_digest(path: Path | str) -> str:
     """SHA-256 of an output file; for a folder, of its files' relative paths and hashes."""
     path = Path(path)
     if path.is_file():
-        return file_sha256(path)
+        return sha256_file(path)
     if path.is_dir():
         digest = hashlib.sha256()
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+            digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
         return digest.hexdigest()
     return "absent"
 

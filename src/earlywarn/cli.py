@@ -543,6 +543,13 @@ def report(
             "--glossary", help="Reason glossary YAML (default configs/reason_glossary.yaml)."
         ),
     ] = None,
+    data_changed_ok: Annotated[
+        bool,
+        typer.Option(
+            "--data-changed-ok",
+            help="Report even if the tables changed since the scores were made (warned).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Caseworker sheets, village lists and county summaries for the flagged households."""
@@ -558,7 +565,16 @@ def report(
     cfg = load_config(config)
     with audited("report", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
         audit.inputs[f"scores:{scores}"] = output_digest(scores)
-        result = run_reports(scores, data, out, cfg=cfg, lang=lang, pdf=pdf, glossary_path=glossary)
+        result = run_reports(
+            scores,
+            data,
+            out,
+            cfg=cfg,
+            lang=lang,
+            pdf=pdf,
+            glossary_path=glossary,
+            data_changed_ok=data_changed_ok,
+        )
         audit.add_outputs(result.out_dir)
         audit.details.update(n_households=result.n_households)
     console.print(

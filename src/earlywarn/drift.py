@@ -83,7 +83,7 @@ def _count_categorical(text: pd.Series, levels: list[str]) -> np.ndarray:
     """Counts per reference level, then all other levels, then the missing values."""
     text = text.astype("string")
     missing = text.isna().to_numpy()
-    codes = pd.Categorical(text, categories=levels).codes
+    codes = pd.Index(levels, dtype="string").get_indexer(text)  # -1: a level never seen
     present = codes[~missing]
     counts = np.bincount(present[present >= 0], minlength=len(levels))
     other = int((present < 0).sum())

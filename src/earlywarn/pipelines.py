@@ -36,6 +36,7 @@ from rich.progress import (
 from rich.text import Text
 
 from earlywarn import __version__ as earlywarn_version
+from earlywarn.audit import table_fingerprints
 from earlywarn.columns import (
     AS_OF,
     COUNTY,
@@ -71,7 +72,6 @@ from earlywarn.score import (
 from earlywarn.storage import (
     atomic_path,
     check_writable,
-    sha256_file,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
@@ -117,16 +117,6 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
     from earlywarn.tracking import resolve_model
 
     return resolve_model(str(model_uri))
-
-
-def input_fingerprints(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of each table file in a data directory (what a scores file was made from)."""
-    data_dir = Path(data_dir)
-    return {
-        path.name: sha256_file(path)
-        for path in sorted(data_dir.iterdir())
-        if path.is_file() and path.suffix.lower() in {".parquet", ".csv"}
-    }
 
 
 def _model_fingerprint(model: RiskModel) -> str:
@@ -416,7 +406,7 @@ def run_scoring(
         stages[stage] = round(stages.get(stage, 0.0) + now - clock, 3)
         clock = now
 
-    fingerprints = input_fingerprints(Path(data_dir))
+    fingerprints = table_fingerprints(data_dir)
     tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
     households = tables.households
     lap("read_and_validate")
@@ -1427,10 +1417,15 @@ def run_reports(
     lang: str | None = None,
     pdf: bool | None = None,
     glossary_path: Path | None = None,
+    data_changed_ok: bool = False,
 ) -> ReportsResult:
     """Caseworker sheets, village lists and county summaries for the flagged households of a
     scores file, as self-contained HTML (and PDF booklets per village and county with
     ``pdf``). The whole ``out_dir`` is replaced in one step (atomic): keep nothing else there.
+
+    When the scores file records the fingerprints of the tables it was made from, ``data_dir``
+    must hold those same tables (else the sheets would mix one day's risk with another day's
+    figures); ``data_changed_ok`` reports anyway, with a warning.
     """
     from earlywarn.reasons import load_glossary
     from earlywarn.report import build_reports
@@ -1444,6 +1439,7 @@ def run_reports(
     glossary = load_glossary(glossary_path or cfg.report.glossary)
     scores = read_scores(scores_path)
     tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
+    _check_same_data(Path(scores_path), Path(data_dir), data_changed_ok)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     reports = build_reports(scores, tables, glossary=glossary, lang=lang, generated=generated)
     out_dir = Path(out_dir)
@@ -1471,6 +1467,35 @@ def run_reports(
         n_pages=len(reports.pages),
         n_pdfs=n_pdfs,
         seconds=seconds,
+    )
+
+
+def _check_same_data(scores_path: Path, data_dir: Path, data_changed_ok: bool) -> None:
+    """Refuse (or with ``data_changed_ok`` warn about) tables that changed since scoring."""
+    from earlywarn.errors import SchemaError
+    from earlywarn.rederive import changed_inputs
+
+    recorded = pq.read_schema(scores_path).metadata or {}
+    if b"earlywarn.input_fingerprints" not in recorded:
+        log.info("%s records no input fingerprints; data not checked", scores_path.name)
+        return
+    meta = read_scores_metadata(scores_path)
+    changed = changed_inputs(meta["earlywarn.input_fingerprints"], table_fingerprints(data_dir))
+    if not changed:
+        return
+    if data_changed_ok:
+        log.warning(
+            "reporting on tables that changed since %s was made: %s",
+            scores_path.name,
+            "; ".join(changed),
+        )
+        return
+    raise SchemaError(
+        f"the tables in {data_dir} are not the ones {scores_path.name} was made from, so the "
+        "sheets would mix its risks with other figures:\n  "
+        + "\n  ".join(changed)
+        + "\nscore again on these tables, report on the tables the scores were made from, or "
+        "pass --data-changed-ok to report anyway"
     )
 
 
@@ -1669,7 +1694,7 @@ def run_explain(
             f"data directory {data_dir} (recorded by {scores_path.name}) does "
             "not exist: pass --data where the tables are now"
         )
-    problems = changed_inputs(meta["earlywarn.input_fingerprints"], input_fingerprints(data_dir))
+    problems = changed_inputs(meta["earlywarn.input_fingerprints"], table_fingerprints(data_dir))
     if problems:
         try:  # say too what is wrong with them, when they break the data contract
             read_tables(data_dir, mapping=cfg.data.mapping)

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from corpus import VALID_DIR
-from tiny import tiny_model
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
@@ -18,8 +18,9 @@ AS_OF = "2024-03-01"
 
 
 @pytest.fixture(scope="session")
-def model_dir(tables, tmp_path_factory) -> Path:
-    return save_model(tiny_model(tables, "badinput-1"), tmp_path_factory.mktemp("model") / "tiny")
+def model_dir(tiny_model, tmp_path_factory) -> Path:
+    model = replace(tiny_model, version="badinput-1")
+    return save_model(model, tmp_path_factory.mktemp("model") / "tiny")
 
 
 @pytest.fixture(scope="session")

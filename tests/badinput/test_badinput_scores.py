@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from corpus import VALID_DIR
-from tiny import tiny_model
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
@@ -218,8 +217,8 @@ def test_explain_refuses_a_household_not_in_the_scores(scores_file, data_dir, tm
     assert listing(tmp_path) == before
 
 
-def test_explain_refuses_a_model_of_another_version(tables, scores_file, data_dir, tmp_path):
-    other = save_model(tiny_model(tables, "badinput-2"), tmp_path / "other-model")
+def test_explain_refuses_a_model_of_another_version(tiny_model, scores_file, data_dir, tmp_path):
+    other = save_model(replace(tiny_model, version="badinput-2"), tmp_path / "other-model")
     before = listing(tmp_path)
     result = explain(scores_file, data_dir, "--model", str(other))
     refused_cleanly(

@@ -8,7 +8,6 @@ import shutil
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from test_score_pipeline import train_tiny_model
 from typer.testing import CliRunner
 
 from earlywarn.audit import read_records
@@ -25,11 +24,11 @@ AS_OF = "2024-03-01"
 
 
 @pytest.fixture(scope="module")
-def world(tables, tmp_path_factory):
+def world(tables, tiny_model, tmp_path_factory):
     """Data, a tiny model and a scores file made by the CLI (so its run is audited)."""
     root = tmp_path_factory.mktemp("world")
     write_tables(tables, root / "data")
-    save_model(train_tiny_model(tables), root / "model")
+    save_model(tiny_model, root / "model")
     out = root / "scores" / "scores.parquet"
     result = CliRunner().invoke(
         app,
@@ -118,6 +117,25 @@ def test_explain_refuses_tampered_data(world, tmp_path):
     assert result.exit_code == 2, result.output
     assert "events.parquet has changed" in result.output
     assert "refusing" in result.output and "Traceback" not in result.output
+
+
+def test_report_refuses_tables_changed_since_scoring_unless_told(world, tmp_path):
+    root, out = world
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    events = pd.read_parquet(data / "events.parquet")
+    events.iloc[1:].to_parquet(data / "events.parquet", index=False)
+    command = ["report", "--scores", str(out), "--data", str(data), "--lang", "en"]
+    refused = CliRunner().invoke(app, [*command, "--out", str(tmp_path / "refused")])
+    assert refused.exit_code == 2, refused.output
+    assert "events.parquet has changed" in refused.output
+    assert "--data-changed-ok" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "refused").exists()
+    told = [*command, "--out", str(tmp_path / "told"), "--data-changed-ok"]
+    assert CliRunner().invoke(app, told).exit_code == 0
+    assert (tmp_path / "told" / "index.html").is_file()
+    same = [*command[:4], str(root / "data"), "--lang", "en", "--out", str(tmp_path / "same")]
+    assert CliRunner().invoke(app, same).exit_code == 0
 
 
 def test_explain_says_when_the_recorded_score_differs(world, tmp_path):

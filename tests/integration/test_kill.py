@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_score_pipeline import train_tiny_model
 
 from earlywarn.audit import output_digest, read_records, unfinished_runs
 from earlywarn.config import Config
@@ -107,10 +106,10 @@ def test_train_killed_leaves_no_model_or_the_previous_one(simulation, tmp_path):
     assert load_model(out).version == first.version
 
 
-def test_report_killed_leaves_no_reports_or_the_previous_ones(tables, tmp_path):
+def test_report_killed_leaves_no_reports_or_the_previous_ones(tables, tiny_model, tmp_path):
     data = tmp_path / "data"
     write_tables(tables, data)
-    model_dir = save_model(train_tiny_model(tables), tmp_path / "model")
+    model_dir = save_model(tiny_model, tmp_path / "model")
     scores = run_scoring(
         Config(),
         data,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from earlywarn.cli import app
 from earlywarn.config import Config, TrackingConfig
 from earlywarn.errors import PersonalDataError, PromotionRefused, TrackingError
 from earlywarn.model import Calibrator, RiskModel, save_model
+from earlywarn.train import fit_model
 
 NAME = "earlywarn-test"
 CONFIG = Config(tracking=TrackingConfig(experiment="earlywarn-test", registered_model=NAME))
@@ -49,27 +50,17 @@ def _tiny_model(features: pd.DataFrame) -> RiskModel:
         (features["net_income_per_capita_last_round"].fillna(8_000) < 7_000)
         | (features["county"] == "c1")
     ).astype(int)
-    booster = lgb.train(
-        {
-            "objective": "binary",
-            "num_threads": 1,
-            "verbose": -1,
-            "min_data_in_leaf": 5,
-            "deterministic": True,
-            "force_row_wise": True,
-            "seed": 0,
-        },
-        lgb.Dataset(features, poor),
+    model = fit_model(
+        features,
+        poor,
+        {"min_data_in_leaf": 5},
+        seed=0,
+        num_threads=1,
         num_boost_round=8,
-    )
-    return RiskModel(
-        booster=booster,
-        calibrator=Calibrator("platt", 0.8, -0.2),
-        feature_names=tuple(features.columns),
-        categories={"county": ("c1", "c2", "c3")},
         catalog_hash="catalog-test",
         metadata={"config_hash": "cfg-test"},
     )
+    return replace(model, calibrator=Calibrator("platt", 0.8, -0.2))
 
 
 def _log(

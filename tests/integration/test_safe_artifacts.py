@@ -7,7 +7,6 @@ import pickle
 import shutil
 
 import pytest
-from test_score_pipeline import train_tiny_model
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
@@ -20,8 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def model_dir(tables, tmp_path_factory):
-    return save_model(train_tiny_model(tables), tmp_path_factory.mktemp("model") / "tiny")
+def model_dir(tiny_model, tmp_path_factory):
+    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
 
 
 def forbid_unpickling(monkeypatch) -> None:

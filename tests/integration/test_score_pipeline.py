@@ -11,20 +11,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from earlywarn.catalog import catalog_hash
 from earlywarn.cli import app
 from earlywarn.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.config import Config, ScoreConfig
-from earlywarn.drift import drift_reference
 from earlywarn.features import build_features
-from earlywarn.labels import make_labels
-from earlywarn.model import Calibrator, RiskModel, save_model
+from earlywarn.model import save_model
 from earlywarn.pipelines import SCORE_CHUNK_DELAY_ENV, run_scoring
 from earlywarn.schema import write_tables
 from earlywarn.score import NEWLY_FLAGGED, PREVIOUS_RISK
@@ -42,47 +38,9 @@ def data_dir(tables, tmp_path_factory) -> Path:
     return folder
 
 
-def train_tiny_model(tables) -> RiskModel:
-    """A small LightGBM model on the simulator's features (one thread, seeded)."""
-    frames, labels = [], []
-    for as_of in ("2021-03-01", "2022-03-01", "2023-03-01"):
-        y = make_labels(tables, as_of, population="all").dropna()
-        frames.append(build_features(tables, as_of=as_of, households=y.index))
-        labels.append(y.astype(int))
-    X = pd.concat(frames, ignore_index=True)
-    y = pd.concat(labels, ignore_index=True)
-    params = {
-        "objective": "binary",
-        "num_leaves": 7,
-        "learning_rate": 0.1,
-        "num_threads": 1,
-        "deterministic": True,
-        "force_row_wise": True,
-        "seed": 0,
-        "verbose": -1,
-        "min_data_in_leaf": 10,
-    }
-    booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=30)
-    categories = {
-        name: tuple(str(v) for v in X[name].cat.categories)
-        for name in X.columns
-        if isinstance(X[name].dtype, pd.CategoricalDtype)
-    }
-    model = RiskModel(
-        booster=booster,
-        calibrator=Calibrator("platt", 1.0, 0.0),
-        feature_names=tuple(X.columns),
-        categories=categories,
-        catalog_hash=catalog_hash(),
-        version="tiny-1",
-    )
-    risk = model.predict_risk(X)
-    return replace(model, metadata={"drift_reference": drift_reference(X, risk)})
-
-
 @pytest.fixture(scope="module")
-def model_dir(tables, tmp_path_factory) -> Path:
-    return save_model(train_tiny_model(tables), tmp_path_factory.mktemp("model") / "tiny")
+def model_dir(tiny_model, tmp_path_factory) -> Path:
+    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
 
 
 def cli_command(data_dir: Path, model_dir: Path, out: Path, *extra: str) -> list[str]:

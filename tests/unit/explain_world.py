@@ -3,7 +3,8 @@ missing rounds, null incomes and households without events, plus a tiny LightGBM
 
 from __future__ import annotations
 
-import lightgbm as lgb
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -41,6 +42,7 @@ from earlywarn.columns import (
 )
 from earlywarn.model import Calibrator, RiskModel
 from earlywarn.tables import Tables
+from earlywarn.train import fit_model
 
 AS_OF = pd.Timestamp("2024-03-01")
 VILLAGES = ("上沟村", "Xia & He", "<script>alert('x')</script>")
@@ -190,39 +192,9 @@ def make_model(features: pd.DataFrame, seed: int = 0) -> RiskModel:
     numeric = features.select_dtypes("number")
     signal = -numeric.rank(pct=True).iloc[:, : min(6, numeric.shape[1])].fillna(0.5).mean(axis=1)
     label = (signal + rng.normal(0, 0.15, len(features)) > signal.quantile(0.7)).astype(int)
-    categories = {
-        name: tuple(str(v) for v in features[name].cat.categories)
-        for name in features.columns
-        if isinstance(features[name].dtype, pd.CategoricalDtype)
-    }
-    model = RiskModel(
-        booster=None,
-        calibrator=Calibrator(slope=0.8, intercept=-0.4),  # type: ignore[arg-type]
-        feature_names=tuple(features.columns),
-        categories=categories,
-        version="test-1",
-    )
-    X = model.prepare(features)
-    params = {
-        "objective": "binary",
-        "num_leaves": 7,
-        "min_data_in_leaf": 5,
-        "verbose": -1,
-        "num_threads": 1,
-        "seed": seed,
-        "deterministic": True,
-        "force_row_wise": True,
-        "min_data_per_group": 5,
-        "cat_smooth": 1.0,
-    }
-    booster = lgb.train(params, lgb.Dataset(X, label=label.to_numpy()), num_boost_round=25)
-    return RiskModel(
-        booster=booster,
-        calibrator=model.calibrator,
-        feature_names=model.feature_names,
-        categories=categories,
-        version="test-1",
-    )
+    params = {"num_leaves": 7, "min_data_in_leaf": 5, "min_data_per_group": 5, "cat_smooth": 1.0}
+    model = fit_model(features, label, params, seed=seed, num_threads=1, num_boost_round=25)
+    return replace(model, calibrator=Calibrator(slope=0.8, intercept=-0.4), version="test-1")
 
 
 def make_features(tables: Tables, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:

@@ -125,3 +125,15 @@ def test_features_that_grow_with_the_calendar_are_information_not_a_warning():
     assert row["psi"] > 0.25 and row["status"] == "info"
     warned = drift_report(reference, counts, DriftConfig(info_only_features=()))
     assert warned["features"][0]["status"] == "alert"
+
+
+def test_levels_never_seen_in_training_count_as_other_without_a_warning():
+    import warnings
+
+    train = pd.DataFrame({"village": pd.Categorical(["v1", "v2", "v1", "v2"])})
+    scored = pd.DataFrame({"village": pd.Categorical(["v1", "v9", "v9", None])})
+    reference = drift_reference(train, np.full(4, 0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts = count_bins(reference, scored, np.full(4, 0.1))
+    assert counts["features"]["village"] == [1, 0, 2, 1]  # v1, v2, other, missing

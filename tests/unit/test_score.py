@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +12,6 @@ import pytest
 from earlywarn.columns import AS_OF, COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
 from earlywarn.config import PolicyConfig
 from earlywarn.errors import ModelError
-from earlywarn.model import Calibrator, RiskModel
 from earlywarn.score import (
     NEWLY_FLAGGED,
     PREVIOUS_RISK,
@@ -24,6 +23,7 @@ from earlywarn.score import (
     reasons_from_contributions,
     score_households,
 )
+from earlywarn.train import fit_model
 
 AS_OF_DATE = pd.Timestamp("2024-03-01")
 
@@ -60,26 +60,11 @@ def frames():
 @pytest.fixture(scope="module")
 def model(frames):
     features, y, _ = frames
-    params = {
-        "objective": "binary",
-        "num_leaves": 7,
-        "learning_rate": 0.1,
-        "num_threads": 1,
-        "deterministic": True,
-        "force_row_wise": True,
-        "seed": 0,
-        "verbose": -1,
-        "min_data_in_leaf": 5,
-    }
-    booster = lgb.train(params, lgb.Dataset(features, label=y.astype(int)), num_boost_round=20)
-    return RiskModel(
-        booster=booster,
-        calibrator=Calibrator("platt", 1.0, 0.0),
-        feature_names=tuple(features.columns),
-        categories={COUNTY: ("c1", "c2")},
-        catalog_hash="abc",
-        version="7",
+    params = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 5}
+    fitted = fit_model(
+        features, y, params, seed=0, num_threads=1, num_boost_round=20, catalog_hash="abc"
     )
+    return replace(fitted, version="7")
 
 
 def test_scores_have_one_row_per_household_and_the_contract_columns(model, frames):

@@ -9,13 +9,12 @@ import pytest
 from earlywarn import tracking
 from earlywarn.config import Config
 from earlywarn.errors import ModelError, PersonalDataError, TrackingError
-from earlywarn.model import Calibrator, RiskModel, save_model
+from earlywarn.model import RiskModel, save_model
+from earlywarn.train import fit_model
 
 
 @pytest.fixture(scope="module")
 def model() -> RiskModel:
-    import lightgbm as lgb
-
     rng = np.random.default_rng(1)
     features = pd.DataFrame(
         {
@@ -23,16 +22,9 @@ def model() -> RiskModel:
             "n_illness_events_12m": rng.integers(0, 3, 200).astype(float),
         }
     )
-    booster = lgb.train(
-        {"objective": "binary", "num_threads": 1, "verbose": -1, "min_data_in_leaf": 5},
-        lgb.Dataset(features, rng.integers(0, 2, 200)),
-        num_boost_round=3,
-    )
-    return RiskModel(
-        booster=booster,
-        calibrator=Calibrator(),
-        feature_names=tuple(features),
-        categories={"county": ("c1", "c2")},
+    labels = pd.Series(rng.integers(0, 2, 200))
+    return fit_model(
+        features, labels, {"min_data_in_leaf": 5}, seed=0, num_threads=1, num_boost_round=3
     )
 
 
