@@ -47,6 +47,7 @@ from earlywarn.columns import (
     RISK,
     TARGET_YEAR,
     VILLAGE,
+    YEAR,
 )
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.drift import add_counts, count_bins, drift_report, render_drift_markdown
@@ -413,6 +414,16 @@ def run_scoring(
     ids = pd.Index(
         sorted(select_population(tables, as_of, population=population)), name=HOUSEHOLD_ID
     )
+    if len(ids) == 0:
+        rounds = tables.household_years[YEAR]
+        log.warning(
+            "no household is in the %s population as of %s (survey rounds %s-%s): the scores "
+            "file will be empty",
+            population,
+            as_of.date(),
+            rounds.min(),
+            rounds.max(),
+        )
     chunks = _chunks(ids, chunk_size)
     key_material = {
         "as_of": as_of.isoformat(),

@@ -193,7 +193,7 @@ def test_report_and_explain_accept_the_valid_directory(scores_file, tmp_path):
 
 @pytest.mark.parametrize("explain", ["--explain", "--explain-all"])
 def test_score_writes_an_empty_scores_file_when_nobody_is_in_the_population(
-    explain, model_dir, tmp_path
+    explain, model_dir, tmp_path, caplog
 ):
     """In the valid directory nobody lifted out of poverty was known not poor in 2023: an
     empty population is an answer (an empty scores file), not a crash."""
@@ -216,5 +216,6 @@ def test_score_writes_an_empty_scores_file_when_nobody_is_in_the_population(
     )
     assert result.exit_code == 0, result.output
     assert "Scored 0 households" in result.output
+    assert "no household is in the exited population as of 2024-03-01" in caplog.text
     scores = pd.read_parquet(out)
     assert scores.empty and {"household_id", "risk", "reasons"} <= set(scores.columns)
