@@ -19,8 +19,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np
 import pandas as pd
 
-from earlywarn.explain import contributions, import_shap
-from earlywarn.train import fit_model
+from earlywarn.explain.contributions import contributions, import_shap
+from earlywarn.model.fit import fit_model
 
 
 def synthetic(n_rows: int, n_features: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -33,13 +33,13 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # plain_features, the plain path
 
+from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, VILLAGE  # noqa: E402
+from earlywarn.data.tables import Tables  # noqa: E402
+from earlywarn.features.build import build_features  # noqa: E402
+from earlywarn.features.catalog import FEATURE_NAMES  # noqa: E402
 from plain_features import plain_build_features  # noqa: E402
-
-from earlywarn.catalog import FEATURE_NAMES  # noqa: E402
-from earlywarn.columns import COUNTY, HOUSEHOLD_ID, VILLAGE  # noqa: E402
-from earlywarn.features import build_features  # noqa: E402
-from earlywarn.tables import Tables  # noqa: E402
 
 TABLES = ("households", "household_years", "events", "assistance", "lines")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlywarn.schema import TABLES, read_tables, write_tables
-from earlywarn.simulate import simulate_tables
+from earlywarn.data.schema import TABLES, read_tables, write_tables
+from earlywarn.simulator.households import simulate_tables
 
 
 def best_of(repeats: int, run) -> float:  # type: ignore[no-untyped-def]

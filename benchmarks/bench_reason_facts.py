@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlywarn.columns import HOUSEHOLD_ID
-from earlywarn.reasons import household_facts, village_facts
-from earlywarn.schema import read_tables
-from earlywarn.score import partition_tables
+from earlywarn.data.columns import HOUSEHOLD_ID
+from earlywarn.data.schema import read_tables
+from earlywarn.explain.reasons import household_facts, village_facts
+from earlywarn.scoring.score import partition_tables
 
 CHUNK = 50_000
 

@@ -38,19 +38,20 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))  # plain_features
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from plain_features import plain_build_features
 from score_data import simulated_like_tables
 
-from earlywarn.catalog import catalog_hash
-from earlywarn.drift import drift_reference
-from earlywarn.features import build_features
-from earlywarn.labels import make_labels, population
-from earlywarn.model import RiskModel, load_model, save_model
-from earlywarn.schema import write_tables
-from earlywarn.score import partition_tables
-from earlywarn.train import calibrate, fit_model
+from earlywarn.data.schema import write_tables
+from earlywarn.features.build import build_features
+from earlywarn.features.catalog import catalog_hash
+from earlywarn.features.labels import make_labels, population
+from earlywarn.model.fit import calibrate, fit_model
+from earlywarn.model.model_file import RiskModel, load_model, save_model
+from earlywarn.scoring.drift import drift_reference
+from earlywarn.scoring.score import partition_tables
+from plain_features import plain_build_features
 
 AS_OF = pd.Timestamp("2024-03-01")
 EARLYWARN = Path(sys.executable).parent / "earlywarn"

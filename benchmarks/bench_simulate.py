@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from earlywarn.simulate import simulate_tables
-from earlywarn.world import initial_state, run_months
+from earlywarn.simulator.households import simulate_tables
+from earlywarn.simulator.world import initial_state, run_months
 
 
 def _peak_rss_mb() -> float:

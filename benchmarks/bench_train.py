@@ -35,19 +35,19 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from earlywarn.baseline import fit_logistic
-from earlywarn.columns import HOUSEHOLD_ID
 from earlywarn.config import TuneConfig
-from earlywarn.examples import (
+from earlywarn.data.columns import HOUSEHOLD_ID
+from earlywarn.features.examples import (
     Examples,
     as_of_dates,
     build_examples,
     labelled_target_years,
     split_out_of_time,
 )
-from earlywarn.simulate import simulate_tables
-from earlywarn.train import calibrate, fit_model
-from earlywarn.tune import SearchBounds, explanation_rate, search
+from earlywarn.model.baselines import fit_logistic
+from earlywarn.model.fit import calibrate, fit_model
+from earlywarn.model.search import SearchBounds, explanation_rate, search
+from earlywarn.simulator.households import simulate_tables
 
 
 def scale_examples(

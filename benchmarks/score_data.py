@@ -1,6 +1,6 @@
 """Simulated-like tables for the scoring benchmark: contract-shaped, a million households fast.
 
-The household simulator (``earlywarn.simulate``) runs a month-by-month world with an oracle
+The household simulator (``earlywarn.simulator``) runs a month-by-month world with an oracle
 and needs minutes for a million households; scoring only needs tables with the same shape,
 dtypes and rough distributions. This draws them directly with numpy: 10 survey rounds
 (2015-2024, about 5% missing), about 5 events and 0.6 assistance measures per household,
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from earlywarn import columns as c
-from earlywarn.contract import empty_table
-from earlywarn.tables import Tables
+from earlywarn.data import columns as c
+from earlywarn.data.contract import empty_table
+from earlywarn.data.tables import Tables
 
 YEARS = np.arange(2015, 2025)
 EVENT_P = np.array([0.30, 0.08, 0.03, 0.08, 0.03, 0.12, 0.12, 0.08, 0.06, 0.02, 0.08])

@@ -3,14 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|wenquanyi"; then
+# WeasyPrint needs Pango and HarfBuzz-Subset (fonts are subset into PDFs), and a CJK font.
+if ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|wenquanyi" \
+  || ! ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     echo "earlywarn setup: installing a CJK font and Pango for PDF reports" >&2
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei libpango-1.0-0 \
-      libpangoft2-1.0-0 fontconfig >/dev/null
+      libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig >/dev/null
   else
-    echo "earlywarn setup: no CJK font found; install fonts-wqy-microhei for Chinese PDF reports" >&2
+    echo "earlywarn setup: no CJK font found; install fonts-wqy-microhei and libharfbuzz-subset0 for PDF reports" >&2
   fi
 fi
 

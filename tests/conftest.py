@@ -32,7 +32,7 @@ def audit_log(tmp_path_factory):
 @pytest.fixture(scope="session")
 def simulation():
     """A small simulated world (300 households, seed 0): tables and the oracle's truth."""
-    from earlywarn.simulate import simulate_tables
+    from earlywarn.simulator.households import simulate_tables
 
     return simulate_tables(n_households=300, seed=0)
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pandas as pd
 
-from earlywarn.catalog import catalog_hash
-from earlywarn.drift import drift_reference
-from earlywarn.features import build_features
-from earlywarn.labels import make_labels
-from earlywarn.model import RiskModel
-from earlywarn.tables import Tables
-from earlywarn.train import fit_model
+from earlywarn.data.tables import Tables
+from earlywarn.features.build import build_features
+from earlywarn.features.catalog import catalog_hash
+from earlywarn.features.labels import make_labels
+from earlywarn.model.fit import fit_model
+from earlywarn.model.model_file import RiskModel
+from earlywarn.scoring.drift import drift_reference
 
 AS_OF_DATES = ("2021-03-01", "2022-03-01", "2023-03-01")
 PARAMS = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 10}

@@ -1,6 +1,6 @@
 """The earlywarn command: simulate, validate, features, train, score, report, demo.
 
-Each command loads its config, calls one function of :mod:`earlywarn.pipelines` and prints
+Each command loads its config, calls one function of :mod:`earlywarn.jobs` and prints
 the result with Rich. Errors the user can fix (``EarlywarnError``) are printed without a
 traceback and exit with code 2; a traceback means a bug.
 """
@@ -118,7 +118,7 @@ def score(
 
     from earlywarn.config import load_config
     from earlywarn.errors import ConfigError
-    from earlywarn.pipelines import run_scoring
+    from earlywarn.jobs.score import run_scoring
 
     if population not in (None, "exited", "all"):
         raise ConfigError(f"--population must be exited or all, not {population!r}")
@@ -128,8 +128,8 @@ def score(
         as_of_date = pd.Timestamp(as_of)
     except ValueError as err:
         raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from err
-    from earlywarn.audit import audited
     from earlywarn.config import config_hash
+    from earlywarn.jobs.audit import audited
 
     cfg = load_config(config)
     explain_mode = (
@@ -204,7 +204,7 @@ def validate(
     from rich.table import Table
 
     from earlywarn.config import load_config
-    from earlywarn.pipelines import run_validate
+    from earlywarn.jobs.validate import run_validate
 
     summary = run_validate(data_dir, mapping=mapping or load_config(config).data.mapping)
     years = (
@@ -246,7 +246,7 @@ def promote(
     from rich.table import Table
 
     from earlywarn.config import load_config
-    from earlywarn.pipelines import run_promote
+    from earlywarn.jobs.promote import run_promote
 
     promotion = run_promote(load_config(config), version, name=name)
     table = Table(
@@ -312,7 +312,7 @@ def train(
 
     from earlywarn.config import load_config
     from earlywarn.errors import ConfigError
-    from earlywarn.pipelines import run_training
+    from earlywarn.jobs.train import run_training
 
     if population not in (None, "exited", "all"):
         raise ConfigError(f"--population must be exited or all, not {population!r}")
@@ -320,8 +320,8 @@ def train(
     cfg = load_config(
         config if config is not None else default_config if default_config.is_file() else None
     )
-    from earlywarn.audit import audited
     from earlywarn.config import config_hash
+    from earlywarn.jobs.audit import audited
 
     with audited("train", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
         result = run_training(cfg, data, out_dir=out, trials=trials, population=population)  # type: ignore[arg-type]
@@ -380,14 +380,14 @@ def simulate(
     """Simulate households 2014-2025 into a contract-shaped data directory plus truth.parquet."""
     from earlywarn.config import load_config
     from earlywarn.errors import ConfigError
-    from earlywarn.pipelines import run_simulate
+    from earlywarn.jobs.simulate import run_simulate
 
     cfg = load_config(config).simulate
     if (cfg.first_year, cfg.last_year) != (2014, 2025):
         raise ConfigError("simulate.first_year/last_year: the simulator covers 2014-2025 only")
     n = households if households is not None else cfg.n_households
-    from earlywarn.audit import audited
     from earlywarn.config import config_hash
+    from earlywarn.jobs.audit import audited
 
     with (
         audited(
@@ -424,8 +424,8 @@ def calibration(
     """Print the simulator's calibration figures against public figures, and the oracle's."""
     from rich.table import Table
 
-    from earlywarn.calibration import render_calibration
-    from earlywarn.pipelines import run_calibration
+    from earlywarn.jobs.simulate import run_calibration
+    from earlywarn.simulator.realism import render_calibration
 
     figures = run_calibration(data_dir)
     for title, rows in render_calibration(figures):
@@ -460,7 +460,7 @@ def features(
     ] = None,
 ) -> None:
     """Write features and label (label_poor, empty while year(d) is open) as of a date."""
-    from earlywarn.pipelines import run_features
+    from earlywarn.jobs.features import run_features
 
     if population not in ("exited", "all"):
         raise typer.BadParameter("must be 'exited' or 'all'", param_hint="--population")
@@ -498,8 +498,8 @@ def catalog(
     """Print the feature catalog, or write it as Markdown with --out."""
     from rich.table import Table
 
-    from earlywarn.catalog import FEATURES, catalog_hash
-    from earlywarn.pipelines import run_catalog_docs
+    from earlywarn.features.catalog import FEATURES, catalog_hash
+    from earlywarn.jobs.features import run_catalog_docs
 
     if out is not None:
         path = run_catalog_docs(out)
@@ -555,12 +555,12 @@ def report(
     """Caseworker sheets, village lists and county summaries for the flagged households."""
     from earlywarn.config import load_config
     from earlywarn.errors import ConfigError
-    from earlywarn.pipelines import run_reports
+    from earlywarn.jobs.report import run_reports
 
     if lang not in (None, "zh-CN", "en"):
         raise ConfigError(f"--lang must be zh-CN or en, not {lang!r}")
-    from earlywarn.audit import audited, output_digest
     from earlywarn.config import config_hash
+    from earlywarn.jobs.audit import audited, output_digest
 
     cfg = load_config(config)
     with audited("report", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
@@ -603,7 +603,7 @@ def demo(
 
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before LightGBM starts OpenMP
     from earlywarn.config import load_config
-    from earlywarn.pipelines import DEMO_CONFIG, run_demo
+    from earlywarn.jobs.demo import DEMO_CONFIG, run_demo
 
     cfg = load_config(
         config if config is not None else DEMO_CONFIG if DEMO_CONFIG.is_file() else None
@@ -675,7 +675,7 @@ def explain_household(
     from rich.table import Table
 
     from earlywarn.config import load_config
-    from earlywarn.pipelines import run_explain
+    from earlywarn.jobs.explain import run_explain
 
     result = run_explain(load_config(config), household_id, scores, data_dir=data, model_uri=model)
     found = result.rederivation
@@ -735,7 +735,7 @@ def runs(
     """The latest runs in the audit log; a run that began and never ended is called out."""
     from rich.table import Table
 
-    from earlywarn.audit import audit_log_path, read_records, unfinished_runs
+    from earlywarn.jobs.audit import audit_log_path, read_records, unfinished_runs
 
     path = log_path or audit_log_path()
     records = read_records(path)

@@ -12,7 +12,7 @@ from corpus import VALID_DIR
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.model import save_model
+from earlywarn.model.model_file import save_model
 
 AS_OF = "2024-03-01"
 

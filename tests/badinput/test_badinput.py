@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
+from earlywarn.data.schema import read_tables
+from earlywarn.data.tables import Tables
 from earlywarn.errors import SchemaError
-from earlywarn.schema import read_tables
-from earlywarn.tables import Tables
 
 
 def listing(folder: Path) -> dict[str, int]:

@@ -17,7 +17,7 @@ from corpus import VALID_DIR
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.model import save_model
+from earlywarn.model.model_file import save_model
 
 REQUIRED = ("household_id", "as_of", "risk", "flagged", "reasons", "model_version")
 

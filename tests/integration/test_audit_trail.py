@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from earlywarn.audit import read_records
 from earlywarn.cli import app
-from earlywarn.columns import FLAGGED, HOUSEHOLD_ID, RISK
-from earlywarn.model import save_model
-from earlywarn.pipelines import write_scores_parquet
-from earlywarn.schema import write_tables
-from earlywarn.storage import sha256_file
+from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
+from earlywarn.data.schema import write_tables
+from earlywarn.data.storage import sha256_file
+from earlywarn.jobs.audit import read_records
+from earlywarn.model.model_file import save_model
+from earlywarn.scoring.scores_file import write_scores_parquet
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 from typer.testing import CliRunner
 
-from earlywarn.catalog import FEATURE_NAMES, render_catalog_markdown
 from earlywarn.cli import app
-from earlywarn.columns import HOUSEHOLD_ID, LABEL_POOR
-from earlywarn.labels import make_labels
-from earlywarn.schema import write_tables
+from earlywarn.data.columns import HOUSEHOLD_ID, LABEL_POOR
+from earlywarn.data.schema import write_tables
+from earlywarn.features.catalog import FEATURE_NAMES, render_catalog_markdown
+from earlywarn.features.labels import make_labels
 
 runner = CliRunner()
 

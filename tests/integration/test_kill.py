@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from earlywarn.audit import output_digest, read_records, unfinished_runs
 from earlywarn.config import Config
-from earlywarn.model import load_model, save_model
-from earlywarn.pipelines import run_scoring
-from earlywarn.schema import write_tables
+from earlywarn.data.schema import write_tables
+from earlywarn.jobs.audit import output_digest, read_records, unfinished_runs
+from earlywarn.jobs.score import run_scoring
+from earlywarn.model.model_file import load_model, save_model
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ from earlywarn import tracking
 from earlywarn.cli import app
 from earlywarn.config import Config, TrackingConfig
 from earlywarn.errors import PersonalDataError, PromotionRefused, TrackingError
-from earlywarn.model import Calibrator, RiskModel, save_model
-from earlywarn.train import fit_model
+from earlywarn.model.fit import fit_model
+from earlywarn.model.model_file import Calibrator, RiskModel, save_model
 
 NAME = "earlywarn-test"
 CONFIG = Config(tracking=TrackingConfig(experiment="earlywarn-test", registered_model=NAME))
@@ -137,7 +137,7 @@ def test_model_is_registered_as_candidate_with_booster_in_its_own_format(store):
     assert {
         "artifacts/risk_model/booster.txt",
         "artifacts/risk_model/model.json",
-        "pyfunc_model.py",
+        "pyfunc.py",
         "MLmodel",
     } <= files
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))]

@@ -15,10 +15,10 @@ import yaml
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.columns import ADDRESS, FLAGGED, HEAD_NAME, HOUSEHOLD_ID, ID_NUMBER, PHONE
-from earlywarn.features import build_features
-from earlywarn.report import mask_id
-from earlywarn.schema import write_tables
+from earlywarn.data.columns import ADDRESS, FLAGGED, HEAD_NAME, HOUSEHOLD_ID, ID_NUMBER, PHONE
+from earlywarn.data.schema import write_tables
+from earlywarn.explain.report import mask_id
+from earlywarn.features.build import build_features
 
 pytestmark = pytest.mark.slow
 

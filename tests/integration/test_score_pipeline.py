@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.config import Config, ScoreConfig
-from earlywarn.features import build_features
-from earlywarn.model import save_model
-from earlywarn.pipelines import SCORE_CHUNK_DELAY_ENV, run_scoring
-from earlywarn.schema import write_tables
-from earlywarn.score import NEWLY_FLAGGED, PREVIOUS_RISK
+from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.data.schema import write_tables
+from earlywarn.features.build import build_features
+from earlywarn.jobs.score import SCORE_CHUNK_DELAY_ENV, run_scoring
+from earlywarn.model.model_file import save_model
+from earlywarn.scoring.score import NEWLY_FLAGGED, PREVIOUS_RISK
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,7 @@ def test_dask_gives_the_same_file_as_local(data_dir, model_dir, tmp_path):
 
 
 def test_a_model_from_another_catalog_is_refused(tables, model_dir, data_dir, tmp_path):
-    from earlywarn.model import load_model
+    from earlywarn.model.model_file import load_model
 
     model = load_model(model_dir)
     renamed = model.booster.feature_name()
@@ -223,10 +223,10 @@ def test_explain_all_gives_the_flagged_the_same_reasons(data_dir, model_dir, tmp
 def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, model_dir, tmp_path):
     """Chunked scoring computes facts for the flagged households only, yet gives the reasons
     that explaining them against the whole tables gives (village figures included)."""
-    from earlywarn.explain import CONTRIBUTION_SCALE
-    from earlywarn.explain import explain_households as explain_on_whole_tables
-    from earlywarn.model import load_model
-    from earlywarn.schema import read_tables
+    from earlywarn.data.schema import read_tables
+    from earlywarn.explain.contributions import CONTRIBUTION_SCALE
+    from earlywarn.explain.contributions import explain_households as explain_on_whole_tables
+    from earlywarn.model.model_file import load_model
 
     cfg = Config()
     result = run_scoring(

@@ -11,14 +11,14 @@ import yaml
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.model import load_model
+from earlywarn.model.model_file import load_model
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def data_dir(simulation, tmp_path):
-    from earlywarn.schema import write_tables
+    from earlywarn.data.schema import write_tables
 
     target = tmp_path / "data"
     write_tables(simulation.tables, target, extra={"truth": simulation.truth})
@@ -68,7 +68,7 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     assert "Limitations" in (card / "model_card.md").read_text(encoding="utf-8")
     assert "<table>" in (card / "model_card.html").read_text(encoding="utf-8")
 
-    from earlywarn.features import build_features
+    from earlywarn.features.build import build_features
     from earlywarn.tracking import resolve_model
 
     features = build_features(tables, as_of=pd.Timestamp("2025-04-01"))
@@ -93,7 +93,7 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
 
     # the model carries its drift reference: scoring after training reports PSI
     from earlywarn.config import Config
-    from earlywarn.pipelines import run_scoring
+    from earlywarn.jobs.score import run_scoring
 
     assert set(saved.metadata["drift_reference"]["features"]) == set(saved.feature_names)
     scoring = run_scoring(
@@ -124,14 +124,14 @@ def registered_uri_run_id(uri: str) -> str:
 def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp_path, monkeypatch):
     from earlywarn.config import Config
     from earlywarn.errors import TrackingError
-    from earlywarn.pipelines import train_on_tables
+    from earlywarn.jobs.train import train_on_tables
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/missing/dir/mlflow.db")
 
     def no_tuning(*args, **kwargs):
         raise AssertionError("tuning started although tracking is unusable")
 
-    monkeypatch.setattr("earlywarn.tune.search", no_tuning)
+    monkeypatch.setattr("earlywarn.model.search.search", no_tuning)
     with pytest.raises(TrackingError, match=r"not writable|does not exist"):
         train_on_tables(Config(), simulation.tables, out_dir=tmp_path / "models" / "m")
     assert not (tmp_path / "models").exists()
@@ -139,8 +139,8 @@ def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp
 
 def test_two_trainings_with_the_same_seed_and_config_give_the_same_model(simulation, tmp_path):
     from earlywarn.config import Config
-    from earlywarn.features import build_features
-    from earlywarn.pipelines import train_on_tables
+    from earlywarn.features.build import build_features
+    from earlywarn.jobs.train import train_on_tables
 
     cfg = Config.model_validate(
         {

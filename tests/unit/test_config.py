@@ -4,8 +4,10 @@ import pytest
 
 from earlywarn.config import Config, config_hash, load_config
 from earlywarn.errors import ConfigError
+from earlywarn.resources import RESOURCES
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+SHIPPED = {"train.yaml": CONFIGS / "train.yaml", "demo.yaml": RESOURCES / "demo.yaml"}
 
 
 def test_a_typo_in_a_config_fails_and_names_the_key(tmp_path):
@@ -29,7 +31,7 @@ def test_bad_yaml_and_missing_files_are_config_errors(tmp_path):
 
 @pytest.mark.parametrize("name", ["train.yaml", "demo.yaml"])
 def test_shipped_configs_load(name):
-    assert isinstance(load_config(CONFIGS / name), Config)
+    assert isinstance(load_config(SHIPPED[name]), Config)
 
 
 def test_config_hash_changes_with_the_config():

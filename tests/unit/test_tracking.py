@@ -9,8 +9,8 @@ import pytest
 from earlywarn import tracking
 from earlywarn.config import Config
 from earlywarn.errors import ModelError, PersonalDataError, TrackingError
-from earlywarn.model import RiskModel, save_model
-from earlywarn.train import fit_model
+from earlywarn.model.fit import fit_model
+from earlywarn.model.model_file import RiskModel, save_model
 
 
 @pytest.fixture(scope="module")

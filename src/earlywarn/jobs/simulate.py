@@ -1,0 +1,63 @@
+"""The simulate and calibration jobs: write simulated tables; check them against public figures."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earlywarn.data.storage import (
+    check_writable,
+)
+
+log = logging.getLogger(__name__)
+
+
+TRUTH_TABLE = "truth"
+
+
+def run_simulate(
+    out_dir: Path, *, n_households: int, seed: int, n_oracle_draws: int, workers: int = 1
+) -> Any:
+    """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically.
+
+    Returns the :class:`~earlywarn.simulator.households.Simulation`.
+    """
+    from earlywarn.data.schema import write_tables
+    from earlywarn.simulator.households import simulate_tables
+
+    started = time.perf_counter()
+    check_writable(Path(out_dir), folder=True)
+    simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, workers=workers)
+    write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
+    log.info(
+        "simulated %d households (seed %d) into %s in %.1f s",
+        n_households,
+        seed,
+        out_dir,
+        time.perf_counter() - started,
+    )
+    return simulation
+
+
+def run_calibration(data_dir: Path) -> Any:
+    """Read a simulated data directory (tables + truth.parquet) and compute its calibration
+    figures (:class:`~earlywarn.simulator.realism.CalibrationFigures`)."""
+    from earlywarn.data.schema import read_tables
+    from earlywarn.errors import EarlywarnError
+    from earlywarn.simulator.households import Simulation
+    from earlywarn.simulator.realism import calibration_figures
+
+    data_dir = Path(data_dir)
+    truth_path = data_dir / f"{TRUTH_TABLE}.parquet"
+    if not truth_path.exists():
+        raise EarlywarnError(
+            f"{truth_path} does not exist: calibration needs a directory "
+            "written by `earlywarn simulate`"
+        )
+    tables = read_tables(data_dir)
+    truth = pd.read_parquet(truth_path)
+    return calibration_figures(Simulation(tables=tables, truth=truth))

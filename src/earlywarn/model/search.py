@@ -1,0 +1,270 @@
+"""Hyper-parameter search for the LightGBM risk model: Optuna TPE, pruning, early stopping.
+
+Each trial cross-validates on precomputed out-of-time folds (train on earlier target years,
+validate on a later one), stops early on the validation metric and keeps its best iteration
+as a user attribute. The study lives in an Optuna storage (SQLite for one worker) so an
+interrupted search resumes: running again with the same storage and study name continues
+the same study up to ``n_trials`` finished trials.
+
+Explaining a household costs about trees x leaves x depth², so among the trials within
+``size_tolerance`` of the best score the smallest model is chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+from optuna_integration import LightGBMPruningCallback
+
+from earlywarn.config import TuneConfig
+
+log = logging.getLogger(__name__)
+
+LGB_METRIC = {"average_precision": "average_precision", "roc_auc": "auc"}
+BEST_ITERATION = "best_iteration"
+SEARCH_SPACE_VERSION = 2  # bump when suggest_params changes: a new study, not a resumed one
+Folds = Sequence[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SearchBounds:
+    """What a trial may choose beyond the sampled space, and how to pick among equals."""
+
+    max_boost_rounds: int = 600
+    early_stopping_rounds: int = 30
+    size_tolerance: float = 0.005
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """The chosen trial's LightGBM parameters and tree count, and the whole history.
+
+    ``params`` are ready for :func:`earlywarn.model.fit.fit_model` (fixed flags included, no
+    seed/threads); ``history`` has one row per trial: number, state, value, best_iteration,
+    complexity (trees x effective leaves) and each sampled parameter.
+    """
+
+    params: dict[str, Any]
+    num_boost_round: int
+    chosen_trial: int
+    chosen_value: float
+    best_trial: int
+    best_value: float
+    history: pd.DataFrame
+    study_name: str
+    n_trials_run: int
+
+
+def fixed_params(metric: str = "average_precision") -> dict[str, Any]:
+    """Parameters every trial shares: binary objective, deterministic row-wise training."""
+    return {
+        "objective": "binary",
+        "metric": LGB_METRIC[metric],
+        "deterministic": True,
+        "force_row_wise": True,
+        "feature_pre_filter": False,
+        "verbosity": -1,
+        "bagging_freq": 1,
+    }
+
+
+def suggest_params(trial: optuna.trial.BaseTrial, max_boost_rounds: int) -> dict[str, Any]:
+    """The search space: learning rate, tree size and count, regularisation, subsampling."""
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 4, 64, log=True),
+        "max_depth": trial.suggest_int("max_depth", 2, 8),
+        "min_child_samples": trial.suggest_int("min_child_samples", 10, 1_000, log=True),
+        "lambda_l1": trial.suggest_float("lambda_l1", 1e-8, 10.0, log=True),
+        "lambda_l2": trial.suggest_float("lambda_l2", 1e-8, 100.0, log=True),
+        "feature_fraction": trial.suggest_float("feature_fraction", 0.2, 1.0),
+        "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
+        "num_boost_round": trial.suggest_int(
+            "num_boost_round", min(50, max_boost_rounds), max_boost_rounds, log=True
+        ),
+    }
+
+
+def objective(
+    trial: optuna.trial.BaseTrial,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    *,
+    cfg: TuneConfig,
+    bounds: SearchBounds = SearchBounds(),
+) -> float:
+    """Mean validation score over the out-of-time folds at the best iteration."""
+    params = {
+        **fixed_params(cfg.metric),
+        **suggest_params(trial, bounds.max_boost_rounds),
+        "seed": cfg.seed,
+        "num_threads": cfg.num_threads,
+    }
+    rounds = params.pop("num_boost_round")
+    metric = LGB_METRIC[cfg.metric]
+    callbacks: list[Any] = [lgb.early_stopping(bounds.early_stopping_rounds, verbose=False)]
+    if isinstance(trial, optuna.trial.Trial):  # a FixedTrial has no study to prune in
+        callbacks.append(LightGBMPruningCallback(trial, metric, valid_name="valid"))
+    dataset = lgb.Dataset(X, label=np.asarray(y, dtype=float), free_raw_data=False)
+    history = lgb.cv(
+        params,
+        dataset,
+        num_boost_round=rounds,
+        folds=list(folds),
+        stratified=False,
+        shuffle=False,
+        seed=cfg.seed,
+        callbacks=callbacks,
+    )
+    curve = np.asarray(history[f"valid {metric}-mean"])
+    best_iteration = int(np.nanargmax(curve)) + 1
+    trial.set_user_attr(BEST_ITERATION, best_iteration)
+    return float(curve[best_iteration - 1])
+
+
+def open_study(cfg: TuneConfig, *, storage_url: str | None, study_name: str) -> optuna.Study:
+    """Create or load the study: seeded TPE, percentile pruning, retry of stale trials."""
+    storage: RDBStorage | None = None
+    if storage_url is not None:
+        with warnings.catch_warnings():  # heartbeats are "experimental" since optuna 2.8
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = RDBStorage(
+                storage_url,
+                heartbeat_interval=60,
+                grace_period=120,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2),
+            )
+    return optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=cfg.seed),
+        # prune only the clearly worse (bottom quarter) after 50 rounds: slow learners
+        # (small learning rates) look poor early and a median pruner would kill them all
+        pruner=optuna.pruners.PercentilePruner(25.0, n_startup_trials=8, n_warmup_steps=50),
+    )
+
+
+def search(
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    cfg: TuneConfig,
+    *,
+    storage_url: str | None,
+    study_name: str,
+    n_trials: int | None = None,
+    bounds: SearchBounds = SearchBounds(),
+) -> TuneResult:
+    """Run (or resume) the study until ``n_trials`` trials have finished or time runs out."""
+    study = open_study(cfg, storage_url=storage_url, study_name=study_name)
+    target = n_trials if n_trials is not None else cfg.n_trials
+    finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
+    remaining = max(0, target - finished)
+    if finished:
+        log.info(
+            "study %s already has %d finished trials; running %d more",
+            study_name,
+            finished,
+            remaining,
+        )
+    if remaining:
+        study.optimize(
+            lambda trial: objective(trial, X, y, folds, cfg=cfg, bounds=bounds),
+            n_trials=remaining,
+            timeout=cfg.timeout_seconds,
+            gc_after_trial=False,
+        )
+    return summarize_study(
+        study, tolerance=bounds.size_tolerance, metric=cfg.metric, n_trials_run=remaining
+    )
+
+
+def trial_history(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: number, state, value, best_iteration, complexity, parameters."""
+    rows = []
+    for trial in study.trials:
+        best_iteration = trial.user_attrs.get(BEST_ITERATION)
+        leaves = effective_leaves(trial.params) if trial.params else np.nan
+        rows.append(
+            {
+                "number": trial.number,
+                "state": trial.state.name,
+                "value": trial.value if trial.value is not None else np.nan,
+                BEST_ITERATION: best_iteration if best_iteration is not None else np.nan,
+                "complexity": (best_iteration or np.nan) * leaves,
+                "duration_seconds": (
+                    trial.duration.total_seconds() if trial.duration is not None else np.nan
+                ),
+                **{f"param_{name}": value for name, value in trial.params.items()},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def effective_leaves(params: dict[str, Any]) -> int:
+    """Leaves a tree can actually have: num_leaves, capped by 2**max_depth when bounded."""
+    leaves = int(params.get("num_leaves", 31))
+    depth = int(params.get("max_depth", -1))
+    return min(leaves, 2**depth) if depth > 0 else leaves
+
+
+def choose_trial(history: pd.DataFrame, *, tolerance: float) -> int:
+    """The smallest model (trees x leaves) among complete trials within ``tolerance`` of best."""
+    complete = history[(history["state"] == "COMPLETE") & history["value"].notna()]
+    if complete.empty:
+        raise optuna.exceptions.OptunaError("no tuning trial completed")
+    best = complete["value"].max()
+    near = complete[complete["value"] >= best - tolerance]
+    ordered = near.sort_values(["complexity", "value", "number"], ascending=[True, False, True])
+    return int(ordered["number"].iloc[0])
+
+
+def summarize_study(
+    study: optuna.Study,
+    *,
+    tolerance: float,
+    metric: str = "average_precision",
+    n_trials_run: int = 0,
+) -> TuneResult:
+    """Pick the trial to train (see :func:`choose_trial`) and gather its parameters."""
+    history = trial_history(study)
+    chosen_number = choose_trial(history, tolerance=tolerance)
+    chosen = study.trials[chosen_number]
+    params = {**fixed_params(metric), **chosen.params}
+    params.pop("num_boost_round", None)
+    return TuneResult(
+        params=params,
+        num_boost_round=int(chosen.user_attrs[BEST_ITERATION]),
+        chosen_trial=chosen_number,
+        chosen_value=float(chosen.value if chosen.value is not None else np.nan),
+        best_trial=study.best_trial.number,
+        best_value=float(study.best_value),
+        history=history,
+        study_name=study.study_name,
+        n_trials_run=n_trials_run,
+    )
+
+
+def explanation_rate(booster: lgb.Booster, X: pd.DataFrame, *, n_rows: int = 2_000) -> float:
+    """Households explained per second by ``booster.predict(X, pred_contrib=True)``."""
+    sample = X.iloc[: min(n_rows, len(X))]
+    if sample.empty:
+        return float("nan")
+    start = time.perf_counter()
+    booster.predict(sample, pred_contrib=True)
+    elapsed = time.perf_counter() - start
+    return float(len(sample) / max(elapsed, 1e-9))
