@@ -49,15 +49,9 @@ from earlywarn.data.columns import (
 from earlywarn.data.schema import Problem
 from earlywarn.data.tables import Tables
 from earlywarn.errors import ConfigError, SchemaError
-from earlywarn.explain.reasons import (
-    EVENT_KINDS,
-    RULE_PREFIX,
-    Glossary,
-    Reason,
-    household_facts,
-    render_text,
-    rule_reasons,
-)
+from earlywarn.explain.glossary import Glossary
+from earlywarn.explain.household_facts import EVENT_KINDS, household_facts
+from earlywarn.explain.reasons import RULE_PREFIX, Reason, render_text, rule_reasons
 from earlywarn.features.labels import NET_INCOME_PER_CAPITA, poverty_by_year
 from earlywarn.model.rule import rule_flags
 from earlywarn.resources import templates

@@ -66,7 +66,7 @@ def run_reports(
     figures); ``data_changed_ok`` reports anyway, with a warning.
     """
     from earlywarn.data.schema import read_tables
-    from earlywarn.explain.reasons import load_glossary
+    from earlywarn.explain.glossary import load_glossary
     from earlywarn.explain.report import build_reports
 
     started = time.perf_counter()

@@ -15,7 +15,7 @@ import pytest
 from earlywarn.data.schema import write_tables
 from earlywarn.errors import SchemaError
 from earlywarn.explain.contributions import explain_households
-from earlywarn.explain.reasons import load_glossary
+from earlywarn.explain.glossary import load_glossary
 from earlywarn.explain.report import build_reports, href, mask_id, slug
 from explain_world import AS_OF, make_features, make_model, make_tables
 
