@@ -200,7 +200,7 @@ def make_model(features: pd.DataFrame, seed: int = 0) -> RiskModel:
 def make_features(tables: Tables, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:
     """Hand-made features named like the catalog's (so reason groups come from it), one row
     per household, from the facts the reasons quote; ``village`` categorical."""
-    from earlywarn.explain.reasons import household_facts
+    from earlywarn.explain.household_facts import household_facts
 
     facts = household_facts(tables, as_of)
     features = pd.DataFrame(

@@ -24,7 +24,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -33,14 +33,10 @@ from earlywarn.config import RuleConfig
 from earlywarn.data.columns import HOUSEHOLD_ID, REASONS
 from earlywarn.data.tables import Tables
 from earlywarn.errors import ModelError
-from earlywarn.explain.reasons import (
-    Glossary,
-    facts_from_features,
-    household_facts,
-    load_glossary,
-    reasons_for,
-    rule_reasons,
-)
+from earlywarn.explain.glossary import Glossary, load_glossary
+from earlywarn.explain.household_facts import facts_from_features, household_facts
+from earlywarn.explain.reasons import reasons_for, rule_reasons
+from earlywarn.features.catalog import FEATURES
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.rule import rule_flags
 
@@ -128,8 +124,6 @@ def feature_groups(
     """Reason group of each feature: from ``catalog`` (feature -> group) or the feature
     catalog of :mod:`earlywarn.features.catalog`; a feature it does not list goes to ``other``."""
     if catalog is None:
-        from earlywarn.features.catalog import FEATURES
-
         catalog = {spec.name: spec.reason_group for spec in FEATURES}
     unknown = [name for name in feature_names if name not in catalog]
     if unknown:
@@ -182,7 +176,7 @@ def explain(
     return group_contributions(model, contributions(model, features), groups)
 
 
-def import_shap() -> Any:
+def import_shap() -> ModuleType:
     """``import shap`` without the matplotlib deprecation notice its import triggers."""
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -256,9 +250,10 @@ def explain_households(
 
     With ``tables`` and ``as_of`` the texts quote the household's own figures; without them
     only feature columns named like a fact are quoted, else the group's plain text.
-    ``villages``: ``reasons.village_facts`` of the whole tables, so that ``tables`` need hold
-    only these households' rows (facts then cost only theirs). ``rule_triggers=False``
-    leaves the rule out (e.g. no poverty line known yet for the target year).
+    ``villages``: :func:`~earlywarn.explain.village_facts.village_facts` of the whole tables,
+    so that ``tables`` need hold only these households' rows (facts then cost only theirs).
+    ``rule_triggers=False`` leaves the rule out (e.g. no poverty line known yet for the target
+    year). ``glossary``: the shipped one unless given.
     """
     glossary = glossary if glossary is not None else load_glossary()
     index = features.index.rename(HOUSEHOLD_ID)
@@ -283,7 +278,7 @@ def explain_households(
     for household_id in explained.points.index:
         row = records[household_id]
         ranked = explained.ranked(household_id, k=k)
-        found = reasons_for(row, ranked, glossary, lang, k)
+        found = reasons_for(row, ranked, glossary, lang)
         if triggers is not None:
             found += rule_reasons(
                 triggers.loc[household_id].to_dict(),

@@ -11,11 +11,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from earlywarn.config import Config
-from earlywarn.data.storage import (
-    atomic_path,
-    check_writable,
-)
+from earlywarn.data.schema import read_tables
+from earlywarn.data.storage import atomic_path, check_writable
+from earlywarn.errors import SchemaError
+from earlywarn.explain.glossary import load_glossary
+from earlywarn.explain.report import build_reports
 from earlywarn.jobs.audit import table_fingerprints
+from earlywarn.scoring.rederive import changed_inputs
 from earlywarn.scoring.scores_file import read_scores, read_scores_metadata
 
 log = logging.getLogger(__name__)
@@ -65,21 +67,19 @@ def run_reports(
     must hold those same tables (else the sheets would mix one day's risk with another day's
     figures); ``data_changed_ok`` reports anyway, with a warning.
     """
-    from earlywarn.data.schema import read_tables
-    from earlywarn.explain.reasons import load_glossary
-    from earlywarn.explain.report import build_reports
-
     started = time.perf_counter()
     cfg = cfg or Config()
     lang = lang or cfg.report.lang
     pdf = cfg.report.pdf if pdf is None else pdf
     check_writable(Path(out_dir), folder=True)
     glossary = load_glossary(glossary_path or cfg.report.glossary)
-    scores = read_scores(scores_path)
+    scores = read_scores(scores_path)  # checked against the data contract and its metadata
     tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
     _check_same_data(Path(scores_path), Path(data_dir), data_changed_ok)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    reports = build_reports(scores, tables, glossary=glossary, lang=lang, generated=generated)
+    reports = build_reports(
+        scores, tables, glossary=glossary, lang=lang, generated=generated, rule_cfg=cfg.rule
+    )
     out_dir = Path(out_dir)
     n_pdfs = 0
     with atomic_path(out_dir) as staged:
@@ -110,9 +110,6 @@ def run_reports(
 
 def _check_same_data(scores_path: Path, data_dir: Path, data_changed_ok: bool) -> None:
     """Refuse (or with ``data_changed_ok`` warn about) tables that changed since scoring."""
-    from earlywarn.errors import SchemaError
-    from earlywarn.scoring.rederive import changed_inputs
-
     recorded = pq.read_schema(scores_path).metadata or {}
     if b"earlywarn.input_fingerprints" not in recorded:
         log.info("%s records no input fingerprints; data not checked", scores_path.name)

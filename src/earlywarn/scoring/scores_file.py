@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,9 +24,11 @@ from earlywarn.data.columns import (
     TARGET_YEAR,
     VILLAGE,
 )
+from earlywarn.data.schema import Problem
 from earlywarn.data.storage import (
     atomic_path,
 )
+from earlywarn.errors import SchemaError
 from earlywarn.scoring.score import (
     NEWLY_FLAGGED,
     PREVIOUS_AS_OF,
@@ -34,6 +38,8 @@ from earlywarn.scoring.score import (
 )
 
 log = logging.getLogger(__name__)
+
+REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
 
 
 def _scores_schema(with_history: bool) -> pa.Schema:
@@ -87,7 +93,6 @@ def read_scores(scores_path: Path) -> pd.DataFrame:
     """A scores file (Parquet) with the data contract's columns and values, its rows carrying
     the as_of and model version its metadata records, else a SchemaError."""
     from earlywarn.errors import SchemaError
-    from earlywarn.explain.report import check_scores
 
     scores_path = Path(scores_path)
     if not scores_path.exists():
@@ -169,3 +174,122 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
             if key in extra:
                 meta.setdefault(key, extra[key])
     return meta
+
+
+# TEMPORARY copy (helper explain, issue 10): check_scores moved here from explain/report.py;
+# the scoring helper's own check_scores replaces it at the merge.
+
+
+def check_scores(
+    scores: pd.DataFrame,
+    source: str = "the scores file",
+    *,
+    recorded: Mapping[str, str] | None = None,
+) -> None:
+    """The scores frame has the data contract's columns and values, else a SchemaError naming
+    every problem (column, rows, rule): ids present and unique per date, dates, risks from 0
+    to 1, flags, lists of reasons and model versions. ``recorded``: the as_of and model_version
+    the file's metadata records, which every row must carry."""
+    missing = [name for name in REQUIRED_SCORE_COLUMNS if name not in scores.columns]
+    if missing:
+        rule = f"missing column(s) {', '.join(missing)}"
+        hint = f"a scores file needs {', '.join(REQUIRED_SCORE_COLUMNS)}"
+        raise SchemaError(_scores_problems([Problem("scores", rule, hint=hint)], source))
+    scores = scores.reset_index(drop=True)
+    as_of = pd.to_datetime(scores[AS_OF], errors="coerce", format="mixed")
+    if as_of.dt.tz is not None:
+        as_of = as_of.dt.tz_localize(None)
+    risk = pd.to_numeric(scores[RISK], errors="coerce")
+    no_id = _blank(scores[HOUSEHOLD_ID])
+    keys = pd.DataFrame({HOUSEHOLD_ID: scores[HOUSEHOLD_ID].astype("string"), AS_OF: as_of})
+    # (column, rule, rows breaking it, whether to show the values found)
+    checks: list[tuple[str | None, str, pd.Series, bool]] = [
+        (HOUSEHOLD_ID, "must not be empty", no_id, False),
+        (AS_OF, "must be a date", as_of.isna(), True),
+        (
+            None,
+            f"({HOUSEHOLD_ID}, {AS_OF}) duplicated",
+            keys.duplicated(keep=False) & ~no_id,
+            False,
+        ),
+        (RISK, "must be a probability from 0 to 1", ~risk.between(0.0, 1.0), True),
+        (FLAGGED, "must be true or false", ~scores[FLAGGED].map(_is_flag).astype(bool), True),
+        (
+            REASONS,
+            "must be a list of reasons (code, text, contribution)",
+            ~scores[REASONS].map(_is_list).astype(bool),
+            False,
+        ),
+        (MODEL_VERSION, "must not be empty", _blank(scores[MODEL_VERSION]), False),
+    ]
+    recorded = recorded or {}
+    day = pd.to_datetime(pd.Series([recorded.get(AS_OF)]), errors="coerce").iloc[0]
+    if AS_OF in recorded and pd.isna(day):
+        rule = f"the file records as_of {recorded[AS_OF]!r}, which is not a date (YYYY-MM-DD)"
+        raise SchemaError(_scores_problems([Problem("scores", rule)], source))
+    if AS_OF in recorded:
+        day = day.normalize()
+        checks.append(
+            (
+                AS_OF,
+                f"must be {day.date()}, the date the file records",
+                as_of.notna() & (as_of.dt.normalize() != day),
+                True,
+            )
+        )
+    if MODEL_VERSION in recorded:
+        other = ~_blank(scores[MODEL_VERSION]) & (
+            scores[MODEL_VERSION].astype("string") != recorded[MODEL_VERSION]
+        )
+        checks.append(
+            (
+                MODEL_VERSION,
+                f"must be {recorded[MODEL_VERSION]!r}, the model the file records",
+                other.astype(bool),
+                True,
+            )
+        )
+    problems = [
+        Problem(
+            "scores",
+            rule,
+            column,
+            tuple(int(i) + 1 for i in np.flatnonzero(broken.to_numpy(dtype=bool))),
+            _shown(scores.loc[broken, column]) if show and column else "",
+        )
+        for column, rule, broken, show in checks
+        if broken.any()
+    ]
+    if problems:
+        raise SchemaError(_scores_problems(problems, source))
+
+
+def _scores_problems(problems: list[Problem], source: str) -> str:
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = [f"{len(problems)} {noun} in {source} (nothing was written)", *map(str, problems)]
+    return "\n  ".join(lines)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.isna() | (text == "")
+
+
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_) or value is None or value is pd.NA
+
+
+def _is_list(value: Any) -> bool:
+    return value is None or isinstance(value, list | tuple | np.ndarray)
+
+
+def _shown(values: pd.Series) -> str:
+    """A few of the values found, as written (a risk, a flag, a date: never personal data)."""
+    distinct = list(dict.fromkeys(map(_value_text, values)))
+    return ", ".join(distinct[:3]) + (", ..." if len(distinct) > 3 else "")

@@ -15,7 +15,8 @@ from earlywarn.explain.contributions import (
     import_shap,
     shap_summary_png,
 )
-from earlywarn.explain.reasons import RULE_PREFIX, load_glossary
+from earlywarn.explain.glossary import load_glossary
+from earlywarn.explain.reasons import RULE_PREFIX
 from earlywarn.model.model_file import Calibrator, RiskModel
 from explain_world import AS_OF, make_features, make_model, make_tables
 

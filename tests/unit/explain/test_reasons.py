@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 
 from earlywarn.errors import ConfigError
-from earlywarn.explain.reasons import (
+from earlywarn.explain.glossary import (
     DEFAULT_GLOSSARY,
     LANGUAGES,
     Glossary,
     glossary_problems,
-    household_facts,
     load_glossary,
-    reasons_for,
-    render_text,
 )
+from earlywarn.explain.household_facts import household_facts
+from earlywarn.explain.reasons import reasons_for, render_text
 from earlywarn.features.catalog import REASON_GROUPS
 from explain_world import AS_OF, make_tables
 
@@ -87,11 +86,11 @@ def test_missing_figures_fall_back_to_a_plain_text(glossary, tables):
     assert pd.isna(facts["income_per_capita"])
     ranked = pd.Series({"income_low": 0.2, "illness_medical": 0.1})
     for lang in LANGUAGES:
-        reasons = reasons_for(facts, ranked, glossary, lang, k=2)
+        reasons = reasons_for(facts, ranked, glossary, lang)
         assert [r.code for r in reasons] == ["income_low", "illness_medical"]
         assert all(r.text and "{" not in r.text for r in reasons)
     assert (
-        reasons_for(facts, ranked, glossary, "en", k=1)[0].text
+        reasons_for(facts, ranked.iloc[:1], glossary, "en")[0].text
         == (glossary.groups["income_low"]["templates"]["en"][-1])
     )
 
@@ -117,7 +116,7 @@ def test_an_unknown_language_is_refused(glossary, tables):
 def test_facts_of_a_few_households_from_their_own_rows_equal_those_from_all(simulation):
     """Scoring computes facts for the flagged households only, from their own rows plus the
     village figures of the whole tables: the same facts as from the whole tables."""
-    from earlywarn.explain.reasons import household_facts, village_facts
+    from earlywarn.explain.village_facts import village_facts
     from earlywarn.scoring.score import partition_tables
 
     whole = simulation.tables

@@ -6,17 +6,21 @@ import re
 import shutil
 import subprocess
 import zlib
+from dataclasses import replace
 from html import unescape as html_text
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from earlywarn.config import RuleConfig
 from earlywarn.data.schema import write_tables
 from earlywarn.errors import SchemaError
 from earlywarn.explain.contributions import explain_households
-from earlywarn.explain.reasons import load_glossary
-from earlywarn.explain.report import build_reports, href, mask_id, slug
+from earlywarn.explain.glossary import load_glossary
+from earlywarn.explain.household_sheet import mask_id
+from earlywarn.explain.pages import href, slug
+from earlywarn.explain.report import build_reports
 from explain_world import AS_OF, make_features, make_model, make_tables
 
 EDGE_CASES = ["H0000", "H0001", "H0002", "H0003", "H0004"]  # no events; null income;
@@ -24,10 +28,16 @@ EDGE_CASES = ["H0000", "H0001", "H0002", "H0003", "H0004"]  # no events; null in
 
 
 @pytest.fixture(scope="module")
-def world():
+def world_and_model():
     tables = make_tables(n_households=120, seed=3)
     features = make_features(tables)
     model = make_model(features, seed=3)
+    return tables, features, model
+
+
+@pytest.fixture(scope="module")
+def world(world_and_model):
+    tables, features, model = world_and_model
     risk = model.predict_risk(features)
     scores = pd.DataFrame(
         {
@@ -110,13 +120,19 @@ def test_reports_in_both_languages_for_the_same_households(world):
         assert "https://" not in page and "<link" not in page and "<script" not in page
 
 
-def test_the_scores_of_the_data_contract_are_enough(world):
+def test_the_scores_of_the_data_contract_are_enough(world, tmp_path):
+    from earlywarn.jobs.report import run_reports
+
     tables, scores = world
     minimal = scores[["household_id", "as_of", "risk", "flagged", "reasons", "model_version"]]
     reports = build_reports(minimal, tables, glossary=load_glossary(), lang="zh-CN")
     assert "index.html" in reports.pages
+    # the report job reads the scores file and checks it against the data contract
+    minimal.drop(columns="reasons").to_parquet(tmp_path / "scores.parquet")
+    write_tables(tables, tmp_path / "data")
     with pytest.raises(SchemaError, match="reasons"):
-        build_reports(minimal.drop(columns="reasons"), tables, glossary=load_glossary())
+        run_reports(tmp_path / "scores.parquet", tmp_path / "data", tmp_path / "reports")
+    assert not (tmp_path / "reports").exists()
 
 
 def _pdf_objects(raw: bytes) -> bytes:
@@ -227,3 +243,71 @@ def test_county_summary_counts_each_main_reason_of_the_flagged(world):
         chart = html.split("By any main reason", 1)[1]
         bars = re.findall(r'text-anchor="end"[^>]*>([^<]+)</text>.*?>(\d+)</text>', chart, re.S)
         assert expected and {html_text(label): int(n) for label, n in bars} == expected
+
+
+def _marked(glossary):
+    """The glossary with every reason and rule text marked, as a custom glossary would be."""
+    groups = {
+        code: {
+            **entry,
+            "templates": {
+                lang: [f"[custom] {text}" for text in texts]
+                for lang, texts in entry["templates"].items()
+            },
+        }
+        for code, entry in glossary.groups.items()
+    }
+    rules = {
+        code: {lang: f"[custom] {text}" for lang, text in entry.items()}
+        for code, entry in glossary.rules.items()
+    }
+    return replace(glossary, groups=groups, rules=rules)
+
+
+def _sheet_texts(html: str) -> tuple[list[str], list[str]]:
+    """The model's reason texts and the rule's trigger texts a household sheet shows."""
+    model = re.search(r'<ol class="reasons">(.*?)</ol>', html, re.S)
+    rules = re.search(r'<ul class="rules">(.*?)</ul>', html, re.S)
+    return (
+        [
+            html_text(text)
+            for text in re.findall(r"<br>(.*?)</li>", model.group(1) if model else "", re.S)
+        ],
+        [
+            html_text(text)
+            for text in re.findall(r"<li>(.*?)</li>", rules.group(1) if rules else "")
+        ],
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_reports_write_the_reason_texts_of_the_scores_file(world_and_model, world, lang):
+    """Scoring and reports write reason texts the same way: with the same (custom) glossary,
+    rule and language, each household sheet shows exactly the texts its scores row holds."""
+    tables, features, model = world_and_model
+    _, scores = world
+    glossary = _marked(load_glossary())
+    rule = RuleConfig(income_margin=2.0)
+    flagged = scores["flagged"].to_numpy()
+    reasons = explain_households(
+        model,
+        features[flagged],
+        glossary=glossary,
+        lang=lang,
+        tables=tables,
+        as_of=AS_OF,
+        rule_cfg=rule,
+    )
+    scores = scores.assign(reasons=[[] for _ in range(len(scores))])
+    scores.loc[flagged, "reasons"] = pd.Series(list(reasons), index=scores.index[flagged])
+    reports = build_reports(scores, tables, glossary=glossary, lang=lang, rule_cfg=rule)
+    sheets = _household_pages(reports)
+    n_rules = 0
+    for household_id, stored in zip(scores["household_id"][flagged], reasons, strict=True):
+        html = next(html for path, html in sheets.items() if f"/{household_id}-" in path)
+        shown_model, shown_rules = _sheet_texts(html)
+        assert shown_model == [r["text"] for r in stored if not r["code"].startswith("rule:")]
+        assert shown_rules == [r["text"] for r in stored if r["code"].startswith("rule:")]
+        assert all(text.startswith("[custom] ") for text in shown_model + shown_rules)
+        n_rules += len(shown_rules)
+    assert n_rules > 0
