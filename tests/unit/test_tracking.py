@@ -1,4 +1,4 @@
-"""tracking.py without a tracking server: URIs, names, signature, personal-data guards."""
+"""earlywarn.tracking without a tracking server: URIs, names, signature, personal-data guards."""
 
 from __future__ import annotations
 
