@@ -8,18 +8,19 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.schema import read_tables
+from earlywarn.data.schema import TABLES, read_tables
 from earlywarn.data.storage import atomic_path, check_writable, fingerprint_frame, write_text_atomic
 from earlywarn.data.tables import Tables
 from earlywarn.explain.contributions import contributions, shap_summary_png
 from earlywarn.features.catalog import catalog_frame
-from earlywarn.model.card import ModelCard, render_model_card, training_card
+from earlywarn.model.card import render_model_card, training_card
 from earlywarn.model.charts import precision_recall_figure, reliability_figure
 from earlywarn.model.comparison import YearComparison, compare_on_test_year
 from earlywarn.model.model_file import RiskModel, save_model
@@ -28,9 +29,7 @@ from earlywarn.scoring.drift import drift_reference
 
 log = logging.getLogger(__name__)
 
-TABLE_NAMES = ("households", "household_years", "events", "assistance", "lines")
 SHAP_SAMPLE_ROWS = 2_000
-PLOTS = ("precision_recall", "reliability", "shap_summary")  # <name>.png beside the card
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def train_on_tables(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
     population = population or cfg.data.population
-    fingerprints = {name: fingerprint_frame(getattr(tables, name)) for name in TABLE_NAMES}
+    fingerprints = {name: fingerprint_frame(getattr(tables, name)) for name in TABLES}
     run_name = cfg.train.run_name or f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{config_hash(cfg)[:8]}"
     model_dir = Path(out_dir) if out_dir is not None else cfg.train.models_dir / run_name
     storage_path = cfg.tune.storage or model_dir.parent / "tuning.sqlite3"
@@ -124,33 +123,13 @@ def train_on_tables(
     )
     year = compare_on_test_year(tables, trained, truth=truth, cfg=cfg)
     metrics = {**year.test_metrics(), **trained.metrics(), **year.subgroup_metrics()}
-    calibration = trained.calibration.features
-    metadata = {
-        **model_metadata(
-            trained,
-            cfg,
-            run_name=run_name,
-            population=population,
-            table_fingerprints=fingerprints,
-            test_metrics=year.test_metrics(),
-        ),
-        # binned features and risk of the calibration rows (the latest year before the test,
-        # the population closest in time to what is scored): scoring measures PSI against it
-        "drift_reference": drift_reference(calibration, trained.model.predict_risk(calibration)),
-    }
-    model = replace(trained.model, metadata=metadata)
-    save_model(model, model_dir)
-    card = training_card(
-        trained,
-        year,
-        cfg,
-        run_name=run_name,
-        created=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        population=population,
-        plots={name: f"{name}.png" for name in PLOTS},
+    model = replace(
+        trained.model,
+        metadata=_metadata(trained, year, cfg, run_name, population, fingerprints),
     )
+    save_model(model, model_dir)
     card_dir = model_dir.with_name(f"{model_dir.name}_card")
-    artifacts = _write_card(card_dir, card, trained, year, seed=cfg.tune.seed)
+    artifacts = _write_card(card_dir, trained, year, cfg, run_name, population)
 
     model_uri, run_id = str(model_dir), None
     if track:
@@ -180,8 +159,38 @@ def train_on_tables(
     )
 
 
+def _metadata(
+    trained: TrainedModel,
+    year: YearComparison,
+    cfg: Config,
+    run_name: str,
+    population: Population,
+    fingerprints: dict[str, str],
+) -> dict[str, Any]:
+    """The model file's record of its training, with the drift reference scoring needs."""
+    calibration = trained.calibration.features
+    return {
+        **model_metadata(
+            trained,
+            cfg,
+            run_name=run_name,
+            population=population,
+            table_fingerprints=fingerprints,
+            test_metrics=year.test_metrics(),
+        ),
+        # binned features and risk of the calibration rows (the latest year before the test,
+        # the population closest in time to what is scored): scoring measures PSI against it
+        "drift_reference": drift_reference(calibration, trained.model.predict_risk(calibration)),
+    }
+
+
 def _write_card(
-    card_dir: Path, card: ModelCard, trained: TrainedModel, year: YearComparison, *, seed: int
+    card_dir: Path,
+    trained: TrainedModel,
+    year: YearComparison,
+    cfg: Config,
+    run_name: str,
+    population: Population,
 ) -> dict[str, Path]:
     """The plots, evaluation tables and model card, in ``card_dir``: run path -> file."""
     card_dir.mkdir(parents=True, exist_ok=True)
@@ -193,11 +202,14 @@ def _write_card(
     for name, figure in figures.items():
         artifacts[f"plots/{name}.png"] = _save_figure(figure, card_dir / f"{name}.png")
     test = trained.test
-    shap_sample = test.features.sample(n=min(SHAP_SAMPLE_ROWS, len(test)), random_state=seed)
+    shap_sample = test.features.sample(
+        n=min(SHAP_SAMPLE_ROWS, len(test)), random_state=cfg.tune.seed
+    )
     shap_png = shap_summary_png(contributions(trained.model, shap_sample), shap_sample)
     with atomic_path(card_dir / "shap_summary.png") as staged:
         staged.write_bytes(shap_png)
     artifacts["plots/shap_summary.png"] = card_dir / "shap_summary.png"
+    plots = {name: f"{name}.png" for name in (*figures, "shap_summary")}
     tables = {
         "comparison": year.comparison,
         "subgroups": year.subgroups,
@@ -209,6 +221,15 @@ def _write_card(
     for name, frame in tables.items():
         write_text_atomic(frame.to_csv(index=False), card_dir / f"{name}.csv")
         artifacts[f"evaluation/{name}.csv"] = card_dir / f"{name}.csv"
+    card = training_card(
+        trained,
+        year,
+        cfg,
+        run_name=run_name,
+        created=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        population=population,
+        plots=plots,
+    )
     markdown, html = render_model_card(card)
     for suffix, text in (("md", markdown), ("html", html)):
         write_text_atomic(text, card_dir / f"model_card.{suffix}")
