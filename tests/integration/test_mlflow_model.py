@@ -243,9 +243,9 @@ def test_failed_registration_leaves_no_version_and_a_failed_run(store, monkeypat
         raise mlflow.exceptions.MlflowException("registry went away")
 
     if failing == "alias":
-        monkeypatch.setattr(tracking.MlflowClient, "set_registered_model_alias", refuse)
+        monkeypatch.setattr(MlflowClient, "set_registered_model_alias", refuse)
     else:
-        monkeypatch.setattr(tracking.mlflow, "register_model", register_then_fail)
+        monkeypatch.setattr(mlflow, "register_model", register_then_fail)
     with pytest.raises(TrackingError, match="marked FAILED and no model version was registered"):
         _log(store["model"], store["root"] / "model", store["features"], ap_model=0.6, ap_rule=0.4)
     assert {str(v.version) for v in client.search_model_versions(f"name='{NAME}'")} == before

@@ -131,7 +131,7 @@ def test_training_fails_fast_when_the_tracking_store_is_unusable(simulation, tmp
     def no_tuning(*args, **kwargs):
         raise AssertionError("tuning started although tracking is unusable")
 
-    monkeypatch.setattr("earlywarn.model.search.search", no_tuning)
+    monkeypatch.setattr("earlywarn.model.training.search", no_tuning)
     with pytest.raises(TrackingError, match=r"not writable|does not exist"):
         train_on_tables(Config(), simulation.tables, out_dir=tmp_path / "models" / "m")
     assert not (tmp_path / "models").exists()

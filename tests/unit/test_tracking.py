@@ -1,4 +1,4 @@
-"""tracking.py without a tracking server: URIs, names, signature, personal-data guards."""
+"""earlywarn.tracking without a tracking server: URIs, names, signature, personal-data guards."""
 
 from __future__ import annotations
 
@@ -174,3 +174,9 @@ def test_a_tracking_store_that_is_not_a_database_is_refused(tmp_path):
     db.write_text("these are notes, not a database\n" * 20, encoding="utf-8")
     with pytest.raises(TrackingError, match=r"cannot be used.*not a database"):
         tracking.check_tracking_available(f"sqlite:///{db}")
+
+
+def test_promotion_compares_the_metrics_training_logs():
+    assert tracking.PROMOTION_REQUIREMENTS == (
+        ("test_average_precision_model", "test_average_precision_rule"),
+    )

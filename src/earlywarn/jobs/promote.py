@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from earlywarn.config import Config
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # mlflow is imported only when a command needs it
+    from earlywarn.tracking import Promotion
 
 
-def run_promote(cfg: Config, version: str, *, name: str | None = None) -> Any:
+def run_promote(cfg: Config, version: str, *, name: str | None = None) -> Promotion:
     """Make ``version`` (a number or an alias such as ``candidate``) the ``champion`` of the
     registered model (default ``cfg.tracking.registered_model``) if it beats the rule on the
-    test year; returns a :class:`earlywarn.tracking.Promotion`, raises ``PromotionRefused``."""
+    test year; raises ``PromotionRefused`` otherwise."""
     from earlywarn.tracking import promote
 
     return promote(version, name=name or cfg.tracking.registered_model)

@@ -2,7 +2,8 @@
 
 The card states the intended use, the data window and population, the metrics of the model
 side by side with the rule, logistic regression and (on simulated data) the oracle, the
-subgroup table, the calibration and the limitations. HTML is autoescaped.
+subgroup table, the calibration and the limitations: fixed caveats plus what the run measured.
+HTML is autoescaped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from earlywarn.config import Config, Population, config_hash
+from earlywarn.features.examples import Split
+from earlywarn.model.comparison import YearComparison
+from earlywarn.model.training import TrainedModel
 from earlywarn.resources import templates
 
 
@@ -81,3 +86,77 @@ def render_model_card(card: ModelCard) -> tuple[str, str]:
     markdown = env.get_template("model_card.md.j2").render(**context)
     html = env.get_template("model_card.html.j2").render(**context)
     return markdown, html
+
+
+def training_card(
+    trained: TrainedModel,
+    year: YearComparison,
+    cfg: Config,
+    *,
+    run_name: str,
+    created: str,
+    population: Population,
+    plots: dict[str, str],
+) -> ModelCard:
+    """The card of a training run (``plots``: figure name -> file name beside the card)."""
+    split, years = trained.split, trained.target_years
+    return ModelCard(
+        model_version=run_name,
+        created=created,
+        population=population,
+        data_window=f"{min(years)}-{max(years)}",
+        fit_years=_fit_years(split, cfg.train.calibration_share),
+        calibration_year=split.calibration_year,
+        test_year=split.test_year,
+        as_of_months=", ".join(map(str, cfg.train.as_of_months)),
+        n_examples={
+            "fit": len(trained.fit),
+            "calibration": len(trained.calibration),
+            "test": len(trained.test),
+        },
+        comparison=year.comparison,
+        subgroups=year.subgroups,
+        gaps=year.gaps,
+        by_month=year.by_month,
+        reliability=year.reliability,
+        calibration_method=cfg.train.calibration,
+        tuning=trained.tuning_summary(),
+        explanation_rate=trained.explanation_rate,
+        config_hash=config_hash(cfg),
+        catalog_hash=trained.model.catalog_hash,
+        limitations=limitations(year.oracle_gap, year.gaps),
+        plots=plots,
+    )
+
+
+def _fit_years(split: Split, calibration_share: float | None) -> str:
+    """``2017-2023``, plus the share of the calibration year's households that also fit."""
+    years = f"{min(split.fit_years)}-{max(split.fit_years)}"
+    if calibration_share is not None and calibration_share < 1:
+        years += f" and {1 - calibration_share:.0%} of the households of {split.calibration_year}"
+    return years
+
+
+def limitations(oracle_gap: float | None, gaps: pd.DataFrame) -> tuple[str, ...]:
+    """The model card's limitations: fixed caveats plus what this run measured."""
+    items = [
+        "Trained on past target years; a new poverty line, a new assistance policy or a shock "
+        "unlike past ones (a pandemic) can change who becomes poor faster than the model learns.",
+        "Income comes from yearly survey rounds: a household's situation between rounds is "
+        "known only through reported events, so early-year scores rest mostly on last year.",
+        "Unknown or unseen villages/counties are treated as missing by the booster.",
+        "Subgroup gaps are measured on one test year; small groups vary a lot by chance.",
+    ]
+    if oracle_gap is not None:
+        items.append(
+            f"On simulated data the model's average precision is {oracle_gap:+.3f} "
+            "from the oracle's (which knows the simulated world's state)."
+        )
+    if not gaps.empty and "average_precision_gap" in gaps.columns:
+        worst = gaps.sort_values("average_precision_gap", ascending=False).iloc[0]
+        if pd.notna(worst["average_precision_gap"]):
+            items.append(
+                f"Largest subgroup gap in average precision: "
+                f"{worst['average_precision_gap']:.3f} across {worst['group']}."
+            )
+    return tuple(items)

@@ -26,8 +26,8 @@ from earlywarn.data.columns import (
 )
 from earlywarn.data.tables import Tables
 
-SUBGROUPS = ("county", "head_sex", "ethnic_minority", "has_disabled_member")
 HAS_DISABLED = "has_disabled_member"
+SUBGROUPS = (COUNTY, HEAD_SEX, ETHNIC_MINORITY, HAS_DISABLED)
 METRIC_NAMES = (
     "roc_auc",
     "average_precision",

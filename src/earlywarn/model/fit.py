@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 from sklearn.isotonic import IsotonicRegression
 
 from earlywarn.errors import ModelError
-from earlywarn.model.model_file import Calibrator, RiskModel
+from earlywarn.model.model_file import Calibrator, RiskModel, prepare_features
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +66,21 @@ def fit_model(
         deterministic=True, force_row_wise=True, seed=seed, num_threads=num_threads, verbosity=-1
     )
     params.setdefault("objective", "binary")
-    template = RiskModel(
-        booster=None,  # type: ignore[arg-type]
-        calibrator=Calibrator(),
-        feature_names=tuple(map(str, X.columns)),
-        categories=category_levels(X),
-    )
-    prepared = template.prepare(X)
+    feature_names, categories = tuple(map(str, X.columns)), category_levels(X)
+    prepared = prepare_features(X, feature_names, categories)
     labels = np.asarray(pd.Series(y).astype(float))
     if np.isnan(labels).any():
         raise ModelError("labels contain missing values; drop unknown labels before fitting")
     dataset = lgb.Dataset(prepared, label=labels, free_raw_data=True)
     booster = lgb.train(params, dataset, num_boost_round=rounds)
     log.info("fitted booster: %d trees on %d examples", booster.num_trees(), len(prepared))
-    return replace(
-        template, booster=booster, catalog_hash=catalog_hash, metadata=dict(metadata or {})
+    return RiskModel(
+        booster=booster,
+        calibrator=Calibrator(),
+        feature_names=feature_names,
+        categories=categories,
+        catalog_hash=catalog_hash,
+        metadata=dict(metadata or {}),
     )
 
 

@@ -79,18 +79,7 @@ class RiskModel:
 
     def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
         """Select the model's columns in order, categoricals with the training levels."""
-        missing = [name for name in self.feature_names if name not in features.columns]
-        if missing:
-            raise ModelError(f"features are missing columns the model needs: {missing}")
-        X = features.loc[:, list(self.feature_names)].copy()
-        for name, levels in self.categories.items():
-            text = X[name].astype("string")
-            text = text.where(text.isin(levels))  # unseen levels -> missing (as LightGBM does)
-            X[name] = pd.Categorical(text, categories=list(levels))
-        for name in X.columns:
-            if name not in self.categories:
-                X[name] = pd.to_numeric(X[name], errors="coerce").astype("float64")
-        return X
+        return prepare_features(features, self.feature_names, self.categories)
 
     def predict_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Raw booster output (log-odds), one per row."""
@@ -99,6 +88,28 @@ class RiskModel:
     def predict_risk(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of being poor in the target year, one per row."""
         return self.calibrator(self.predict_log_odds(features))
+
+
+def prepare_features(
+    features: pd.DataFrame,
+    feature_names: tuple[str, ...],
+    categories: dict[str, tuple[str, ...]],
+) -> pd.DataFrame:
+    """``feature_names`` of ``features`` in that order: the ``categories`` columns as
+    categoricals with exactly those levels (any other value becomes missing, as LightGBM
+    treats unseen levels), every other column as float64 (non-numbers missing)."""
+    missing = [name for name in feature_names if name not in features.columns]
+    if missing:
+        raise ModelError(f"features are missing columns the model needs: {missing}")
+    X = features.loc[:, list(feature_names)].copy()
+    for name, levels in categories.items():
+        text = X[name].astype("string")
+        text = text.where(text.isin(levels))
+        X[name] = pd.Categorical(text, categories=list(levels))
+    for name in X.columns:
+        if name not in categories:
+            X[name] = pd.to_numeric(X[name], errors="coerce").astype("float64")
+    return X
 
 
 def save_model(model: RiskModel, directory: Path) -> Path:

@@ -24,7 +24,7 @@ def flag(risk: pd.Series, households: pd.DataFrame | None, policy_cfg: PolicyCon
     ``households`` (indexed by household_id, with ``village``/``county``) is needed only for
     ``top_n_per_group``.
     """
-    cfg, frame = policy_cfg, households
+    cfg = policy_cfg
     if risk.index.has_duplicates:
         raise ConfigError("flag() takes one scoring round: household ids must be unique")
     risk = pd.to_numeric(risk, errors="coerce").astype("float64")
@@ -37,11 +37,11 @@ def flag(risk: pd.Series, households: pd.DataFrame | None, policy_cfg: PolicyCon
         n_flag = math.ceil(cfg.share * len(risk)) if len(risk) else 0
         flagged.loc[known[:n_flag]] = True
     else:
-        if frame is None or cfg.group not in frame.columns:
+        if households is None or cfg.group not in households.columns:
             raise ConfigError(
                 f"policy top_n_per_group needs households with a '{cfg.group}' column"
             )
-        groups = frame[cfg.group].reindex(known)
+        groups = households[cfg.group].reindex(known)
         if groups.isna().any():
             raise ConfigError(f"{int(groups.isna().sum())} scored households have no {cfg.group}")
         rank_in_group = groups.groupby(groups, observed=True, sort=False).cumcount()

@@ -27,7 +27,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 from optuna_integration import LightGBMPruningCallback
 
-from earlywarn.config import TuneConfig
+from earlywarn.config import TrainConfig, TuneConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,26 @@ SEARCH_SPACE_VERSION = 2  # bump when suggest_params changes: a new study, not a
 Folds = Sequence[tuple[np.ndarray, np.ndarray]]
 
 
+_TRAIN_DEFAULTS = TrainConfig()
+
+
 @dataclass(frozen=True)
 class SearchBounds:
-    """What a trial may choose beyond the sampled space, and how to pick among equals."""
+    """What a trial may choose beyond the sampled space, and how to pick among equals
+    (defaults: those of :class:`~earlywarn.config.TrainConfig`)."""
 
-    max_boost_rounds: int = 600
-    early_stopping_rounds: int = 30
-    size_tolerance: float = 0.005
+    max_boost_rounds: int = _TRAIN_DEFAULTS.max_boost_rounds
+    early_stopping_rounds: int = _TRAIN_DEFAULTS.early_stopping_rounds
+    size_tolerance: float = _TRAIN_DEFAULTS.size_tolerance
+
+    @classmethod
+    def of(cls, cfg: TrainConfig) -> SearchBounds:
+        """The bounds a training config sets."""
+        return cls(
+            max_boost_rounds=cfg.max_boost_rounds,
+            early_stopping_rounds=cfg.early_stopping_rounds,
+            size_tolerance=cfg.size_tolerance,
+        )
 
 
 @dataclass(frozen=True)
@@ -259,7 +272,9 @@ def summarize_study(
     )
 
 
-def explanation_rate(booster: lgb.Booster, X: pd.DataFrame, *, n_rows: int = 2_000) -> float:
+def explanation_rate(
+    booster: lgb.Booster, X: pd.DataFrame, *, n_rows: int = _TRAIN_DEFAULTS.explain_rate_rows
+) -> float:
     """Households explained per second by ``booster.predict(X, pred_contrib=True)``."""
     sample = X.iloc[: min(n_rows, len(X))]
     if sample.empty:

@@ -1,14 +1,11 @@
 """The MLflow pyfunc wrapper around a risk model ("models from code").
 
-:mod:`earlywarn.tracking` logs this file's *path* as the model's code, so MLflow runs it to
-rebuild the wrapper instead of unpickling an object. Loading reads ``booster.txt`` and
-``model.json`` from the model's ``risk_model`` artifact with
-:func:`~earlywarn.model.model_file.load_model`,
+:mod:`earlywarn.tracking.runs` logs this file's *path* as the model's code, so MLflow runs it
+to rebuild the wrapper instead of unpickling an object; that is why it ends by calling
+``set_model`` and why nothing imports it. Loading reads ``booster.txt`` and ``model.json``
+from the model's ``risk_model`` artifact with :func:`~earlywarn.model.model_file.load_model`,
 which checks the booster against its recorded SHA-256. ``predict`` takes one row per household
 (categoricals as strings, everything else as numbers) and returns the calibrated risk.
-
-Apart from :mod:`earlywarn.tracking`, this is the only module that imports mlflow; nothing
-else should import it.
 """
 
 from __future__ import annotations
@@ -21,10 +18,9 @@ from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 from mlflow.pyfunc.model import PythonModelContext
 
+from earlywarn.data.columns import RISK
 from earlywarn.model.model_file import RiskModel, load_model
-
-RISK_MODEL_ARTIFACT = "risk_model"
-RISK_COLUMN = "risk"
+from earlywarn.tracking.logged_model import RISK_MODEL_ARTIFACT
 
 
 class RiskPyfunc(PythonModel):
@@ -47,7 +43,7 @@ class RiskPyfunc(PythonModel):
         assert self.model is not None
         features = pd.DataFrame(model_input)
         risk = self.model.predict_risk(features)
-        return pd.DataFrame({RISK_COLUMN: risk.astype("float64")}, index=features.index)
+        return pd.DataFrame({RISK: risk.astype("float64")}, index=features.index)
 
 
 set_model(RiskPyfunc())

@@ -1,0 +1,249 @@
+"""Train the risk model: examples at past as-of dates -> out-of-time split -> tune -> fit ->
+calibrate.
+
+The last labelled target year is the test year (never tuned, calibrated or chosen on), the
+one before calibrates, the rest fit (see :mod:`earlywarn.features.examples`). The only state
+outside memory is the Optuna study at ``storage_url``, so that an interrupted tuning resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from earlywarn import __version__ as earlywarn_version
+from earlywarn.config import Config, Population, TrainConfig, config_hash
+from earlywarn.data.storage import fingerprint_frame
+from earlywarn.data.tables import Tables
+from earlywarn.features.catalog import catalog_hash
+from earlywarn.features.examples import (
+    Examples,
+    Split,
+    as_of_dates,
+    build_examples,
+    labelled_target_years,
+    split_out_of_time,
+)
+from earlywarn.model.evaluate import expected_calibration_error
+from earlywarn.model.fit import calibrate, fit_model
+from earlywarn.model.model_file import RiskModel
+from earlywarn.model.search import (
+    SEARCH_SPACE_VERSION,
+    SearchBounds,
+    TuneResult,
+    effective_leaves,
+    explanation_rate,
+    search,
+)
+
+log = logging.getLogger(__name__)
+
+# settings that change which trials a study runs (others, like the trial count, only how many)
+_STUDY_TUNE_EXCLUDE = {"n_trials", "timeout_seconds", "storage", "study_name", "num_threads"}
+_STUDY_TRAIN_INCLUDE = {
+    "max_boost_rounds",
+    "early_stopping_rounds",
+    "n_valid_years",
+    "as_of_months",
+    "calibration_share",
+    "first_target_year",
+    "last_target_year",
+}
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """The calibrated risk model and what it was trained, tuned and calibrated on.
+
+    ``fit``, ``calibration`` and ``test`` are the examples of each part of ``split``;
+    ``target_years`` every labelled target year used. The calibration errors are measured on
+    the calibration examples before and after calibrating; ``explanation_rate`` is households
+    explained per second (TreeSHAP on test-year rows).
+    """
+
+    model: RiskModel
+    target_years: tuple[int, ...]
+    split: Split
+    fit: Examples
+    calibration: Examples
+    test: Examples
+    tuning: TuneResult
+    ece_before_calibration: float
+    ece_after_calibration: float
+    explanation_rate: float
+
+    @property
+    def n_trials(self) -> int:
+        """Trials of the study that finished (complete, pruned or failed)."""
+        return int((self.tuning.history["state"] != "RUNNING").sum())
+
+    def chosen_params(self) -> dict[str, Any]:
+        """The sampled parameters of the trial the model was fitted with."""
+        chosen = self.tuning.history.set_index("number").loc[self.tuning.chosen_trial]
+        return {k.removeprefix("param_"): v for k, v in chosen.items() if k.startswith("param_")}
+
+    def tuning_summary(self) -> dict[str, Any]:
+        """Trials, best and chosen trial and value, and the chosen model's size."""
+        tuning, chosen = self.tuning, self.chosen_params()
+        return {
+            "n_trials": self.n_trials,
+            "best_value": tuning.best_value,
+            "best_trial": tuning.best_trial,
+            "chosen_trial": tuning.chosen_trial,
+            "chosen_value": tuning.chosen_value,
+            "num_boost_round": tuning.num_boost_round,
+            "num_leaves": effective_leaves(chosen),
+            "max_depth": chosen.get("max_depth"),
+        }
+
+    def metrics(self) -> dict[str, float]:
+        """Tuning, size, explanation speed, calibration and example counts, as run metrics."""
+        return {
+            "tune_best_value": self.tuning.best_value,
+            "tune_chosen_value": self.tuning.chosen_value,
+            "tune_n_trials": float(self.n_trials),
+            "model_num_trees": float(self.model.booster.num_trees()),
+            "explanation_rate_households_per_second": self.explanation_rate,
+            "calibration_ece_before": self.ece_before_calibration,
+            "calibration_ece_after": self.ece_after_calibration,
+            "n_examples_fit": float(len(self.fit)),
+            "n_examples_calibration": float(len(self.calibration)),
+            "n_examples_test": float(len(self.test)),
+        }
+
+
+def target_years(tables: Tables, cfg: TrainConfig) -> list[int]:
+    """Labelled target years within ``first_target_year``..``last_target_year`` if set."""
+    return [
+        year
+        for year in labelled_target_years(tables)
+        if (cfg.first_target_year is None or year >= cfg.first_target_year)
+        and (cfg.last_target_year is None or year <= cfg.last_target_year)
+    ]
+
+
+def study_name(cfg: Config, population: str, examples: Examples) -> str:
+    """Stable across reruns of the same examples and search settings (so tuning resumes)."""
+    settings = json.dumps(
+        {
+            "tune": cfg.tune.model_dump(mode="json", exclude=_STUDY_TUNE_EXCLUDE),
+            "train": cfg.train.model_dump(mode="json", include=_STUDY_TRAIN_INCLUDE),
+            "population": population,
+            "examples": fingerprint_frame(pd.concat([examples.keys, examples.labels], axis=1)),
+            "search_space": SEARCH_SPACE_VERSION,
+            "catalog": catalog_hash(),
+        },
+        sort_keys=True,
+    )
+    return f"earlywarn-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
+
+
+def train_risk_model(
+    tables: Tables,
+    cfg: Config,
+    *,
+    population: Population,
+    storage_url: str | None,
+    n_trials: int | None = None,
+) -> TrainedModel:
+    """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
+    on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``), fit the chosen
+    trial on them, calibrate on the calibration examples. Deterministic for a given seed."""
+    years = target_years(tables, cfg.train)
+    examples = build_examples(
+        tables, as_of_dates(years, cfg.train.as_of_months), population=population
+    )
+    split = split_out_of_time(
+        examples.keys,
+        n_valid_years=cfg.train.n_valid_years,
+        calibration_share=cfg.train.calibration_share,
+        seed=cfg.tune.seed,
+    )
+    fit, calibration, test = (
+        examples.take(split.fit),
+        examples.take(split.calibration),
+        examples.take(split.test),
+    )
+    log.info(
+        "examples: fit %d (%s), calibration %d (%d), test %d (%d)",
+        len(fit),
+        split.fit_years,
+        len(calibration),
+        split.calibration_year,
+        len(test),
+        split.test_year,
+    )
+    tuning = search(
+        fit.features,
+        fit.labels,
+        split.folds,
+        cfg.tune,
+        storage_url=storage_url,
+        study_name=cfg.tune.study_name or study_name(cfg, population, examples),
+        n_trials=n_trials,
+        bounds=SearchBounds.of(cfg.train),
+    )
+    model = fit_model(
+        fit.features,
+        fit.labels,
+        tuning.params,
+        seed=cfg.tune.seed,
+        num_threads=cfg.tune.num_threads,
+        num_boost_round=tuning.num_boost_round,
+        catalog_hash=catalog_hash(),
+    )
+    y_calibration = calibration.labels.to_numpy(dtype=float)
+    ece_before = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
+    model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
+    return TrainedModel(
+        model=model,
+        target_years=tuple(years),
+        split=split,
+        fit=fit,
+        calibration=calibration,
+        test=test,
+        tuning=tuning,
+        ece_before_calibration=ece_before,
+        ece_after_calibration=expected_calibration_error(
+            y_calibration, model.predict_risk(calibration.features)
+        ),
+        explanation_rate=explanation_rate(
+            model.booster, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
+        ),
+    )
+
+
+def model_metadata(
+    trained: TrainedModel,
+    cfg: Config,
+    *,
+    run_name: str,
+    population: Population,
+    table_fingerprints: dict[str, str],
+    test_metrics: dict[str, float],
+) -> dict[str, Any]:
+    """What the model file records about its training: config, data, split, tuning, test
+    metrics and versions (the job adds the drift reference)."""
+    split, tuning = trained.split, trained.tuning
+    return {
+        "config_hash": config_hash(cfg),
+        "run_name": run_name,
+        "population": population,
+        "as_of_months": list(cfg.train.as_of_months),
+        "fit_years": list(split.fit_years),
+        "calibration_year": split.calibration_year,
+        "test_year": split.test_year,
+        "num_boost_round": tuning.num_boost_round,
+        "params": tuning.params,
+        "study_name": tuning.study_name,
+        "chosen_trial": tuning.chosen_trial,
+        "table_fingerprints": table_fingerprints,
+        "earlywarn_version": earlywarn_version,
+        "test_metrics": test_metrics,
+        "explanation_rate_households_per_second": trained.explanation_rate,
+    }

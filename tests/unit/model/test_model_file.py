@@ -1,0 +1,152 @@
+"""The model file: booster text + JSON sidecar round-trip exactly; a changed booster, an
+unknown format or a broken sidecar is refused; features are prepared as at training."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from earlywarn.errors import ModelError
+from earlywarn.model.fit import fit_model
+from earlywarn.model.model_file import (
+    BOOSTER_FILE,
+    FORMAT_VERSION,
+    SIDECAR_FILE,
+    Calibrator,
+    RiskModel,
+    load_model,
+    save_model,
+)
+
+
+def _features(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    features = pd.DataFrame(
+        {
+            "village": pd.Categorical(
+                rng.choice(["V1", "V2", "V3"], n), categories=["V1", "V2", "V3"]
+            ),
+            "income_ratio": rng.normal(size=n),
+            "n_illness_events_12m": rng.poisson(1, n).astype(float),
+        }
+    )
+    features.loc[features.index[::11], "income_ratio"] = np.nan
+    return features
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    return _features(400, seed=0)
+
+
+@pytest.fixture(scope="module")
+def model(features) -> RiskModel:
+    logit = -1.5 - 1.2 * features["income_ratio"].fillna(0) + 0.4 * features["n_illness_events_12m"]
+    poor = pd.Series(
+        np.random.default_rng(1).uniform(size=len(features)) < 1 / (1 + np.exp(-logit))
+    )
+    fitted = fit_model(
+        features,
+        poor,
+        {"num_leaves": 7, "min_data_in_leaf": 10},
+        seed=0,
+        num_threads=1,
+        num_boost_round=12,
+        catalog_hash="catalog-abc",
+    )
+    return replace(
+        fitted,
+        calibrator=Calibrator("platt", slope=0.8, intercept=-0.3),
+        version="run-7",
+        metadata={"config_hash": "cfg-1", "test_year": 2025, "params": {"num_leaves": 7}},
+    )
+
+
+def test_save_and_load_round_trip_everything(model, features, tmp_path):
+    saved = save_model(model, tmp_path / "model")
+    assert sorted(p.name for p in saved.iterdir()) == [BOOSTER_FILE, SIDECAR_FILE]
+    loaded = load_model(saved)
+    assert loaded.feature_names == model.feature_names
+    assert loaded.categories == {"village": ("V1", "V2", "V3")}
+    assert loaded.calibrator == model.calibrator
+    assert (loaded.catalog_hash, loaded.version) == ("catalog-abc", "run-7")
+    assert loaded.metadata == model.metadata
+    assert loaded.booster.model_to_string() == model.booster.model_to_string()
+    np.testing.assert_array_equal(loaded.predict_risk(features), model.predict_risk(features))
+
+
+def test_isotonic_calibration_round_trips_and_is_flat_beyond_its_ends(model, features, tmp_path):
+    isotonic = Calibrator("isotonic", x=(-2.0, 0.0, 1.0), y=(0.05, 0.2, 0.6))
+    np.testing.assert_allclose(isotonic(np.array([-9.0, -1.0, 0.5, 9.0])), [0.05, 0.125, 0.4, 0.6])
+    with_isotonic = replace(model, calibrator=isotonic)
+    loaded = load_model(save_model(with_isotonic, tmp_path / "model"))
+    assert loaded.calibrator == isotonic
+    np.testing.assert_array_equal(
+        loaded.predict_risk(features), with_isotonic.predict_risk(features)
+    )
+
+
+def test_the_version_given_at_load_wins_over_the_saved_one(model, tmp_path):
+    saved = save_model(model, tmp_path / "model")
+    assert load_model(saved).version == "run-7"
+    assert load_model(saved, version="earlywarn/3").version == "earlywarn/3"
+    sidecar = json.loads((saved / SIDECAR_FILE).read_text(encoding="utf-8"))
+    assert sidecar["format_version"] == FORMAT_VERSION
+
+
+def test_a_changed_booster_is_refused(model, tmp_path):
+    saved = save_model(model, tmp_path / "model")
+    booster = saved / BOOSTER_FILE
+    booster.write_text(booster.read_text().replace("\n", "\n\n", 1))
+    with pytest.raises(ModelError, match=r"does not match the hash recorded in model\.json"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda sidecar: sidecar | {"format_version": FORMAT_VERSION + 1}, "is not supported"),
+        (lambda sidecar: sidecar | {"booster_sha256": "0" * 64}, "does not match the hash"),
+    ],
+)
+def test_a_sidecar_of_another_format_or_hash_is_refused(model, tmp_path, change, message):
+    saved = save_model(model, tmp_path / "model")
+    path = saved / SIDECAR_FILE
+    path.write_text(json.dumps(change(json.loads(path.read_text(encoding="utf-8")))))
+    with pytest.raises(ModelError, match=message):
+        load_model(saved)
+
+
+def test_missing_files_and_broken_json_are_refused(model, tmp_path):
+    with pytest.raises(ModelError, match="is not an earlywarn model"):
+        load_model(tmp_path)
+    saved = save_model(model, tmp_path / "model")
+    (saved / SIDECAR_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="is not valid JSON"):
+        load_model(saved)
+
+
+def test_saving_over_an_existing_model_replaces_it_whole(model, tmp_path):
+    target = tmp_path / "model"
+    save_model(model, target)
+    save_model(replace(model, version="run-8"), target)
+    assert load_model(target).version == "run-8"
+    assert sorted(p.name for p in target.iterdir()) == [BOOSTER_FILE, SIDECAR_FILE]
+
+
+def test_prepare_orders_columns_and_treats_unseen_levels_as_missing(model, features):
+    shuffled = features.head(4)[["n_illness_events_12m", "income_ratio", "village"]].assign(
+        village=["V2", "V9", None, "V1"], n_illness_events_12m=["1", "x", 2, 0]
+    )
+    prepared = model.prepare(shuffled)
+    assert list(prepared.columns) == list(model.feature_names)
+    assert prepared["village"].cat.categories.tolist() == ["V1", "V2", "V3"]
+    assert prepared["village"].isna().tolist() == [False, True, True, False]
+    assert prepared["n_illness_events_12m"].dtype == "float64"
+    assert np.isnan(prepared["n_illness_events_12m"].iloc[1])
+    with pytest.raises(ModelError, match=r"missing columns the model needs: \['income_ratio'\]"):
+        model.prepare(features.drop(columns="income_ratio"))
