@@ -23,7 +23,7 @@ from earlywarn.data.schema import write_tables
 from earlywarn.features.build import build_features
 from earlywarn.jobs.score import SCORE_CHUNK_DELAY_ENV, run_scoring
 from earlywarn.model.model_file import save_model
-from earlywarn.scoring.score import NEWLY_FLAGGED, PREVIOUS_RISK
+from earlywarn.scoring.scores_file import NEWLY_FLAGGED, PREVIOUS_RISK
 
 pytestmark = pytest.mark.slow
 
