@@ -1,8 +1,9 @@
 """The scoring job: every household of the population as of a date -> the scores file.
 
-Reads the model, the reason glossary and the tables; runs the passes of
-:mod:`earlywarn.scoring.chunks` on a chunk runner; writes the scores file, its
-``.meta.json``, the drift report and the score history.
+Reads the reason glossary, the model and the tables; scores the population chunk by chunk
+(:func:`earlywarn.scoring.chunks.score_population` on a chunk runner); compares with the
+previous run; writes the scores file, its ``.meta.json``, the drift report and the score
+history.
 """
 
 from __future__ import annotations
@@ -10,21 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.progress import Progress, TaskID
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK, YEAR
+from earlywarn.data.columns import FLAGGED, YEAR
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -39,25 +36,16 @@ from earlywarn.explain.reasons import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
 from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
 from earlywarn.scoring.chunks import (
-    PendingChunks,
     ReasonTexts,
-    collect_risks,
-    explain_flagged,
+    ScoringPlan,
     household_chunks,
     pending_chunks,
-    score_pending_chunks,
+    score_population,
 )
-from earlywarn.scoring.drift import drift_report, render_drift_markdown
+from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
-from earlywarn.scoring.runner import ChunkRunner, Engine, progress_bar
-from earlywarn.scoring.score import (
-    Explain,
-    attach_reasons,
-    check_catalog,
-    finish_scores,
-    installed_catalog,
-    population_ids,
-)
+from earlywarn.scoring.runner import ChunkRunner, Engine, StageClock, progress_bar
+from earlywarn.scoring.score import Explain, check_catalog, installed_catalog, population_ids
 from earlywarn.scoring.scores_file import (
     NEWLY_FLAGGED,
     RISK_DOUBLED,
@@ -98,29 +86,24 @@ class _Run:
     """One scoring run's arguments, resolved against the config."""
 
     cfg: Config
-    as_of: pd.Timestamp
+    data_dir: Path
+    model_uri: str
+    plan: ScoringPlan
     out: Path
     history_dir: Path
     population: Population
-    explain: Explain
     engine: Engine
     chunk_size: int
-    texts: ReasonTexts
     glossary_path: Path
     glossary_sha256: str
 
 
-class _StageClock:
-    """Seconds spent per stage of the run, for ``<out>.meta.json``."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._clock = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._clock, 3)
-        self._clock = now
+def _scoring_model(model_uri: str) -> RiskModel:
+    """The model, refused when its feature catalog is not the installed one."""
+    model = resolve_scoring_model(model_uri)
+    catalog, names = installed_catalog()
+    check_catalog(model, catalog_hash=catalog, catalog_names=names)
+    return model
 
 
 def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
@@ -152,20 +135,19 @@ def run_scoring(
 ) -> ScoringResult:
     """Score every household of the population at ``as_of`` and write the scores file.
 
-    Chunked by household (memory bounded by ``chunk_size``); each finished chunk is kept in a
-    work directory beside ``out`` keyed by the arguments, the input files, the model and the
-    reason glossary, so a rerun after a kill reuses it. Pass 1 builds features, risk and drift
-    counts per chunk; the policy then flags across the whole population; pass 2 explains the
-    flagged households (all with ``explain="all"``, done in pass 1). Reason texts come from
-    the configured glossary (``cfg.report.glossary``, else the shipped one). Writes ``out``
-    (Parquet, deterministic), ``<out>.meta.json`` (created_at, counts, fingerprints, glossary
-    hash), the drift report (``<stem>.drift.json`` and ``.md``) and appends the run to the
-    score history.
+    Chunk by chunk (memory bounded by ``chunk_size``; finished chunks are kept beside ``out``,
+    keyed by every input, so a rerun after a kill reuses them): risk for everyone, flags over
+    the whole population, reasons for the flagged (or all, or none: ``explain``) with texts
+    from the configured glossary. Writes ``out`` (Parquet, deterministic), ``<out>.meta.json``
+    (counts, fingerprints, glossary hash), the drift report (``<stem>.drift.json``, ``.md``)
+    and the run's entry in the score history.
     """
-    started = time.perf_counter()
+    clock = StageClock()
     run = _resolve(
         cfg,
+        data_dir,
         as_of,
+        model_uri,
         out,
         population=population,
         explain=explain,
@@ -174,12 +156,9 @@ def run_scoring(
         history_dir=history_dir,
         lang=lang,
     )
-    model = resolve_scoring_model(model_uri)
-    catalog, names = installed_catalog()
-    check_catalog(model, catalog_hash=catalog, catalog_names=names)
-    clock = _StageClock()
-    fingerprints = table_fingerprints(data_dir)
-    tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
+    model, as_of = _scoring_model(run.model_uri), run.plan.as_of
+    fingerprints = table_fingerprints(run.data_dir)
+    tables = read_tables(run.data_dir, mapping=cfg.data.mapping)
     clock.lap("read_and_validate")
     chunks = household_chunks(_population(tables, run), run.chunk_size)
     work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
@@ -191,48 +170,43 @@ def run_scoring(
         run.engine,
         work.path,
     )
-    households = tables.households
-    pending = pending_chunks(
-        tables, chunks, work, as_of=run.as_of, explain_all=run.explain == "all"
-    )
-    kept = tables if run.explain == "flagged" else None  # pass 2 explains from the tables
+    households, explain = tables.households, run.plan.explain
+    pending = pending_chunks(tables, chunks, work, as_of=as_of, explain_all=explain == "all")
+    kept = tables if explain == "flagged" else None  # pass 2 explains from the tables
     del tables  # else pass 1's parts hold every row still needed
     with (
         ChunkRunner(run.engine, scheduler=scheduler, n_workers=cfg.score.n_workers) as runner,
         progress_bar(progress) as bar,
     ):
-        scores, counts = _score_population(
-            run, runner, bar, clock, model, work, chunks, pending, households, kept
+        scores, counts = score_population(
+            runner,
+            work,
+            chunks,
+            pending,
+            model,
+            run.plan,
+            households=households,
+            tables=kept,
+            bar=bar,
+            clock=clock,
+            chunk_delay=float(os.environ.get(SCORE_CHUNK_DELAY_ENV) or 0),
         )
-    scores = compare_with_previous(scores, previous_run(run.history_dir, run.as_of))
+    scores = compare_with_previous(scores, previous_run(run.history_dir, as_of))
     result = _write_outputs(
-        run,
-        scores,
-        counts,
-        model,
-        clock,
-        fingerprints=fingerprints,
-        details={
-            "run_key": work.key,
-            "model_uri": str(model_uri),
-            "data_dir": str(Path(data_dir).resolve()),
-        },
-        n_chunks=(len(chunks), n_reused),
-        started=started,
+        run, scores, counts, model, clock, fingerprints, work.key, (len(chunks), n_reused)
     )
     WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
     log.info(
-        "scored %d households (%d flagged) in %.1f s",
-        result.n_households,
-        result.n_flagged,
-        result.seconds,
+        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
     )
     return result
 
 
 def _resolve(
     cfg: Config,
+    data_dir: Path,
     as_of: pd.Timestamp | str,
+    model_uri: str | Path,
     out: Path,
     *,
     population: Population | None,
@@ -257,14 +231,19 @@ def _resolve(
         )
     return _Run(
         cfg=cfg,
-        as_of=pd.Timestamp(as_of).normalize(),
+        data_dir=Path(data_dir),
+        model_uri=str(model_uri),
+        plan=ScoringPlan(
+            as_of=pd.Timestamp(as_of).normalize(),
+            explain=explain or cfg.score.explain,
+            texts=ReasonTexts(glossary, lang, cfg.score.n_reasons, cfg.rule),
+            policy_cfg=cfg.policy,
+        ),
         out=out,
         history_dir=history,
         population=population or cfg.data.population,
-        explain=explain or cfg.score.explain,
         engine=engine or cfg.score.engine,
         chunk_size=chunk_size or cfg.score.chunk_size,
-        texts=ReasonTexts(glossary, lang, cfg.score.n_reasons, cfg.rule),
         glossary_path=glossary_path,
         glossary_sha256=sha256_file(glossary_path),
     )
@@ -272,14 +251,14 @@ def _resolve(
 
 def _population(tables: Tables, run: _Run) -> pd.Index:
     """The population's household ids, sorted; a warning when nobody is in it."""
-    ids = population_ids(tables, run.as_of, run.population)
+    ids = population_ids(tables, run.plan.as_of, run.population)
     if len(ids) == 0:
         rounds = tables.household_years[YEAR]
         log.warning(
             "no household is in the %s population as of %s (survey rounds %s-%s): the scores "
             "file will be empty",
             run.population,
-            run.as_of.date(),
+            run.plan.as_of.date(),
             rounds.min(),
             rounds.max(),
         )
@@ -289,11 +268,11 @@ def _population(tables: Tables, run: _Run) -> pd.Index:
 def _chunk_inputs(run: _Run, fingerprints: dict[str, str], model: RiskModel) -> dict[str, Any]:
     """Everything a finished chunk depends on: a rerun reuses chunks only when all agree."""
     return {
-        "as_of": run.as_of.isoformat(),
+        "as_of": run.plan.as_of.isoformat(),
         "population": run.population,
-        "explain": run.explain,
-        "n_reasons": run.texts.n_reasons,
-        "lang": run.texts.lang,
+        "explain": run.plan.explain,
+        "n_reasons": run.plan.texts.n_reasons,
+        "lang": run.plan.texts.lang,
         "glossary": run.glossary_sha256,
         "chunk_size": run.chunk_size,
         "policy": run.cfg.policy.model_dump(mode="json"),
@@ -305,97 +284,22 @@ def _chunk_inputs(run: _Run, fingerprints: dict[str, str], model: RiskModel) -> 
     }
 
 
-def _advance(bar: Progress, task: TaskID, *, delay: float = 0.0) -> Callable[[int], None]:
-    """Move ``task`` on by a chunk's households (then wait ``delay`` seconds)."""
-
-    def advance(n_households: int) -> None:
-        bar.advance(task, n_households)
-        if delay:
-            time.sleep(delay)
-
-    return advance
-
-
-def _score_population(
-    run: _Run,
-    runner: ChunkRunner,
-    bar: Progress,
-    clock: _StageClock,
-    model: RiskModel,
-    work: WorkDir,
-    chunks: list[pd.Index],
-    pending: PendingChunks,
-    households: pd.DataFrame,
-    tables: Tables | None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Pass 1, the policy's flags and ranks over the whole population, pass 2: the scores
-    frame with reasons, and the population's drift counts. ``tables``: for pass 2."""
-    n_done = sum(len(c) for i, c in enumerate(chunks) if work.has_chunk(i))
-    task = bar.add_task("features + risk", total=sum(map(len, chunks)), completed=n_done)
-    reference = model.metadata.get("drift_reference")
-    score_pending_chunks(
-        runner,
-        work,
-        pending,
-        chunks,
-        model,
-        as_of=run.as_of,
-        drift_reference=reference,
-        texts=run.texts if run.explain == "all" else None,
-        on_chunk=_advance(bar, task, delay=float(os.environ.get(SCORE_CHUNK_DELAY_ENV) or 0)),
-    )
-    clock.lap("features_and_risk")
-    risks, counts = collect_risks(
-        work, len(chunks), with_reasons=run.explain == "all", drift_reference=reference
-    )
-    scores = finish_scores(
-        risks[[RISK]],
-        as_of=run.as_of,
-        policy_cfg=run.cfg.policy,
-        households_frame=households,
-        model_version=model.version,
-    )
-    clock.lap("flag_and_rank")
-    if run.explain == "all":
-        reasons = risks[REASONS]
-    elif run.explain == "flagged" and tables is not None:
-        flagged = set(scores.loc[scores[FLAGGED], HOUSEHOLD_ID])
-        task = bar.add_task("reasons (flagged)", total=len(flagged))
-        reasons = explain_flagged(
-            runner,
-            work,
-            chunks,
-            flagged,
-            tables,
-            model,
-            as_of=run.as_of,
-            texts=run.texts,
-            on_chunk=_advance(bar, task),
-        )
-    else:
-        reasons = pd.Series([], dtype=object)
-    scores = attach_reasons(scores, reasons)
-    clock.lap("reasons")
-    return scores, counts
-
-
 def _write_outputs(
     run: _Run,
     scores: pd.DataFrame,
     counts: dict[str, Any],
     model: RiskModel,
-    clock: _StageClock,
-    *,
+    clock: StageClock,
     fingerprints: dict[str, str],
-    details: dict[str, str],
+    work_key: str,
     n_chunks: tuple[int, int],
-    started: float,
 ) -> ScoringResult:
-    """The scores file, the drift report, the history entry and ``<out>.meta.json``."""
+    """The scores file, the drift report, the history entry and ``<out>.meta.json``
+    (``n_chunks``: chunks in all, and reused from a killed run)."""
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     file_metadata = {
         "earlywarn.model_version": model.version,
-        "earlywarn.as_of": run.as_of.date().isoformat(),
+        "earlywarn.as_of": run.plan.as_of.date().isoformat(),
         "earlywarn.population": run.population,
         "earlywarn.config_hash": config_hash(run.cfg),
         "earlywarn.input_fingerprints": json.dumps(fingerprints, sort_keys=True),
@@ -405,7 +309,11 @@ def _write_outputs(
     drift = drift_report(model.metadata.get("drift_reference"), counts, run.cfg.drift)
     drift_json, drift_md = _write_drift(run, drift, model.version)
     history_path = append_run(
-        run.history_dir, scores, as_of=run.as_of, model_version=model.version, created_at=created_at
+        run.history_dir,
+        scores,
+        as_of=run.plan.as_of,
+        model_version=model.version,
+        created_at=created_at,
     )
     clock.lap("write_drift_history")
     result = ScoringResult(
@@ -421,7 +329,7 @@ def _write_outputs(
         n_risk_doubled=int(scores[RISK_DOUBLED].sum()),
         n_chunks=n_chunks[0],
         n_chunks_reused=n_chunks[1],
-        seconds=time.perf_counter() - started,
+        seconds=clock.total(),
         drift_warnings=tuple(drift["warnings"]),
         score_psi=float(drift["score_psi"]),
     )
@@ -433,9 +341,11 @@ def _write_outputs(
             "engine": run.engine,
             "chunks": result.n_chunks,
             "chunks_reused": result.n_chunks_reused,
-            **details,
-            "explain": run.explain,
-            "lang": run.texts.lang,
+            "run_key": work_key,
+            "model_uri": run.model_uri,
+            "data_dir": str(run.data_dir.resolve()),
+            "explain": run.plan.explain,
+            "lang": run.plan.texts.lang,
             "chunk_size": run.chunk_size,
             "history_dir": str(run.history_dir),
             "glossary": str(run.glossary_path),
@@ -459,8 +369,8 @@ def _write_drift(run: _Run, drift: dict[str, Any], model_version: str) -> tuple[
     stem = run.out.with_suffix("") if run.out.suffix else run.out
     drift_json = stem.with_name(stem.name + ".drift.json")
     drift_md = stem.with_name(stem.name + ".drift.md")
-    write_json_atomic(_json_ready(drift), drift_json)
-    title = f"Drift report: {run.out.name}, as of {run.as_of.date()}, model {model_version}"
+    write_json_atomic(drift_as_json(drift), drift_json)
+    title = f"Drift report: {run.out.name}, as of {run.plan.as_of.date()}, model {model_version}"
     write_text_atomic(render_drift_markdown(drift, title=title), drift_md)
     if drift["warnings"]:
         log.warning(
@@ -470,14 +380,3 @@ def _write_drift(run: _Run, drift: dict[str, Any], model_version: str) -> tuple[
             drift_md,
         )
     return drift_json, drift_md
-
-
-def _json_ready(value: Any) -> Any:
-    """NaN -> None everywhere, so the drift JSON is strict JSON."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

@@ -1,8 +1,9 @@
 """The two passes of a scoring run over chunks of households (memory bounded by a chunk).
 
-Pass 1 (:func:`pending_chunks`, :func:`score_pending_chunks`): features, calibrated risk and
-drift counts per chunk, and reasons too when everyone is explained. Then the policy flags
-across the whole population, from every chunk's risks (:func:`collect_risks`). Pass 2
+:func:`score_population` runs them all. Pass 1 (:func:`pending_chunks`,
+:func:`score_pending_chunks`): features, calibrated risk and drift counts per chunk, and
+reasons too when everyone is explained. Then the policy flags and ranks across the whole
+population, from every chunk's risks (:func:`collect_risks`). Pass 2
 (:func:`explain_flagged`): reasons for the flagged households, chunk by chunk. Each finished
 chunk is kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`, and both passes skip
 the chunks a killed run already finished. Chunks run on a
@@ -12,24 +13,28 @@ and :func:`explain_chunk` are what a worker runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.progress import Progress
 
-from earlywarn.config import RuleConfig
-from earlywarn.data.columns import HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.config import PolicyConfig, RuleConfig
+from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.tables import Tables
 from earlywarn.explain.reasons import Glossary, village_facts
 from earlywarn.features.build import build_features
 from earlywarn.features.place import place_rates
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.drift import add_counts, count_bins
-from earlywarn.scoring.runner import ChunkJob, ChunkRunner
+from earlywarn.scoring.runner import ChunkJob, ChunkRunner, StageClock, advance_by_households
 from earlywarn.scoring.score import (
+    Explain,
+    attach_reasons,
     explain_households,
+    finish_scores,
     partition_tables,
     predict_risk_frame,
     rule_applies,
@@ -49,6 +54,18 @@ class ReasonTexts:
     lang: str
     n_reasons: int
     rule_cfg: RuleConfig
+
+
+@dataclass(frozen=True)
+class ScoringPlan:
+    """What a scoring run gives each household of the population: its risk as of ``as_of``,
+    its flag by ``policy_cfg``, reasons written by ``texts`` for the flagged, for all or for
+    none (``explain``)."""
+
+    as_of: pd.Timestamp
+    explain: Explain
+    texts: ReasonTexts
+    policy_cfg: PolicyConfig
 
 
 def household_chunks(ids: pd.Index, chunk_size: int) -> list[pd.Index]:
@@ -182,12 +199,15 @@ def score_pending_chunks(
     model: RiskModel,
     *,
     as_of: pd.Timestamp,
-    drift_reference: dict[str, Any] | None,
     texts: ReasonTexts | None,
-    on_chunk: Callable[[int], None],
+    bar: Progress,
+    chunk_delay: float = 0.0,
 ) -> None:
     """Pass 1: score each pending chunk (:func:`score_chunk`; reasons for everyone with
-    ``texts``) and keep it in ``work``; ``on_chunk(n_households)`` after each."""
+    ``texts``) and keep it in ``work``, waiting ``chunk_delay`` seconds after each."""
+    done = sum(len(chunk) for i, chunk in enumerate(chunks) if work.has_chunk(i))
+    task = bar.add_task("features + risk", total=sum(map(len, chunks)), completed=done)
+    advance = advance_by_households(bar, task, delay=chunk_delay)
     model_ref = runner.broadcast(model)
     jobs = (
         ChunkJob(
@@ -195,7 +215,7 @@ def score_pending_chunks(
             (sub_tables, model_ref, list(chunks[i])),
             {
                 "as_of": as_of,
-                "drift_reference": drift_reference,
+                "drift_reference": model.metadata.get("drift_reference"),
                 "places": sub_places,
                 "texts": texts,
                 "villages": pending.villages,
@@ -206,7 +226,7 @@ def score_pending_chunks(
     )
     for i, (frame, counts) in runner.run(score_chunk, jobs):
         work.write_chunk(i, frame, counts)
-        on_chunk(len(chunks[i]))
+        advance(len(chunks[i]))
 
 
 def collect_risks(
@@ -243,19 +263,20 @@ def explain_flagged(
     *,
     as_of: pd.Timestamp,
     texts: ReasonTexts,
-    on_chunk: Callable[[int], None],
+    bar: Progress,
 ) -> pd.Series:
     """Pass 2: reasons for the ``flagged`` households (index household_id), chunk by chunk,
-    from the features pass 1 kept; ``on_chunk(n_households)`` after each chunk, kept ones too.
+    from the features pass 1 kept.
 
     The texts quote each household's own figures: the tables are cut down to the flagged
     households' rows; the village figures come from the whole tables.
     """
+    advance = advance_by_households(bar, bar.add_task("reasons (flagged)", total=len(flagged)))
     to_explain: list[tuple[int, pd.DataFrame]] = []
     for i, chunk in enumerate(chunks):
         wanted = [household_id for household_id in chunk if household_id in flagged]
         if work.has_reasons(i):
-            on_chunk(len(wanted))
+            advance(len(wanted))
         elif wanted:
             to_explain.append((i, work.read_features(i, wanted)))
     if to_explain:
@@ -279,5 +300,64 @@ def explain_flagged(
         ]
         for i, reasons in runner.run(explain_chunk, jobs):
             work.write_reasons(i, reasons)
-            on_chunk(len(reasons))
+            advance(len(reasons))
     return work.read_reasons(len(chunks))
+
+
+# --- the whole population ----------------------------------------------------------------
+
+
+def score_population(
+    runner: ChunkRunner,
+    work: WorkDir,
+    chunks: Sequence[pd.Index],
+    pending: PendingChunks,
+    model: RiskModel,
+    plan: ScoringPlan,
+    *,
+    households: pd.DataFrame,
+    tables: Tables | None,
+    bar: Progress,
+    clock: StageClock,
+    chunk_delay: float = 0.0,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Pass 1, the policy's flags and ranks over the whole population, then pass 2 when the
+    plan explains the flagged (it needs ``tables``): the scores frame with its reasons, and
+    the population's drift counts. ``households``: the households table (places)."""
+    as_of, texts = plan.as_of, plan.texts
+    explain_all = plan.explain == "all"
+    score_pending_chunks(
+        runner,
+        work,
+        pending,
+        chunks,
+        model,
+        as_of=as_of,
+        texts=texts if explain_all else None,
+        bar=bar,
+        chunk_delay=chunk_delay,
+    )
+    clock.lap("features_and_risk")
+    reference = model.metadata.get("drift_reference")
+    risks, counts = collect_risks(
+        work, len(chunks), with_reasons=explain_all, drift_reference=reference
+    )
+    scores = finish_scores(
+        risks[[RISK]],
+        as_of=as_of,
+        policy_cfg=plan.policy_cfg,
+        households_frame=households,
+        model_version=model.version,
+    )
+    clock.lap("flag_and_rank")
+    reasons = risks[REASONS] if explain_all else pd.Series([], dtype=object)
+    if plan.explain == "flagged":
+        if tables is None:
+            raise ValueError("explaining the flagged households needs the tables")
+        flagged = set(scores.loc[scores[FLAGGED], HOUSEHOLD_ID])
+        reasons = explain_flagged(
+            runner, work, chunks, flagged, tables, model, as_of=as_of, texts=texts, bar=bar
+        )
+    scores = attach_reasons(scores, reasons)
+    clock.lap("reasons")
+    return scores, counts

@@ -1,9 +1,11 @@
-"""The chunk runner: runs one function over chunks of households, here or on a Dask cluster,
-and the progress bar a scoring run shows (households per second)."""
+"""The chunk runner: runs one function over chunks of households, here or on a Dask cluster;
+the progress bar a scoring run shows (households per second) and its clock (seconds per
+stage)."""
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -16,6 +18,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -156,3 +159,34 @@ def progress_bar(enabled: bool) -> Progress:
         disable=not enabled,
         transient=False,
     )
+
+
+def advance_by_households(
+    bar: Progress, task: TaskID, *, delay: float = 0.0
+) -> Callable[[int], None]:
+    """A callback moving ``task`` on by a finished chunk's households (then waiting ``delay``
+    seconds: tests use it to kill a run part-way)."""
+
+    def advance(n_households: int) -> None:
+        bar.advance(task, n_households)
+        if delay:
+            time.sleep(delay)
+
+    return advance
+
+
+class StageClock:
+    """Seconds spent per stage of a run (``seconds``, rounded to ms) and in all."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.started = self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Add the time since the last lap (or the start) to ``stage``."""
+        now = time.perf_counter()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._last, 3)
+        self._last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started

@@ -1,5 +1,5 @@
-"""score_households, the catalog check, flags, ranks, the comparison with the previous run;
-on a tiny hand-made model."""
+"""score_households, the catalog check, flags, ranks, partitioned tables; on a tiny hand-made
+model."""
 
 from __future__ import annotations
 
@@ -13,17 +13,10 @@ import pytest
 from earlywarn.config import PolicyConfig
 from earlywarn.data.columns import AS_OF, COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
 from earlywarn.errors import ModelError
-from earlywarn.model.fit import fit_model
 from earlywarn.explain.reasons import load_glossary
-from earlywarn.scoring.history import compare_with_previous
+from earlywarn.model.fit import fit_model
 from earlywarn.scoring.score import check_catalog, partition_tables, score_households
-from earlywarn.scoring.scores_file import (
-    NEWLY_FLAGGED,
-    PREVIOUS_RISK,
-    RANK_IN_VILLAGE,
-    RISK_DOUBLED,
-    SCORE_COLUMNS,
-)
+from earlywarn.scoring.scores_file import RANK_IN_VILLAGE, SCORE_COLUMNS
 
 AS_OF_DATE = pd.Timestamp("2024-03-01")
 GLOSSARY = load_glossary()
@@ -165,27 +158,6 @@ def test_a_model_from_another_catalog_is_refused_naming_what_differs(model):
     check_catalog(model, catalog_hash="abc", catalog_names=names)  # same hash: accepted
     with pytest.raises(ModelError, match="definitions changed"):
         check_catalog(model, catalog_hash="xyz", catalog_names=list(model.feature_names))
-
-
-def test_compare_with_previous_calls_out_new_flags_and_doubled_risk():
-    scores = pd.DataFrame(
-        {HOUSEHOLD_ID: ["a", "b", "c"], RISK: [0.4, 0.1, 0.3], FLAGGED: [True, False, True]}
-    )
-    previous = pd.DataFrame(
-        {
-            HOUSEHOLD_ID: ["a", "b"],
-            AS_OF: pd.to_datetime(["2023-03-01"] * 2),
-            RISK: [0.2, 0.3],
-            FLAGGED: [True, True],
-        }
-    )
-    out = compare_with_previous(scores, previous)
-    assert out[NEWLY_FLAGGED].tolist() == [False, False, True]
-    assert out[RISK_DOUBLED].tolist() == [True, False, False]
-    assert math.isnan(out[PREVIOUS_RISK].iloc[2])
-    first = compare_with_previous(scores, None)
-    assert first[NEWLY_FLAGGED].tolist() == [True, False, True]
-    assert not first[RISK_DOUBLED].any()
 
 
 def test_features_of_partitioned_tables_equal_features_of_the_whole(tables):
