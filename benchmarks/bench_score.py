@@ -9,7 +9,7 @@ machine's cores:
   10%), top reasons for the flagged, drift report, history), wall time and peak memory (RSS);
 - the same with ``--explain-all`` (reasons for everyone);
 - the plain path on the same work: per-household pandas ``groupby().apply`` features
-  (``benchmarks/plain_features.py``), one ``predict`` for everyone, ``shap.TreeExplainer`` on
+  (``tests/plain_features.py``), one ``predict`` for everyone, ``shap.TreeExplainer`` on
   the flagged rows, one pass, no chunking. It is timed on a random sample of households
   (``--plain-sample``, default 20,000) and extrapolated linearly to the population, which
   this prints; the ratio plain / fast.

@@ -3,6 +3,7 @@ re-derives a household's score from the inputs its scores file records (or refus
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -14,6 +15,7 @@ from earlywarn.cli import app
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
 from earlywarn.data.schema import write_tables
 from earlywarn.data.storage import sha256_file
+from earlywarn.explain.reasons import DEFAULT_GLOSSARY
 from earlywarn.jobs.audit import read_records
 from earlywarn.model.model_file import save_model
 from earlywarn.scoring.scores_file import write_scores_parquet
@@ -156,6 +158,21 @@ def test_explain_says_when_the_recorded_score_differs(world, tmp_path):
     result = explain(household, "--scores", str(edited))
     assert result.exit_code == 2, result.output
     assert "no match" in result.output and "risk 0.001000 recorded" in result.output
+
+
+def test_explain_refuses_a_scores_file_made_with_another_glossary(world, tmp_path):
+    _, out = world
+    copy = tmp_path / out.name
+    shutil.copy(out, copy)
+    meta = json.loads(out.with_name(out.name + ".meta.json").read_text())
+    assert meta["glossary_sha256"] == sha256_file(DEFAULT_GLOSSARY)
+    meta["glossary_sha256"] = "0" * 64
+    copy.with_name(copy.name + ".meta.json").write_text(json.dumps(meta))
+    household = str(pd.read_parquet(out)[HOUSEHOLD_ID].iloc[0])
+    result = explain(household, "--scores", str(copy))
+    assert result.exit_code == 2, result.output
+    assert "reason glossary of sha256 000000000000" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_explain_refuses_a_household_not_in_the_file(world):

@@ -14,16 +14,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.config import Config, ScoreConfig
+from earlywarn.config import Config, ReportConfig, ScoreConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.schema import write_tables
+from earlywarn.data.storage import sha256_file
+from earlywarn.explain.reasons import DEFAULT_GLOSSARY
 from earlywarn.features.build import build_features
 from earlywarn.jobs.score import SCORE_CHUNK_DELAY_ENV, run_scoring
 from earlywarn.model.model_file import save_model
-from earlywarn.scoring.score import NEWLY_FLAGGED, PREVIOUS_RISK
+from earlywarn.scoring.scores_file import NEWLY_FLAGGED, PREVIOUS_RISK
 
 pytestmark = pytest.mark.slow
 
@@ -264,3 +267,47 @@ def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, mod
     assert any(r["code"].startswith("rule:") for reasons in flagged for r in reasons)
     meta = json.loads(result.metadata_path.read_text())
     assert meta["earlywarn.contribution_scale"] == CONTRIBUTION_SCALE
+
+
+def test_a_custom_glossary_writes_its_texts_into_the_scores_file(data_dir, model_dir, tmp_path):
+    """Scoring renders reason texts with the configured glossary (as reports do), so a custom
+    glossary changes the scores file's texts, never its codes or contributions."""
+    raw = yaml.safe_load(DEFAULT_GLOSSARY.read_text(encoding="utf-8"))
+    for entry in raw["groups"].values():
+        entry["templates"]["en"] = ["Custom: " + text for text in entry["templates"]["en"]]
+    glossary = tmp_path / "glossary.yaml"
+    glossary.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    runs = {
+        name: run_scoring(
+            cfg,
+            data_dir,
+            AS_OF,
+            model_dir,
+            tmp_path / f"{name}.parquet",
+            chunk_size=CHUNK,
+            progress=False,
+            history_dir=tmp_path / f"history-{name}",
+        )
+        for name, cfg in (
+            ("shipped", Config()),
+            ("custom", Config(report=ReportConfig(glossary=glossary))),
+        )
+    }
+    shipped, custom = (pd.read_parquet(run.out) for run in runs.values())
+    pd.testing.assert_frame_equal(shipped.drop(columns=[REASONS]), custom.drop(columns=[REASONS]))
+    flagged = shipped[FLAGGED].to_numpy()
+    assert flagged.any()
+    for before, after in zip(
+        shipped.loc[flagged, REASONS], custom.loc[flagged, REASONS], strict=True
+    ):
+        assert [r["code"] for r in before] == [r["code"] for r in after]
+        for old, new in zip(before, after, strict=True):
+            assert old["contribution"] == new["contribution"]
+            if new["contribution"] is None:  # the rule's triggers: texts under rules, unchanged
+                assert new["text"] == old["text"]
+            else:
+                assert new["text"] == "Custom: " + old["text"]
+    for name, path in (("shipped", DEFAULT_GLOSSARY), ("custom", glossary)):
+        meta = json.loads(runs[name].metadata_path.read_text())
+        assert meta["glossary"] == str(path)
+        assert meta["glossary_sha256"] == sha256_file(path)

@@ -1,77 +1,60 @@
-"""The scoring job: every household of the population as of a date -> the scores file."""
+"""The scoring job: every household of the population as of a date -> the scores file.
+
+Reads the reason glossary, the model and the tables; scores the population chunk by chunk
+(:func:`earlywarn.scoring.chunks.score_population` on a chunk runner); compares with the
+previous run; writes the scores file, its ``.meta.json``, the drift report and the score
+history.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
-import math
 import os
-import re
-import shutil
-import time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.columns import (
-    AS_OF,
-    FLAGGED,
-    HOUSEHOLD_ID,
-    MODEL_VERSION,
-    REASONS,
-    RISK,
-    YEAR,
-)
+from earlywarn.data.columns import FLAGGED, YEAR
+from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
-    atomic_path,
     check_writable,
+    sha256_file,
     write_json_atomic,
-    write_parquet_atomic,
     write_text_atomic,
 )
 from earlywarn.data.tables import Tables
-from earlywarn.errors import OutputError
+from earlywarn.errors import ConfigError
+from earlywarn.explain.contributions import CONTRIBUTION_SCALE
+from earlywarn.explain.reasons import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
 from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
-from earlywarn.scoring.drift import add_counts, count_bins, drift_report, render_drift_markdown
-from earlywarn.scoring.score import (
+from earlywarn.scoring.chunks import (
+    ReasonTexts,
+    ScoringPlan,
+    household_chunks,
+    pending_chunks,
+    score_population,
+)
+from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
+from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
+from earlywarn.scoring.runner import ChunkRunner, Engine, StageClock, progress_bar
+from earlywarn.scoring.score import Explain, check_catalog, installed_catalog, population_ids
+from earlywarn.scoring.scores_file import (
     NEWLY_FLAGGED,
     RISK_DOUBLED,
-    attach_reasons,
-    check_catalog,
-    compare_with_previous,
-    explain_households,
-    finish_scores,
-    installed_catalog,
-    partition_tables,
-    rule_applies,
-    score_chunk,
+    sidecar_path,
+    write_scores_parquet,
 )
-from earlywarn.scoring.scores_file import write_scores_parquet
+from earlywarn.scoring.work_dir import WorkDir, run_key
 
 log = logging.getLogger(__name__)
-
 
 SCORE_CHUNK_DELAY_ENV = "EARLYWARN_SCORE_CHUNK_DELAY"
 """Seconds to wait after each finished chunk (tests use it to kill a run part-way)."""
@@ -98,196 +81,40 @@ class ScoringResult:
     score_psi: float
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One scoring run's arguments, resolved against the config."""
+
+    cfg: Config
+    data_dir: Path
+    model_uri: str
+    plan: ScoringPlan
+    out: Path
+    history_dir: Path
+    population: Population
+    engine: Engine
+    chunk_size: int
+    glossary_path: Path
+    glossary_sha256: str
+
+
+def _scoring_model(model_uri: str) -> RiskModel:
+    """The model, refused when its feature catalog is not the installed one."""
+    model = resolve_scoring_model(model_uri)
+    catalog, names = installed_catalog()
+    check_catalog(model, catalog_hash=catalog, catalog_names=names)
+    return model
+
+
 def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
-    """A model from a registry URI (``models:/earlywarn@champion``, ``runs:/...``) or a
-    local directory: ``tracking.resolve_model`` when tracking is installed."""
+    """A model from a registry URI (``models:/earlywarn@champion``, ``runs:/...``) via
+    ``tracking.resolve_model``, or from a local model folder without starting MLflow."""
     local = Path(str(model_uri))
     if (local / SIDECAR_FILE).is_file() and (local / BOOSTER_FILE).is_file():
-        return load_model(local)  # a plain model folder: no need to start MLflow
-    from earlywarn.tracking import resolve_model
+        return load_model(local)
+    from earlywarn.tracking import resolve_model  # imports MLflow: only for a registry URI
 
     return resolve_model(str(model_uri))
-
-
-def _model_fingerprint(model: RiskModel) -> str:
-    return hashlib.sha256(model.booster.model_to_string().encode()).hexdigest()
-
-
-def _chunks(ids: pd.Index, chunk_size: int) -> list[pd.Index]:
-    return [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
-
-
-def _write_chunk(frame: pd.DataFrame, counts: dict[str, Any], target: Path) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=True)
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), b"earlywarn.drift_counts": json.dumps(counts).encode()}
-    )
-    with atomic_path(target) as staged:
-        pq.write_table(table, staged, compression="lz4")
-
-
-def _read_chunk(path: Path, columns: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
-    table = pq.read_table(path, columns=columns)
-    meta = pq.read_schema(path).metadata or {}
-    counts = json.loads(meta[b"earlywarn.drift_counts"])
-    return _by_household(table.to_pandas()), counts
-
-
-def _by_household(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.set_index(HOUSEHOLD_ID) if HOUSEHOLD_ID in frame.columns else frame
-
-
-def _reasons_to_json(reasons: pd.Series) -> pd.Series:
-    return reasons.map(lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
-
-
-def _json_ready(value: Any) -> Any:
-    """NaN -> None everywhere, so the drift JSON is strict JSON."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-class _HouseholdsPerSecond(ProgressColumn):
-    def render(self, task: Any) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} households/s" if speed else "- households/s")
-
-
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _HouseholdsPerSecond(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-        transient=False,
-    )
-
-
-class _Engine:
-    """Runs chunk tasks locally, one after the other, or on a Dask cluster."""
-
-    def __init__(self, kind: str, scheduler: str | None, n_workers: int) -> None:
-        self.kind, self.client, self.cluster = kind, None, None
-        if kind == "dask":
-            from dask.distributed import Client, LocalCluster
-
-            if scheduler:
-                self.client = Client(scheduler)
-            else:
-                self.cluster = LocalCluster(
-                    n_workers=n_workers,
-                    threads_per_worker=1,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    processes=True,
-                    env={"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"},
-                )
-                self.client = Client(self.cluster)
-
-    def broadcast(self, value: Any) -> Any:
-        if self.client is None:
-            return value
-        return self.client.scatter(value, broadcast=True, hash=False)
-
-    def run(
-        self, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple, dict]]
-    ) -> Iterator[tuple[Any, Any]]:
-        """Yield (key, result) for each (key, args, kwargs) job, as they finish.
-
-        On Dask, frames and tables among the arguments are sent to a worker with their task
-        and at most ``2 x workers`` tasks are in flight, so memory stays bounded by chunks.
-        """
-        if self.client is None:
-            for key, args, kwargs in jobs:
-                yield key, fn(*args, **kwargs)
-            return
-        from dask.distributed import as_completed
-
-        client = self.client
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-
-        def submit(job: tuple[Any, tuple, dict]) -> Any:
-            key, args, kwargs = job
-            args = tuple(
-                client.scatter(a, hash=False) if isinstance(a, pd.DataFrame | Tables) else a
-                for a in args
-            )
-            kwargs = {
-                k: client.scatter(v, hash=False) if isinstance(v, pd.DataFrame) else v
-                for k, v in kwargs.items()
-            }
-            future = client.submit(fn, *args, **kwargs, pure=False)
-            keys[str(future.key)] = key
-            return future
-
-        pending = iter(jobs)
-        keys: dict[str, Any] = {}
-        running = as_completed([submit(job) for job in itertools.islice(pending, window)])
-        for future in running:
-            result = future.result()
-            key = keys.pop(str(future.key))
-            future.release()
-            following = next(pending, None)
-            if following is not None:
-                running.add(submit(following))
-            yield key, result
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def _explain_rows(
-    model: RiskModel, features: pd.DataFrame, n_reasons: int, lang: str, **options: Any
-) -> pd.Series:
-    return explain_households(model, features, n_reasons=n_reasons, lang=lang, **options)
-
-
-def _previous_run(history_dir: Path, as_of: pd.Timestamp) -> pd.DataFrame | None:
-    """The scores of the last run before ``as_of`` in the history store, or None."""
-    runs = []
-    for meta_path in history_dir.glob("as_of=*/model_version=*/run.json"):
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if pd.Timestamp(meta["as_of"]) < as_of:
-            runs.append((pd.Timestamp(meta["as_of"]), meta["created_at"], meta_path.parent))
-    if not runs:
-        return None
-    _, _, folder = max(runs)
-    return pd.read_parquet(folder / "scores.parquet")
-
-
-def _append_history(
-    history_dir: Path,
-    scores: pd.DataFrame,
-    *,
-    as_of: pd.Timestamp,
-    model_version: str,
-    created_at: str,
-) -> Path:
-    safe_version = re.sub(r"[^A-Za-z0-9_.@-]", "_", model_version)
-    folder = history_dir / f"as_of={as_of.date().isoformat()}" / f"model_version={safe_version}"
-    kept = scores.loc[:, [HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, MODEL_VERSION]]
-    write_parquet_atomic(kept, folder / "scores.parquet", index=False)
-    write_json_atomic(
-        {
-            "as_of": as_of.date().isoformat(),
-            "model_version": model_version,
-            "created_at": created_at,
-            "n_households": len(kept),
-        },
-        folder / "run.json",
-    )
-    return folder
 
 
 def run_scoring(
@@ -298,8 +125,8 @@ def run_scoring(
     out: Path,
     *,
     population: Population | None = None,
-    explain: Literal["flagged", "all", "none"] | None = None,
-    engine: Literal["local", "dask"] | None = None,
+    explain: Explain | None = None,
+    engine: Engine | None = None,
     scheduler: str | None = None,
     chunk_size: int | None = None,
     history_dir: Path | None = None,
@@ -308,280 +135,190 @@ def run_scoring(
 ) -> ScoringResult:
     """Score every household of the population at ``as_of`` and write the scores file.
 
-    Chunked by household (memory bounded by ``chunk_size``); each finished chunk is kept in a
-    work directory beside ``out`` keyed by the arguments, the input files and the model, so a
-    rerun after a kill reuses it. Pass 1 builds features, risk and drift counts per chunk;
-    the policy then flags across the whole population; pass 2 explains the flagged
-    households (all with ``explain="all"``, done in pass 1). Writes ``out`` (Parquet,
-    deterministic), ``<out>.meta.json`` (created_at, counts, fingerprints), the drift report
-    (``<stem>.drift.json`` and ``.md``) and appends the run to the score history.
+    Chunk by chunk (memory bounded by ``chunk_size``; finished chunks are kept beside ``out``,
+    keyed by every input, so a rerun after a kill reuses them): risk for everyone, flags over
+    the whole population, reasons for the flagged (or all, or none: ``explain``) with texts
+    from the configured glossary. Writes ``out`` (Parquet, deterministic), ``<out>.meta.json``
+    (counts, fingerprints, glossary hash), the drift report (``<stem>.drift.json``, ``.md``)
+    and the run's entry in the score history.
     """
-    from earlywarn.data.schema import read_tables
-    from earlywarn.features.labels import population as select_population
-
-    started = time.perf_counter()
-    score_cfg = cfg.score
-    population = population or cfg.data.population
-    explain = explain or score_cfg.explain
-    engine_kind = engine or score_cfg.engine
-    chunk_size = chunk_size or score_cfg.chunk_size
-    as_of = pd.Timestamp(as_of).normalize()
-    out = Path(out)
-    history_dir = Path(history_dir or score_cfg.history_dir or out.parent / "score-history")
-    check_writable(out, folder=False)  # before the model and the data are read
-    check_writable(history_dir, folder=True)
-
-    model = resolve_scoring_model(model_uri)
-    try:
-        catalog_hash, catalog_names = installed_catalog()
-    except ImportError:
-        log.warning("no feature catalog installed; the model's catalog is not checked")
-    else:
-        check_catalog(model, catalog_hash=catalog_hash, catalog_names=catalog_names)
-    reference = model.metadata.get("drift_reference")
-
-    stages: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        stages[stage] = round(stages.get(stage, 0.0) + now - clock, 3)
-        clock = now
-
-    fingerprints = table_fingerprints(data_dir)
-    tables = read_tables(Path(data_dir), mapping=cfg.data.mapping)
-    households = tables.households
-    lap("read_and_validate")
-    ids = pd.Index(
-        sorted(select_population(tables, as_of, population=population)), name=HOUSEHOLD_ID
+    clock = StageClock()
+    run = _resolve(
+        cfg,
+        data_dir,
+        as_of,
+        model_uri,
+        out,
+        population=population,
+        explain=explain,
+        engine=engine,
+        chunk_size=chunk_size,
+        history_dir=history_dir,
+        lang=lang,
     )
+    model, as_of = _scoring_model(run.model_uri), run.plan.as_of
+    fingerprints = table_fingerprints(run.data_dir)
+    tables = read_tables(run.data_dir, mapping=cfg.data.mapping)
+    clock.lap("read_and_validate")
+    chunks = household_chunks(_population(tables, run), run.chunk_size)
+    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
+    n_reused = sum(work.has_chunk(i) for i in range(len(chunks)))
+    log.info(
+        "scoring %d households in %d chunks (engine %s, work dir %s)",
+        sum(map(len, chunks)),
+        len(chunks),
+        run.engine,
+        work.path,
+    )
+    households, explain = tables.households, run.plan.explain
+    pending = pending_chunks(tables, chunks, work, as_of=as_of, explain_all=explain == "all")
+    kept = tables if explain == "flagged" else None  # pass 2 explains from the tables
+    del tables  # else pass 1's parts hold every row still needed
+    with (
+        ChunkRunner(run.engine, scheduler=scheduler, n_workers=cfg.score.n_workers) as runner,
+        progress_bar(progress) as bar,
+    ):
+        scores, counts = score_population(
+            runner,
+            work,
+            chunks,
+            pending,
+            model,
+            run.plan,
+            households=households,
+            tables=kept,
+            bar=bar,
+            clock=clock,
+            chunk_delay=float(os.environ.get(SCORE_CHUNK_DELAY_ENV) or 0),
+        )
+    scores = compare_with_previous(scores, previous_run(run.history_dir, as_of))
+    result = _write_outputs(
+        run, scores, counts, model, clock, fingerprints, work.key, (len(chunks), n_reused)
+    )
+    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
+    log.info(
+        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
+    )
+    return result
+
+
+def _resolve(
+    cfg: Config,
+    data_dir: Path,
+    as_of: pd.Timestamp | str,
+    model_uri: str | Path,
+    out: Path,
+    *,
+    population: Population | None,
+    explain: Explain | None,
+    engine: Engine | None,
+    chunk_size: int | None,
+    history_dir: Path | None,
+    lang: str,
+) -> _Run:
+    """The run's arguments, the config filling in what is not given; the outputs checked
+    writable and the glossary read before the model and the data are."""
+    out = Path(out)
+    history = Path(history_dir or cfg.score.history_dir or out.parent / "score-history")
+    check_writable(out, folder=False)
+    check_writable(history, folder=True)
+    glossary_path = Path(cfg.report.glossary or DEFAULT_GLOSSARY)
+    glossary = load_glossary(glossary_path)
+    if lang not in glossary.languages:
+        raise ConfigError(
+            f"language {lang!r} is not in the reason glossary {glossary_path} "
+            f"(it has {', '.join(glossary.languages)})"
+        )
+    return _Run(
+        cfg=cfg,
+        data_dir=Path(data_dir),
+        model_uri=str(model_uri),
+        plan=ScoringPlan(
+            as_of=pd.Timestamp(as_of).normalize(),
+            explain=explain or cfg.score.explain,
+            texts=ReasonTexts(glossary, lang, cfg.score.n_reasons, cfg.rule),
+            policy_cfg=cfg.policy,
+        ),
+        out=out,
+        history_dir=history,
+        population=population or cfg.data.population,
+        engine=engine or cfg.score.engine,
+        chunk_size=chunk_size or cfg.score.chunk_size,
+        glossary_path=glossary_path,
+        glossary_sha256=sha256_file(glossary_path),
+    )
+
+
+def _population(tables: Tables, run: _Run) -> pd.Index:
+    """The population's household ids, sorted; a warning when nobody is in it."""
+    ids = population_ids(tables, run.plan.as_of, run.population)
     if len(ids) == 0:
         rounds = tables.household_years[YEAR]
         log.warning(
             "no household is in the %s population as of %s (survey rounds %s-%s): the scores "
             "file will be empty",
-            population,
-            as_of.date(),
+            run.population,
+            run.plan.as_of.date(),
             rounds.min(),
             rounds.max(),
         )
-    chunks = _chunks(ids, chunk_size)
-    key_material = {
-        "as_of": as_of.isoformat(),
-        "population": population,
-        "explain": explain,
-        "n_reasons": score_cfg.n_reasons,
-        "lang": lang,
-        "chunk_size": chunk_size,
-        "policy": cfg.policy.model_dump(mode="json"),
+    return ids
+
+
+def _chunk_inputs(run: _Run, fingerprints: dict[str, str], model: RiskModel) -> dict[str, Any]:
+    """Everything a finished chunk depends on: a rerun reuses chunks only when all agree."""
+    return {
+        "as_of": run.plan.as_of.isoformat(),
+        "population": run.population,
+        "explain": run.plan.explain,
+        "n_reasons": run.plan.texts.n_reasons,
+        "lang": run.plan.texts.lang,
+        "glossary": run.glossary_sha256,
+        "chunk_size": run.chunk_size,
+        "policy": run.cfg.policy.model_dump(mode="json"),
         "inputs": fingerprints,
-        "rule": cfg.rule.model_dump(mode="json"),
+        "rule": run.cfg.rule.model_dump(mode="json"),
         "model_version": model.version,
-        "model": _model_fingerprint(model),
+        "model": hashlib.sha256(model.booster.model_to_string().encode()).hexdigest(),
         "earlywarn": earlywarn_version,
     }
-    run_key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()
-    work_dir = out.parent / f".{out.name}.work-{run_key[:16]}"
-    try:
-        work_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"cannot write {out}: {err.strerror or err}") from err
-    delay = float(os.environ.get(SCORE_CHUNK_DELAY_ENV, "0") or 0)
-    log.info(
-        "scoring %d households in %d chunks (engine %s, work dir %s)",
-        len(ids),
-        len(chunks),
-        engine_kind,
-        work_dir,
-    )
 
-    chunk_path = [work_dir / f"chunk-{i:05d}.parquet" for i in range(len(chunks))]
-    reasons_path = [work_dir / f"reasons-{i:05d}.parquet" for i in range(len(chunks))]
-    n_reused = sum(path.exists() for path in chunk_path)
-    runner = _Engine(engine_kind, scheduler, score_cfg.n_workers)
-    try:
-        with _progress(progress) as bar:
-            # pass 1: features, risk, drift counts (and reasons for all) per chunk
-            done = sum(len(c) for c, p in zip(chunks, chunk_path, strict=True) if p.exists())
-            task = bar.add_task("features + risk", total=len(ids), completed=done)
-            todo = [i for i, path in enumerate(chunk_path) if not path.exists()]
-            if todo:
-                from earlywarn.explain.reasons import village_facts
-                from earlywarn.features.place import place_rates
 
-                places = place_rates(tables, as_of)
-                villages = village_facts(tables, as_of) if explain == "all" else None
-                rule_ok = rule_applies(tables, as_of) if explain == "all" else None
-                parts = partition_tables(tables, [chunks[i] for i in todo], places)
-                del places  # the parts hold every row still needed (pass 2 needs the tables)
-                if explain != "flagged":
-                    del tables
-                model_ref = runner.broadcast(model)
-                parts.reverse()
-                waiting = list(reversed(todo))
-
-                def next_job() -> tuple[int, tuple, dict]:
-                    # pop, so each chunk's tables are freed once it is scored
-                    i, (sub_tables, sub_places) = waiting.pop(), parts.pop()
-                    return (
-                        i,
-                        (sub_tables, model_ref, list(chunks[i])),
-                        {
-                            "as_of": as_of,
-                            "explain_all": explain == "all",
-                            "n_reasons": score_cfg.n_reasons,
-                            "lang": lang,
-                            "drift_reference": reference,
-                            "places": sub_places,
-                            "rule_cfg": cfg.rule,
-                            "villages": villages,
-                            "rule_triggers": rule_ok,
-                        },
-                    )
-
-                jobs = (next_job() for _ in range(len(todo)))
-                for i, (frame, counts) in runner.run(score_chunk, jobs):
-                    if REASONS in frame.columns:
-                        frame[REASONS] = _reasons_to_json(frame[REASONS])
-                    _write_chunk(frame, counts, chunk_path[i])
-                    bar.advance(task, len(chunks[i]))
-                    if delay:
-                        time.sleep(delay)
-                del jobs
-
-            # the policy and ranks look across the whole population
-            columns = [HOUSEHOLD_ID, RISK] + ([REASONS] if explain == "all" else [])
-            lap("features_and_risk")
-            risks: list[pd.DataFrame] = []
-            counts_total = count_bins(
-                reference or {"features": {}, "score": {"edges": []}}, pd.DataFrame(), np.empty(0)
-            )
-            for path in chunk_path:
-                frame, counts = _read_chunk(path, columns)
-                risks.append(frame)
-                counts_total = (
-                    add_counts(counts, counts_total) if counts_total["n_rows"] else counts
-                )
-            risk_frame = (
-                pd.concat(risks)
-                if risks
-                else pd.DataFrame(  # nobody in the population: an empty scores file
-                    {RISK: pd.Series(dtype="float64"), REASONS: pd.Series(dtype=object)},
-                    index=pd.Index([], name=HOUSEHOLD_ID),
-                )
-            )
-            scores = finish_scores(
-                risk_frame[[RISK]],
-                as_of=as_of,
-                policy_cfg=cfg.policy,
-                households_frame=households,
-                model_version=model.version,
-            )
-
-            lap("flag_and_rank")
-            # pass 2: reasons for the flagged households, chunk by chunk
-            if explain == "all":
-                reasons = risk_frame[REASONS].map(json.loads)
-            elif explain == "flagged":
-                flagged_ids = set(scores.loc[scores[FLAGGED], HOUSEHOLD_ID])
-                task2 = bar.add_task("reasons (flagged)", total=len(flagged_ids))
-                jobs2: list[tuple[int, tuple, dict]] = []
-                for i, (chunk, path) in enumerate(zip(chunks, chunk_path, strict=True)):
-                    wanted = [hid for hid in chunk if hid in flagged_ids]
-                    if reasons_path[i].exists():
-                        bar.advance(task2, len(wanted))
-                    elif wanted:
-                        features = _by_household(
-                            pq.read_table(path, filters=[(HOUSEHOLD_ID, "in", wanted)]).to_pandas()
-                        )
-                        features = features.drop(columns=[RISK]).reindex(wanted)
-                        jobs2.append((i, (model, features, score_cfg.n_reasons, lang), {}))
-                if jobs2:
-                    # the texts quote each household's own figures: cut the tables down to
-                    # the flagged households' rows; village figures over the whole tables
-                    from earlywarn.explain.reasons import village_facts
-
-                    villages = village_facts(tables, as_of)
-                    rule_ok = rule_applies(tables, as_of)
-                    own_rows = partition_tables(tables, [args[1].index for _, args, _ in jobs2])
-                    model_ref = runner.broadcast(model)
-                    jobs2 = [
-                        (
-                            i,
-                            (model_ref, *args[1:]),
-                            {
-                                "tables": sub_tables,
-                                "as_of": as_of,
-                                "rule_cfg": cfg.rule,
-                                "villages": villages,
-                                "rule_triggers": rule_ok,
-                            },
-                        )
-                        for (i, args, _), (sub_tables, _) in zip(jobs2, own_rows, strict=True)
-                    ]
-                    for i, found in runner.run(_explain_rows, jobs2):
-                        part = pd.DataFrame(
-                            {
-                                HOUSEHOLD_ID: found.index.astype("str"),
-                                REASONS: _reasons_to_json(found).to_numpy(),
-                            }
-                        )
-                        write_parquet_atomic(part, reasons_path[i], index=False)
-                        bar.advance(task2, len(found))
-                parts = [pd.read_parquet(p) for p in reasons_path if p.exists()]
-                reasons = (
-                    pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
-                    if parts
-                    else pd.Series([], dtype=object)
-                )
-            else:
-                reasons = pd.Series([], dtype=object)
-            scores = attach_reasons(scores, reasons)
-            lap("reasons")
-    finally:
-        runner.close()
-
-    # history: compare with the last earlier run, then keep this one
-    previous = _previous_run(history_dir, as_of) if history_dir.exists() else None
-    scores = compare_with_previous(scores, previous)
+def _write_outputs(
+    run: _Run,
+    scores: pd.DataFrame,
+    counts: dict[str, Any],
+    model: RiskModel,
+    clock: StageClock,
+    fingerprints: dict[str, str],
+    work_key: str,
+    n_chunks: tuple[int, int],
+) -> ScoringResult:
+    """The scores file, the drift report, the history entry and ``<out>.meta.json``
+    (``n_chunks``: chunks in all, and reused from a killed run)."""
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     file_metadata = {
         "earlywarn.model_version": model.version,
-        "earlywarn.as_of": as_of.date().isoformat(),
-        "earlywarn.population": population,
-        "earlywarn.config_hash": config_hash(cfg),
+        "earlywarn.as_of": run.plan.as_of.date().isoformat(),
+        "earlywarn.population": run.population,
+        "earlywarn.config_hash": config_hash(run.cfg),
         "earlywarn.input_fingerprints": json.dumps(fingerprints, sort_keys=True),
-        "earlywarn.contribution_scale": _contribution_scale(),
+        "earlywarn.contribution_scale": CONTRIBUTION_SCALE,
     }
-    write_scores_parquet(scores, out, metadata=file_metadata)
-
-    drift = drift_report(reference, counts_total, cfg.drift)
-    stem = out.with_suffix("") if out.suffix else out
-    drift_json = stem.with_name(stem.name + ".drift.json")
-    drift_md = stem.with_name(stem.name + ".drift.md")
-    write_json_atomic(_json_ready(drift), drift_json)
-    write_text_atomic(
-        render_drift_markdown(
-            drift, title=f"Drift report: {out.name}, as of {as_of.date()}, model {model.version}"
-        ),
-        drift_md,
+    write_scores_parquet(scores, run.out, metadata=file_metadata)
+    drift = drift_report(model.metadata.get("drift_reference"), counts, run.cfg.drift)
+    drift_json, drift_md = _write_drift(run, drift, model.version)
+    history_path = append_run(
+        run.history_dir,
+        scores,
+        as_of=run.plan.as_of,
+        model_version=model.version,
+        created_at=created_at,
     )
-    if drift["warnings"]:
-        log.warning(
-            "drift: %d warnings, e.g. %s (see %s)",
-            len(drift["warnings"]),
-            "; ".join(drift["warnings"][:3]),
-            drift_md,
-        )
-    history_path = _append_history(
-        history_dir, scores, as_of=as_of, model_version=model.version, created_at=created_at
-    )
-    lap("write_drift_history")
-    seconds = time.perf_counter() - started
+    clock.lap("write_drift_history")
     result = ScoringResult(
-        out=out,
-        metadata_path=out.with_name(out.name + ".meta.json"),
+        out=run.out,
+        metadata_path=sidecar_path(run.out),
         drift_json=drift_json,
         drift_markdown=drift_md,
         history_path=history_path,
@@ -590,27 +327,29 @@ def run_scoring(
         n_flagged=int(scores[FLAGGED].sum()),
         n_newly_flagged=int(scores[NEWLY_FLAGGED].sum()),
         n_risk_doubled=int(scores[RISK_DOUBLED].sum()),
-        n_chunks=len(chunks),
-        n_chunks_reused=n_reused,
-        seconds=seconds,
+        n_chunks=n_chunks[0],
+        n_chunks_reused=n_chunks[1],
+        seconds=clock.total(),
         drift_warnings=tuple(drift["warnings"]),
         score_psi=float(drift["score_psi"]),
     )
     write_json_atomic(
         {
             "created_at": created_at,
-            "seconds": round(seconds, 3),
-            "stage_seconds": stages,
-            "engine": engine_kind,
-            "chunks": len(chunks),
-            "chunks_reused": n_reused,
-            "run_key": run_key,
-            "model_uri": str(model_uri),
-            "data_dir": str(Path(data_dir).resolve()),
-            "explain": explain,
-            "lang": lang,
-            "chunk_size": chunk_size,
-            "history_dir": str(history_dir),
+            "seconds": round(result.seconds, 3),
+            "stage_seconds": clock.seconds,
+            "engine": run.engine,
+            "chunks": result.n_chunks,
+            "chunks_reused": result.n_chunks_reused,
+            "run_key": work_key,
+            "model_uri": run.model_uri,
+            "data_dir": str(run.data_dir.resolve()),
+            "explain": run.plan.explain,
+            "lang": run.plan.texts.lang,
+            "chunk_size": run.chunk_size,
+            "history_dir": str(run.history_dir),
+            "glossary": str(run.glossary_path),
+            "glossary_sha256": run.glossary_sha256,
             **file_metadata,
             "earlywarn.input_fingerprints": fingerprints,
             "n_households": result.n_households,
@@ -621,20 +360,23 @@ def run_scoring(
         },
         result.metadata_path,
     )
-    for stale in out.parent.glob(f".{out.name}.work-*"):  # this run's, and older runs' left
-        shutil.rmtree(stale, ignore_errors=True)  # by a kill with other arguments
-    log.info(
-        "scored %d households (%d flagged) in %.1f s",
-        result.n_households,
-        result.n_flagged,
-        seconds,
-    )
     return result
 
 
-def _contribution_scale() -> str:
-    try:
-        from earlywarn.explain.contributions import CONTRIBUTION_SCALE
-    except ImportError:
-        return "log-odds"
-    return str(CONTRIBUTION_SCALE)
+def _write_drift(run: _Run, drift: dict[str, Any], model_version: str) -> tuple[Path, Path]:
+    """``<stem>.drift.json`` and ``<stem>.drift.md`` beside the scores file; a warning
+    naming the first few drift warnings."""
+    stem = run.out.with_suffix("") if run.out.suffix else run.out
+    drift_json = stem.with_name(stem.name + ".drift.json")
+    drift_md = stem.with_name(stem.name + ".drift.md")
+    write_json_atomic(drift_as_json(drift), drift_json)
+    title = f"Drift report: {run.out.name}, as of {run.plan.as_of.date()}, model {model_version}"
+    write_text_atomic(render_drift_markdown(drift, title=title), drift_md)
+    if drift["warnings"]:
+        log.warning(
+            "drift: %d warnings, e.g. %s (see %s)",
+            len(drift["warnings"]),
+            "; ".join(drift["warnings"][:3]),
+            drift_md,
+        )
+    return drift_json, drift_md

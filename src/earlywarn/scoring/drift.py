@@ -289,3 +289,14 @@ def render_drift_markdown(report: Mapping[str, Any], *, title: str = "Drift repo
             f" | {_fmt(row['unknown_category_share'], '.2%')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def drift_as_json(report: Any) -> Any:
+    """The drift report with NaN -> None everywhere, so that it is strict JSON."""
+    if isinstance(report, Mapping):
+        return {key: drift_as_json(value) for key, value in report.items()}
+    if isinstance(report, list | tuple):
+        return [drift_as_json(value) for value in report]
+    if isinstance(report, float) and math.isnan(report):
+        return None
+    return report

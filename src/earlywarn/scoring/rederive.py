@@ -1,7 +1,8 @@
 """Re-deriving one household's score, flag and reasons from the inputs a scores file records.
 
-Pure stages: tables, a model and the recorded row in, a comparison out. ``jobs.explain.run_explain``
-reads the scores file, checks that the data and model are the ones recorded, and calls these.
+Pure stages: tables, a model and the recorded row in, a comparison out.
+``jobs.explain.run_explain`` reads the scores file, checks that the data, model and config are
+the ones recorded, and calls these.
 The flag depends on every household of the population (top share, top N per village), so
 the whole population is scored again; reasons are computed for the one household.
 """
@@ -16,8 +17,12 @@ import pandas as pd
 
 from earlywarn.config import PolicyConfig, Population, RuleConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.data.tables import Tables
 from earlywarn.errors import EarlywarnError
+from earlywarn.explain.reasons import Glossary
+from earlywarn.features.build import build_features
 from earlywarn.model.model_file import RiskModel
+from earlywarn.scoring.score import explain_households, population_ids, score_households
 
 RISK_TOLERANCE = 1e-9
 CONTRIBUTION_TOLERANCE = 1e-6
@@ -72,7 +77,7 @@ def _plain_reason(reason: Any) -> dict[str, Any]:
 
 
 def rederive_household(
-    tables: Any,
+    tables: Tables,
     model: RiskModel,
     household_id: str,
     *,
@@ -80,6 +85,7 @@ def rederive_household(
     population: Population,
     policy_cfg: PolicyConfig,
     explained: bool,
+    glossary: Glossary,
     n_reasons: int,
     lang: str,
     rule_cfg: RuleConfig | None = None,
@@ -87,16 +93,11 @@ def rederive_household(
     """Score the population at ``as_of`` again and return ``household_id``'s row.
 
     ``explained``: whether the scoring run gave this household reasons (flagged households,
-    or all with ``--explain-all``); reasons are computed only then, as the run did.
+    or all with ``--explain-all``); reasons are computed only then, as the run did, their
+    texts from ``glossary``.
     """
-    from earlywarn.features.build import build_features
-    from earlywarn.features.labels import population as select_population
-    from earlywarn.scoring.score import explain_households, score_households
-
     as_of = pd.Timestamp(as_of).normalize()
-    ids = pd.Index(
-        sorted(select_population(tables, as_of, population=population)), name=HOUSEHOLD_ID
-    )
+    ids = population_ids(tables, as_of, population)
     if str(household_id) not in set(ids.astype("str")):
         raise EarlywarnError(
             f"household {household_id} is not in the {population} population "
@@ -109,6 +110,7 @@ def rederive_household(
         as_of=as_of,
         policy_cfg=policy_cfg,
         households_frame=tables.households,
+        glossary=glossary,
         explain="none",
     )
     row = scores[scores[HOUSEHOLD_ID] == str(household_id)].iloc[0]
@@ -117,6 +119,7 @@ def rederive_household(
         found = explain_households(
             model,
             features.loc[[str(household_id)]],
+            glossary=glossary,
             n_reasons=n_reasons,
             lang=lang,
             tables=tables,

@@ -1,9 +1,10 @@
-"""The scores file of the data contract: risk, flag and reasons per household as of a date.
+"""Scoring households: risk, flag, rank and reasons per household as of a date.
 
-Pure stages: a model and features in, a scores frame out. :func:`score_households` does it
-for one frame; the chunked pipeline (``jobs.score.run_scoring``) calls the same pieces chunk by
-chunk (:func:`predict_risk_frame`, :func:`explain_households`) and once on the assembled
-risks (:func:`finish_scores`), so both give the same file.
+Pure stages: a model and features in, a scores frame out (columns in
+:mod:`earlywarn.scoring.scores_file`). :func:`score_households` does it for one frame; a
+scoring run (:mod:`earlywarn.scoring.chunks`) calls the same pieces chunk by chunk
+(:func:`predict_risk_frame`, :func:`explain_households`) and once on the assembled risks
+(:func:`finish_scores`), so both give the same file.
 
 One row of the scores frame is a household in the population at ``as_of``: ``risk`` is the
 calibrated probability of being poor in ``target_year``; ``flagged`` follows the configured
@@ -11,21 +12,22 @@ policy; ``reasons`` lists the top reason groups raising its risk, each
 ``{code, text, contribution}``: ``text`` quotes the household's own figures (reason glossary),
 ``contribution`` is in probability points on the calibrated risk (TreeSHAP summed over the
 group's features, rescaled so that base risk + contributions = risk; see
-``explain.CONTRIBUTION_SCALE``, recorded in the scores file's metadata); then the current
-rule's triggers (code ``rule:...``, contribution null) when the tables are at hand. Empty when
-the household was not explained.
+``explain.contributions.CONTRIBUTION_SCALE``, recorded in the scores file's metadata); then
+the current rule's triggers (code ``rule:...``, contribution null) when the tables are at
+hand. Empty when the household was not explained.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from earlywarn.config import PolicyConfig, RuleConfig
+from earlywarn.config import PolicyConfig, Population, RuleConfig
 from earlywarn.data.columns import (
     AS_OF,
     COUNTY,
@@ -37,35 +39,21 @@ from earlywarn.data.columns import (
     TARGET_YEAR,
     VILLAGE,
 )
-from earlywarn.errors import ModelError
+from earlywarn.data.tables import Tables
+from earlywarn.errors import ModelError, SchemaError
+from earlywarn.explain.contributions import explain_households as explain_with_glossary
+from earlywarn.explain.reasons import Glossary, village_facts
 from earlywarn.features.catalog import FEATURES, catalog_hash
+from earlywarn.features.labels import population as select_population
+from earlywarn.features.labels import poverty_lines
+from earlywarn.features.rounds import household_codes
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.policy import flag
+from earlywarn.scoring.scores_file import RANK_IN_VILLAGE, SCORE_COLUMNS
 
 log = logging.getLogger(__name__)
 
 Explain = Literal["flagged", "all", "none"]
-Reason = dict[str, Any]
-
-RANK_IN_VILLAGE = "rank_in_village"
-PREVIOUS_AS_OF = "previous_as_of"
-PREVIOUS_RISK = "previous_risk"
-PREVIOUS_FLAGGED = "previous_flagged"
-NEWLY_FLAGGED = "newly_flagged"
-RISK_DOUBLED = "risk_doubled"
-SCORE_COLUMNS = (
-    HOUSEHOLD_ID,
-    AS_OF,
-    TARGET_YEAR,
-    COUNTY,
-    VILLAGE,
-    RISK,
-    RANK_IN_VILLAGE,
-    FLAGGED,
-    REASONS,
-    MODEL_VERSION,
-)
-HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
 
 
 # --- the model fits the installed code ---------------------------------------------------
@@ -99,6 +87,15 @@ def check_catalog(model: RiskModel, *, catalog_hash: str, catalog_names: Sequenc
         + "; ".join(detail)
         + ". Retrain the model or install the earlywarn version it was trained with."
     )
+
+
+# --- who is scored -----------------------------------------------------------------------
+
+
+def population_ids(tables: Tables, as_of: pd.Timestamp, population: Population) -> pd.Index:
+    """The household ids of the population at ``as_of``, sorted (the scores file's order)."""
+    ids = select_population(tables, as_of, population=population)
+    return pd.Index(sorted(ids), name=HOUSEHOLD_ID)
 
 
 # --- risk, flags, ranks ------------------------------------------------------------------
@@ -182,38 +179,35 @@ def explain_households(
     model: RiskModel,
     features: pd.DataFrame,
     *,
+    glossary: Glossary,
     n_reasons: int = 3,
     lang: str = "en",
-    tables: Any = None,
+    tables: Tables | None = None,
     as_of: pd.Timestamp | str | None = None,
     rule_cfg: RuleConfig | None = None,
     villages: pd.DataFrame | None = None,
     rule_triggers: bool | None = None,
 ) -> pd.Series:
     """Reasons per household of ``features`` (index household_id): the top ``n_reasons``
-    reason groups raising its risk (probability points), texts from the reason glossary.
+    reason groups raising its risk (probability points), texts from ``glossary``.
 
     With ``tables`` and ``as_of`` the texts quote the household's own figures and the current
-    rule's triggers follow (``explain.explain_households``). Facts are computed for these
-    households only: ``tables`` is cut down to their rows, and the village figures come from
-    ``villages`` (``reasons.village_facts`` of the whole tables), computed from ``tables``
-    when not given, so pass it when ``tables`` holds only part of the villages (a chunk).
-    ``rule_triggers``: whether the rule can be applied (:func:`rule_applies`, checked here
-    when None).
+    rule's triggers follow (``explain.contributions.explain_households``). Facts are computed
+    for these households only: ``tables`` is cut down to their rows, and the village figures
+    come from ``villages`` (``reasons.village_facts`` of the whole tables), computed from
+    ``tables`` when not given, so pass it when ``tables`` holds only part of the villages (a
+    chunk). ``rule_triggers``: whether the rule can be applied (:func:`rule_applies`, checked
+    here when None).
     """
-    from earlywarn.explain.contributions import explain_households as explain_with_glossary
-
     index = features.index.rename(HOUSEHOLD_ID)
     if not len(features):
         return pd.Series([], index=index, dtype=object, name=REASONS)
     if tables is None:
-        found = explain_with_glossary(model, features, lang=lang, k=n_reasons)
+        found = explain_with_glossary(model, features, glossary=glossary, lang=lang, k=n_reasons)
     else:
         if as_of is None:
             raise ValueError("explain_households needs as_of together with tables")
         if villages is None:
-            from earlywarn.explain.reasons import village_facts
-
             villages = village_facts(tables, as_of)
         ((own_rows, _),) = partition_tables(tables, [features.index])
         if rule_triggers is None:
@@ -221,6 +215,7 @@ def explain_households(
         found = explain_with_glossary(
             model,
             features,
+            glossary=glossary,
             lang=lang,
             k=n_reasons,
             tables=own_rows,
@@ -232,13 +227,10 @@ def explain_households(
     return pd.Series(list(found), index=index, dtype=object, name=REASONS)
 
 
-def rule_applies(tables: Any, as_of: pd.Timestamp | str) -> bool:
+def rule_applies(tables: Tables, as_of: pd.Timestamp | str) -> bool:
     """Whether the current rule can be applied at ``as_of``: every county of ``tables`` has a
     poverty line for the target year or an earlier one (else reasons go without the rule's
     triggers; logged)."""
-    from earlywarn.errors import SchemaError
-    from earlywarn.features.labels import poverty_lines
-
     counties = pd.Index(tables.households[COUNTY].astype("str").unique())
     try:
         poverty_lines(tables).latest(np.arange(len(counties)), counties, pd.Timestamp(as_of).year)
@@ -258,13 +250,14 @@ def score_households(
     as_of: pd.Timestamp,
     policy_cfg: PolicyConfig,
     households_frame: pd.DataFrame,
+    glossary: Glossary,
     explain: Explain = "flagged",
     n_reasons: int = 3,
     lang: str = "en",
-    tables: Any = None,
+    tables: Tables | None = None,
     rule_cfg: RuleConfig | None = None,
 ) -> pd.DataFrame:
-    """The scores file for the households in ``features`` (index household_id).
+    """The scores frame for the households in ``features`` (index household_id).
 
     ``explain``: reasons for the flagged households, for all, or none; with ``tables`` their
     texts quote the household's figures and the rule's triggers follow
@@ -284,6 +277,7 @@ def score_households(
     reasons = explain_households(
         model,
         features.loc[chosen.to_numpy()],
+        glossary=glossary,
         n_reasons=n_reasons,
         lang=lang,
         tables=tables,
@@ -293,88 +287,12 @@ def score_households(
     return attach_reasons(scores, reasons)
 
 
-def compare_with_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Scores with the household's last earlier run called out.
-
-    ``previous``: household_id, as_of, risk, flagged of the last run before this one (or
-    None). Adds ``previous_as_of``, ``previous_risk``, ``newly_flagged`` (flagged now, not
-    then; a household new to the list counts) and ``risk_doubled`` (risk at least twice the
-    previous one).
-    """
-    out = scores.copy()
-    if previous is None or previous.empty:
-        out[PREVIOUS_AS_OF] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ms]")
-        out[PREVIOUS_RISK] = np.nan
-        out[NEWLY_FLAGGED] = out[FLAGGED].astype(bool)
-        out[RISK_DOUBLED] = False
-        return out
-    before = previous.set_index(HOUSEHOLD_ID).reindex(out[HOUSEHOLD_ID].to_numpy())
-    out[PREVIOUS_AS_OF] = before[AS_OF].astype("datetime64[ms]").to_numpy()
-    out[PREVIOUS_RISK] = before[RISK].astype("float64").to_numpy()
-    was_flagged = before[FLAGGED].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    out[NEWLY_FLAGGED] = out[FLAGGED].to_numpy(dtype=bool) & ~was_flagged
-    doubled = out[RISK].to_numpy() >= 2.0 * out[PREVIOUS_RISK].to_numpy()
-    out[RISK_DOUBLED] = np.where(np.isnan(out[PREVIOUS_RISK].to_numpy()), False, doubled)
-    out[RISK_DOUBLED] = out[RISK_DOUBLED].astype(bool)
-    return out
-
-
-# --- one chunk of households (the unit the pipeline runs, locally or on a Dask worker) ----
-
-
-def score_chunk(
-    tables: Any,
-    model: RiskModel,
-    household_ids: Sequence[str],
-    *,
-    as_of: pd.Timestamp,
-    explain_all: bool,
-    n_reasons: int,
-    lang: str,
-    drift_reference: dict[str, Any] | None,
-    places: pd.DataFrame | None = None,
-    rule_cfg: RuleConfig | None = None,
-    villages: pd.DataFrame | None = None,
-    rule_triggers: bool | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Features, risk (and reasons with ``explain_all``) for a slice of households.
-
-    ``places``: ``place.place_rates(tables, as_of)`` and ``villages``:
-    ``reasons.village_facts(tables, as_of)``, both computed once over the whole tables (a
-    slice holds only part of a village). Returns a
-    frame indexed by household_id (``risk``, ``reasons`` and the model's features, prepared)
-    and the slice's drift counts (:func:`earlywarn.scoring.drift.count_bins`).
-    """
-    from earlywarn.features.build import build_features
-    from earlywarn.scoring.drift import count_bins
-
-    wanted = pd.Index(list(household_ids), name=HOUSEHOLD_ID)
-    features = build_features(tables, as_of=pd.Timestamp(as_of), households=wanted, places=places)
-    risks = predict_risk_frame(model, features)
-    reference = drift_reference or {"features": {}, "score": {"edges": []}}
-    counts = count_bins(reference, features, risks[RISK].to_numpy(), model.categories)
-    pieces = [risks]
-    if explain_all:
-        pieces.append(
-            explain_households(
-                model,
-                features,
-                n_reasons=n_reasons,
-                lang=lang,
-                tables=tables,
-                as_of=as_of,
-                rule_cfg=rule_cfg,
-                villages=villages,
-                rule_triggers=rule_triggers,
-            ).to_frame(REASONS)
-        )
-    pieces.append(model.prepare(features).copy())  # copy: one block per dtype
-    return pd.concat(pieces, axis=1), counts
+# --- households in chunks ----------------------------------------------------------------
 
 
 def partition_tables(
-    tables: Any, chunks: Sequence[pd.Index], places: pd.DataFrame | None = None
-) -> list[tuple[Any, Any]]:
+    tables: Tables, chunks: Sequence[pd.Index], places: pd.DataFrame | None = None
+) -> list[tuple[Tables, pd.DataFrame | None]]:
     """The tables cut into one small ``Tables`` per chunk of households (and their rows of
     ``places``), in one pass over each table.
 
@@ -382,10 +300,6 @@ def partition_tables(
     rates must come from the whole tables (``place.place_rates``) since a chunk holds only
     part of a village. Chunks of the result are independent: they can go to Dask workers.
     """
-    from dataclasses import replace
-
-    from earlywarn.features.rounds import household_codes
-
     wanted = pd.Index(
         np.concatenate([np.asarray(c, dtype=object) for c in chunks]) if len(chunks) else [],
         dtype="str",
@@ -393,21 +307,19 @@ def partition_tables(
     chunk_of = np.repeat(np.arange(len(chunks)), [len(c) for c in chunks])
     bounds = np.arange(len(chunks) + 1)
 
-    def split(frame: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray]:
+    def split(frame: pd.DataFrame) -> list[np.ndarray]:
         codes = household_codes(frame[HOUSEHOLD_ID], wanted)
         chunk = np.where(codes >= 0, chunk_of[np.maximum(codes, 0)] if len(chunk_of) else -1, -1)
         order = np.argsort(chunk, kind="stable")
         starts = np.searchsorted(chunk[order], bounds)
-        return [order[starts[i] : starts[i + 1]] for i in range(len(chunks))], codes
+        return [order[starts[i] : starts[i + 1]] for i in range(len(chunks))]
 
-    parts: dict[str, list[pd.DataFrame]] = {}
-    for name in ("household_years", "events", "assistance"):
-        frame = getattr(tables, name)
-        table_rows, _ = split(frame)
-        parts[name] = [frame.take(r) for r in table_rows]
-    household_rows, _ = split(tables.households)
-    out = []
-    for i, rows in enumerate(household_rows):
+    parts = {
+        name: [getattr(tables, name).take(rows) for rows in split(getattr(tables, name))]
+        for name in ("household_years", "events", "assistance")
+    }
+    out: list[tuple[Tables, pd.DataFrame | None]] = []
+    for i, rows in enumerate(split(tables.households)):
         sub = replace(
             tables,
             households=tables.households.take(rows),

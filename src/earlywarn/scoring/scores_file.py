@@ -1,9 +1,15 @@
-"""The scores file, in one place: its Arrow schema, writing it, reading it and its metadata."""
+"""The scores file, in one place: its columns, Arrow schema, writing, reading, metadata and check.
+
+One row is a household of the population as of a date (see :mod:`earlywarn.scoring.score`).
+The Parquet file's key-value metadata records what it was made from (``earlywarn.*`` keys:
+model version, as_of, population, config hash, input fingerprints, contribution scale);
+``<scores>.meta.json`` beside it adds the run's details (data dir, model URI, explain, lang,
+reason glossary, counts, timings).
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,27 +31,41 @@ from earlywarn.data.columns import (
     VILLAGE,
 )
 from earlywarn.data.schema import Problem
-from earlywarn.data.storage import (
-    atomic_path,
-)
+from earlywarn.data.storage import atomic_path
 from earlywarn.errors import SchemaError
-from earlywarn.scoring.score import (
-    NEWLY_FLAGGED,
-    PREVIOUS_AS_OF,
-    PREVIOUS_RISK,
+
+RANK_IN_VILLAGE = "rank_in_village"
+PREVIOUS_AS_OF = "previous_as_of"
+PREVIOUS_RISK = "previous_risk"
+NEWLY_FLAGGED = "newly_flagged"
+RISK_DOUBLED = "risk_doubled"
+SCORE_COLUMNS = (
+    HOUSEHOLD_ID,
+    AS_OF,
+    TARGET_YEAR,
+    COUNTY,
+    VILLAGE,
+    RISK,
     RANK_IN_VILLAGE,
-    RISK_DOUBLED,
+    FLAGGED,
+    REASONS,
+    MODEL_VERSION,
 )
-
-log = logging.getLogger(__name__)
-
+"""The columns every scores frame has, in file order."""
+HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
+"""The comparison with the previous run (``scoring.history``), after the score columns."""
 REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
+"""The columns a scores file must have to be read (reports and explain need no more)."""
+
+REASON_TYPE = pa.struct(
+    [("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64())]
+)
+SIDECAR_KEYS = ("data_dir", "model_uri", "explain", "lang", "glossary", "glossary_sha256")
+"""What :func:`read_scores_metadata` takes from ``<scores>.meta.json``."""
 
 
-def _scores_schema(with_history: bool) -> pa.Schema:
-    reason = pa.struct(
-        [("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64())]
-    )
+def scores_schema(*, with_history: bool) -> pa.Schema:
+    """The scores file's Arrow schema (with the history columns when the run compared)."""
     fields = [
         (HOUSEHOLD_ID, pa.string()),
         (AS_OF, pa.timestamp("ms")),
@@ -55,7 +75,7 @@ def _scores_schema(with_history: bool) -> pa.Schema:
         (RISK, pa.float64()),
         (RANK_IN_VILLAGE, pa.int64()),
         (FLAGGED, pa.bool_()),
-        (REASONS, pa.list_(reason)),
+        (REASONS, pa.list_(REASON_TYPE)),
         (MODEL_VERSION, pa.string()),
     ]
     if with_history:
@@ -68,14 +88,19 @@ def _scores_schema(with_history: bool) -> pa.Schema:
     return pa.schema(fields)
 
 
+def sidecar_path(scores_path: Path) -> Path:
+    """``<scores>.meta.json``: the run's details beside the scores file."""
+    scores_path = Path(scores_path)
+    return scores_path.with_name(scores_path.name + ".meta.json")
+
+
 def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[str, str]) -> None:
     """Write a scores frame as Parquet, byte for byte the same for the same content.
 
     Fixed schema, no pandas index, no timestamps: ``metadata`` (model version, config hash,
     input fingerprints) goes into the file's key-value metadata and must be deterministic.
     """
-    with_history = PREVIOUS_RISK in scores.columns
-    schema = _scores_schema(with_history)
+    schema = scores_schema(with_history=PREVIOUS_RISK in scores.columns)
     table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema, preserve_index=False)
     kv = {key.encode(): value.encode() for key, value in sorted(metadata.items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
@@ -92,8 +117,6 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[s
 def read_scores(scores_path: Path) -> pd.DataFrame:
     """A scores file (Parquet) with the data contract's columns and values, its rows carrying
     the as_of and model version its metadata records, else a SchemaError."""
-    from earlywarn.errors import SchemaError
-
     scores_path = Path(scores_path)
     if not scores_path.exists():
         raise SchemaError(f"scores file {scores_path} does not exist")
@@ -116,30 +139,18 @@ def read_scores(scores_path: Path) -> pd.DataFrame:
     return scores
 
 
-def _recorded_date(text: str, scores_path: Path) -> pd.Timestamp:
-    """The as_of a scores file records, else a SchemaError (the file was edited)."""
-    from earlywarn.errors import SchemaError
-
-    try:
-        return pd.Timestamp(text).normalize()
-    except (ValueError, TypeError, OverflowError) as err:
-        raise SchemaError(
-            f"scores file {scores_path} records as_of {text!r}, which is not a date "
-            "(YYYY-MM-DD): the file was not written by earlywarn score as it is now"
-        ) from err
-
-
 def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
-    """What a scores file records about its inputs: the Parquet key-value metadata, completed
-    by ``<scores>.meta.json`` when it is there (data dir, model URI, explain, lang)."""
-    from earlywarn.errors import SchemaError
-
+    """What a scores file records about its inputs: the Parquet key-value metadata (input
+    fingerprints parsed), completed by ``<scores>.meta.json`` when it is there
+    (:data:`SIDECAR_KEYS`), else a SchemaError naming what is missing or unreadable."""
     scores_path = Path(scores_path)
     try:
         kv = pq.read_schema(scores_path).metadata or {}
     except (OSError, pa.ArrowException) as err:
         raise SchemaError(f"scores file {scores_path} is not readable Parquet: {err}") from err
-    meta = {k.decode(): v.decode() for k, v in kv.items() if k.startswith(b"earlywarn.")}
+    meta: dict[str, Any] = {
+        k.decode(): v.decode() for k, v in kv.items() if k.startswith(b"earlywarn.")
+    }
     if "earlywarn.input_fingerprints" not in meta:
         raise SchemaError(
             f"scores file {scores_path} records no input fingerprints: it was "
@@ -159,7 +170,7 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
     if "earlywarn.as_of" not in meta:
         raise SchemaError(f"scores file {scores_path} records no as_of date; the file was edited")
     _recorded_date(meta["earlywarn.as_of"], scores_path)
-    sidecar = scores_path.with_name(scores_path.name + ".meta.json")
+    sidecar = sidecar_path(scores_path)
     if sidecar.is_file():
         try:
             extra = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -170,14 +181,24 @@ def read_scores_metadata(scores_path: Path) -> dict[str, Any]:
                 f"{sidecar} is not readable (not a JSON object); remove it and pass --data "
                 "and --model, or restore it"
             )
-        for key in ("data_dir", "model_uri", "explain", "lang"):
+        for key in SIDECAR_KEYS:
             if key in extra:
                 meta.setdefault(key, extra[key])
     return meta
 
 
-# TEMPORARY copy (helper explain, issue 10): check_scores moved here from explain/report.py;
-# the scoring helper's own check_scores replaces it at the merge.
+def _recorded_date(text: str, scores_path: Path) -> pd.Timestamp:
+    """The as_of a scores file records, else a SchemaError (the file was edited)."""
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError, OverflowError) as err:
+        raise SchemaError(
+            f"scores file {scores_path} records as_of {text!r}, which is not a date "
+            "(YYYY-MM-DD): the file was not written by earlywarn score as it is now"
+        ) from err
+
+
+# --- the check ---------------------------------------------------------------------------
 
 
 def check_scores(
@@ -199,11 +220,31 @@ def check_scores(
     as_of = pd.to_datetime(scores[AS_OF], errors="coerce", format="mixed")
     if as_of.dt.tz is not None:
         as_of = as_of.dt.tz_localize(None)
+    checks = _row_checks(scores, as_of) + _recorded_checks(scores, as_of, recorded or {}, source)
+    problems = [
+        Problem(
+            "scores",
+            rule,
+            column,
+            tuple(int(i) + 1 for i in np.flatnonzero(broken.to_numpy(dtype=bool))),
+            _shown(scores.loc[broken, column]) if show and column else "",
+        )
+        for column, rule, broken, show in checks
+        if broken.any()
+    ]
+    if problems:
+        raise SchemaError(_scores_problems(problems, source))
+
+
+_Check = tuple[str | None, str, pd.Series, bool]
+"""(column, rule, rows breaking it, whether to show the values found)"""
+
+
+def _row_checks(scores: pd.DataFrame, as_of: pd.Series) -> list[_Check]:
     risk = pd.to_numeric(scores[RISK], errors="coerce")
     no_id = _blank(scores[HOUSEHOLD_ID])
     keys = pd.DataFrame({HOUSEHOLD_ID: scores[HOUSEHOLD_ID].astype("string"), AS_OF: as_of})
-    # (column, rule, rows breaking it, whether to show the values found)
-    checks: list[tuple[str | None, str, pd.Series, bool]] = [
+    return [
         (HOUSEHOLD_ID, "must not be empty", no_id, False),
         (AS_OF, "must be a date", as_of.isna(), True),
         (
@@ -222,7 +263,13 @@ def check_scores(
         ),
         (MODEL_VERSION, "must not be empty", _blank(scores[MODEL_VERSION]), False),
     ]
-    recorded = recorded or {}
+
+
+def _recorded_checks(
+    scores: pd.DataFrame, as_of: pd.Series, recorded: Mapping[str, str], source: str
+) -> list[_Check]:
+    """Every row carries the as_of and model version the file's metadata records."""
+    checks: list[_Check] = []
     day = pd.to_datetime(pd.Series([recorded.get(AS_OF)]), errors="coerce").iloc[0]
     if AS_OF in recorded and pd.isna(day):
         rule = f"the file records as_of {recorded[AS_OF]!r}, which is not a date (YYYY-MM-DD)"
@@ -249,19 +296,7 @@ def check_scores(
                 True,
             )
         )
-    problems = [
-        Problem(
-            "scores",
-            rule,
-            column,
-            tuple(int(i) + 1 for i in np.flatnonzero(broken.to_numpy(dtype=bool))),
-            _shown(scores.loc[broken, column]) if show and column else "",
-        )
-        for column, rule, broken, show in checks
-        if broken.any()
-    ]
-    if problems:
-        raise SchemaError(_scores_problems(problems, source))
+    return checks
 
 
 def _scores_problems(problems: list[Problem], source: str) -> str:

@@ -1,4 +1,5 @@
-"""score_households, the catalog check, flags, history; on a tiny hand-made model."""
+"""score_households, the catalog check, flags, ranks, partitioned tables; on a tiny hand-made
+model."""
 
 from __future__ import annotations
 
@@ -12,19 +13,13 @@ import pytest
 from earlywarn.config import PolicyConfig
 from earlywarn.data.columns import AS_OF, COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
 from earlywarn.errors import ModelError
+from earlywarn.explain.reasons import load_glossary
 from earlywarn.model.fit import fit_model
-from earlywarn.scoring.score import (
-    NEWLY_FLAGGED,
-    PREVIOUS_RISK,
-    RANK_IN_VILLAGE,
-    RISK_DOUBLED,
-    SCORE_COLUMNS,
-    check_catalog,
-    compare_with_previous,
-    score_households,
-)
+from earlywarn.scoring.score import check_catalog, partition_tables, score_households
+from earlywarn.scoring.scores_file import RANK_IN_VILLAGE, SCORE_COLUMNS
 
 AS_OF_DATE = pd.Timestamp("2024-03-01")
+GLOSSARY = load_glossary()
 
 
 def make_frames(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
@@ -69,7 +64,12 @@ def model(frames):
 def test_scores_have_one_row_per_household_and_the_contract_columns(model, frames):
     features, _, households = frames
     scores = score_households(
-        model, features, as_of=AS_OF_DATE, policy_cfg=PolicyConfig(), households_frame=households
+        model,
+        features,
+        as_of=AS_OF_DATE,
+        policy_cfg=PolicyConfig(),
+        households_frame=households,
+        glossary=GLOSSARY,
     )
     assert list(scores.columns) == list(SCORE_COLUMNS)
     assert scores[HOUSEHOLD_ID].tolist() == sorted(features.index)
@@ -82,7 +82,12 @@ def test_scores_have_one_row_per_household_and_the_contract_columns(model, frame
 
 def test_reasons_only_for_the_flagged_unless_all(model, frames):
     features, _, households = frames
-    kwargs = {"as_of": AS_OF_DATE, "policy_cfg": PolicyConfig(), "households_frame": households}
+    kwargs = {
+        "as_of": AS_OF_DATE,
+        "policy_cfg": PolicyConfig(),
+        "households_frame": households,
+        "glossary": GLOSSARY,
+    }
     scores = score_households(model, features, **kwargs)
     has_reasons = scores[REASONS].map(len) > 0
     assert not has_reasons[~scores[FLAGGED]].any()
@@ -101,7 +106,12 @@ def test_reasons_only_for_the_flagged_unless_all(model, frames):
 
 def test_row_order_changes_no_score(model, frames):
     features, _, households = frames
-    kwargs = {"as_of": AS_OF_DATE, "policy_cfg": PolicyConfig(), "households_frame": households}
+    kwargs = {
+        "as_of": AS_OF_DATE,
+        "policy_cfg": PolicyConfig(),
+        "households_frame": households,
+        "glossary": GLOSSARY,
+    }
     expected = score_households(model, features, **kwargs)
     shuffled = features.sample(frac=1.0, random_state=1)
     pd.testing.assert_frame_equal(score_households(model, shuffled, **kwargs), expected)
@@ -115,6 +125,7 @@ def test_rank_in_village_counts_from_the_highest_risk(model, frames):
         as_of=AS_OF_DATE,
         policy_cfg=PolicyConfig(),
         households_frame=households,
+        glossary=GLOSSARY,
         explain="none",
     )
     for _, village in scores.groupby([COUNTY, VILLAGE]):
@@ -132,6 +143,7 @@ def test_top_n_per_village_policy(model, frames):
         as_of=AS_OF_DATE,
         policy_cfg=policy,
         households_frame=households,
+        glossary=GLOSSARY,
         explain="none",
     )
     assert (scores.loc[scores[FLAGGED], RANK_IN_VILLAGE] <= 2).all()
@@ -148,32 +160,10 @@ def test_a_model_from_another_catalog_is_refused_naming_what_differs(model):
         check_catalog(model, catalog_hash="xyz", catalog_names=list(model.feature_names))
 
 
-def test_compare_with_previous_calls_out_new_flags_and_doubled_risk():
-    scores = pd.DataFrame(
-        {HOUSEHOLD_ID: ["a", "b", "c"], RISK: [0.4, 0.1, 0.3], FLAGGED: [True, False, True]}
-    )
-    previous = pd.DataFrame(
-        {
-            HOUSEHOLD_ID: ["a", "b"],
-            AS_OF: pd.to_datetime(["2023-03-01"] * 2),
-            RISK: [0.2, 0.3],
-            FLAGGED: [True, True],
-        }
-    )
-    out = compare_with_previous(scores, previous)
-    assert out[NEWLY_FLAGGED].tolist() == [False, False, True]
-    assert out[RISK_DOUBLED].tolist() == [True, False, False]
-    assert math.isnan(out[PREVIOUS_RISK].iloc[2])
-    first = compare_with_previous(scores, None)
-    assert first[NEWLY_FLAGGED].tolist() == [True, False, True]
-    assert not first[RISK_DOUBLED].any()
-
-
 def test_features_of_partitioned_tables_equal_features_of_the_whole(tables):
     from earlywarn.features.build import build_features
     from earlywarn.features.labels import population
     from earlywarn.features.place import place_rates
-    from earlywarn.scoring.score import partition_tables
 
     as_of = pd.Timestamp("2024-03-01")
     ids = pd.Index(sorted(population(tables, as_of, population="all")), name=HOUSEHOLD_ID)

@@ -1,0 +1,131 @@
+"""The work directory of a scoring run: each finished chunk kept beside the output, so a rerun
+after a kill picks up where it stopped.
+
+The folder ``.<out name>.work-<key>`` sits beside the scores file; ``<key>`` hashes everything
+the chunks depend on (date, population, arguments, input fingerprints, model, glossary, code
+version), so a rerun with other inputs never reuses a chunk. Pass 1 keeps
+``chunk-NNNNN.parquet`` (index household_id: risk, reasons with explain all, the model's
+prepared features; the chunk's drift counts in the file's metadata); pass 2 keeps
+``reasons-NNNNN.parquet`` (household_id, reasons of the flagged). Reasons are stored as JSON
+text. Files are written atomically: a chunk is there whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from earlywarn.data.columns import HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.data.storage import atomic_path, write_parquet_atomic
+from earlywarn.errors import OutputError
+
+DRIFT_COUNTS_KEY = b"earlywarn.drift_counts"
+
+
+def run_key(inputs: Mapping[str, Any]) -> str:
+    """SHA-256 of what a run's chunks depend on (JSON, keys sorted)."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+class WorkDir:
+    """The finished chunks of one scoring run (see the module docstring)."""
+
+    def __init__(self, out: Path, key: str) -> None:
+        self.out = Path(out)
+        self.key = key
+        self.path = self.out.parent / f".{self.out.name}.work-{key[:16]}"
+
+    @classmethod
+    def open(cls, out: Path, key: str) -> WorkDir:
+        """The work directory for ``out`` and ``key``, created if new, else an OutputError."""
+        work = cls(out, key)
+        try:
+            work.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(f"cannot write {out}: {err.strerror or err}") from err
+        return work
+
+    def chunk_path(self, i: int) -> Path:
+        return self.path / f"chunk-{i:05d}.parquet"
+
+    def reasons_path(self, i: int) -> Path:
+        return self.path / f"reasons-{i:05d}.parquet"
+
+    def has_chunk(self, i: int) -> bool:
+        return self.chunk_path(i).exists()
+
+    def has_reasons(self, i: int) -> bool:
+        return self.reasons_path(i).exists()
+
+    def write_chunk(self, i: int, frame: pd.DataFrame, counts: Mapping[str, Any]) -> None:
+        """Pass 1's result for chunk ``i``: its frame (index household_id) and drift counts."""
+        if REASONS in frame.columns:
+            frame = frame.assign(**{REASONS: _reasons_to_json(frame[REASONS])})
+        table = pa.Table.from_pandas(frame, preserve_index=True)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), DRIFT_COUNTS_KEY: json.dumps(counts).encode()}
+        )
+        with atomic_path(self.chunk_path(i)) as staged:
+            pq.write_table(table, staged, compression="lz4")
+
+    def read_chunk(
+        self, i: int, columns: Sequence[str] | None = None
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Chunk ``i``'s frame (index household_id; ``columns`` only, reasons parsed) and its
+        drift counts."""
+        path = self.chunk_path(i)
+        table = pq.read_table(path, columns=None if columns is None else list(columns))
+        counts = json.loads((pq.read_schema(path).metadata or {})[DRIFT_COUNTS_KEY])
+        frame = _by_household(table.to_pandas())
+        if REASONS in frame.columns:
+            frame[REASONS] = frame[REASONS].map(json.loads)
+        return frame, counts
+
+    def read_features(self, i: int, household_ids: Sequence[str]) -> pd.DataFrame:
+        """The prepared features of some households of chunk ``i``, in the order asked."""
+        table = pq.read_table(self.chunk_path(i), filters=[(HOUSEHOLD_ID, "in", household_ids)])
+        features = _by_household(table.to_pandas()).drop(columns=[RISK, REASONS], errors="ignore")
+        return features.reindex(list(household_ids))
+
+    def write_reasons(self, i: int, reasons: pd.Series) -> None:
+        """Pass 2's result for chunk ``i``: reasons per household (index household_id)."""
+        part = pd.DataFrame(
+            {
+                HOUSEHOLD_ID: reasons.index.astype("str"),
+                REASONS: _reasons_to_json(reasons).to_numpy(),
+            }
+        )
+        write_parquet_atomic(part, self.reasons_path(i), index=False)
+
+    def read_reasons(self, n_chunks: int) -> pd.Series:
+        """The reasons pass 2 kept, over every chunk (index household_id)."""
+        parts = [
+            pd.read_parquet(self.reasons_path(i)) for i in range(n_chunks) if self.has_reasons(i)
+        ]
+        if not parts:
+            return pd.Series([], dtype=object)
+        return pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
+
+    @staticmethod
+    def remove_all(out: Path) -> None:
+        """Remove every work directory of ``out``: this run's, and those older runs with other
+        arguments left behind when killed."""
+        out = Path(out)
+        for stale in out.parent.glob(f".{out.name}.work-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _by_household(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(HOUSEHOLD_ID) if HOUSEHOLD_ID in frame.columns else frame
+
+
+def _reasons_to_json(reasons: pd.Series) -> pd.Series:
+    return reasons.map(lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
