@@ -17,7 +17,8 @@ import pandas as pd
 
 from earlywarn.data.columns import HOUSEHOLD_ID
 from earlywarn.data.schema import read_tables
-from earlywarn.explain.reasons import household_facts, village_facts
+from earlywarn.explain.household_facts import household_facts
+from earlywarn.explain.village_facts import village_facts
 from earlywarn.scoring.score import partition_tables
 
 CHUNK = 50_000

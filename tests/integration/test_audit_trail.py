@@ -15,7 +15,7 @@ from earlywarn.cli import app
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
 from earlywarn.data.schema import write_tables
 from earlywarn.data.storage import sha256_file
-from earlywarn.explain.reasons import DEFAULT_GLOSSARY
+from earlywarn.explain.glossary import DEFAULT_GLOSSARY
 from earlywarn.jobs.audit import read_records
 from earlywarn.model.model_file import save_model
 from earlywarn.scoring.scores_file import write_scores_parquet

@@ -22,7 +22,7 @@ from earlywarn.config import Config, ReportConfig, ScoreConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.schema import write_tables
 from earlywarn.data.storage import sha256_file
-from earlywarn.explain.reasons import DEFAULT_GLOSSARY
+from earlywarn.explain.glossary import DEFAULT_GLOSSARY
 from earlywarn.features.build import build_features
 from earlywarn.jobs.score import SCORE_CHUNK_DELAY_ENV, run_scoring
 from earlywarn.model.model_file import save_model

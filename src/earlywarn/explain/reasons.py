@@ -22,8 +22,6 @@ from earlywarn.explain.glossary import Glossary, check_lang, template_fields
 
 # Moved to their own modules; re-exported here until jobs/score.py, scoring/score.py and
 # benchmarks/bench_reason_facts.py import them from there (drop at the merge of issue 10).
-from earlywarn.explain.household_facts import household_facts as household_facts
-from earlywarn.explain.village_facts import village_facts as village_facts
 
 RULE_PREFIX = "rule:"
 """Code prefix of the current rule's triggers (``rule:serious_shock``)."""

@@ -28,7 +28,6 @@ from earlywarn.explain.household_sheet import N_IN_VILLAGE, RANK_IN_VILLAGE, hou
 
 # Moved to the household sheet; re-exported here until tests/integration/test_personal_data.py
 # imports it from there (drop at the merge of issue 10).
-from earlywarn.explain.household_sheet import mask_id as mask_id
 from earlywarn.explain.pages import (
     INDEX,
     county_summary_path,

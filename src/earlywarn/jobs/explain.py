@@ -13,7 +13,7 @@ from earlywarn.config import Config, config_hash
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import sha256_file
 from earlywarn.errors import ConfigError, ModelError, SchemaError
-from earlywarn.explain.reasons import DEFAULT_GLOSSARY, Glossary, load_glossary
+from earlywarn.explain.glossary import DEFAULT_GLOSSARY, Glossary, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
 from earlywarn.jobs.score import resolve_scoring_model
 from earlywarn.model.model_file import RiskModel

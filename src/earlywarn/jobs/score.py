@@ -32,7 +32,7 @@ from earlywarn.data.storage import (
 from earlywarn.data.tables import Tables
 from earlywarn.errors import ConfigError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
-from earlywarn.explain.reasons import DEFAULT_GLOSSARY, load_glossary
+from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
 from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
 from earlywarn.scoring.chunks import (

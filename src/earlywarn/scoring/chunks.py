@@ -24,7 +24,8 @@ from rich.progress import Progress
 from earlywarn.config import PolicyConfig, RuleConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.tables import Tables
-from earlywarn.explain.reasons import Glossary, village_facts
+from earlywarn.explain.glossary import Glossary
+from earlywarn.explain.village_facts import village_facts
 from earlywarn.features.build import build_features
 from earlywarn.features.place import place_rates
 from earlywarn.model.model_file import RiskModel

@@ -19,7 +19,7 @@ from earlywarn.config import PolicyConfig, Population, RuleConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.tables import Tables
 from earlywarn.errors import EarlywarnError
-from earlywarn.explain.reasons import Glossary
+from earlywarn.explain.glossary import Glossary
 from earlywarn.features.build import build_features
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.score import explain_households, population_ids, score_households

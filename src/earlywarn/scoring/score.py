@@ -42,7 +42,8 @@ from earlywarn.data.columns import (
 from earlywarn.data.tables import Tables
 from earlywarn.errors import ModelError, SchemaError
 from earlywarn.explain.contributions import explain_households as explain_with_glossary
-from earlywarn.explain.reasons import Glossary, village_facts
+from earlywarn.explain.glossary import Glossary
+from earlywarn.explain.village_facts import village_facts
 from earlywarn.features.catalog import FEATURES, catalog_hash
 from earlywarn.features.labels import population as select_population
 from earlywarn.features.labels import poverty_lines

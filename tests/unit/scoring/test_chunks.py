@@ -8,7 +8,7 @@ import pytest
 
 from earlywarn.config import PolicyConfig, RuleConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS
-from earlywarn.explain.reasons import load_glossary
+from earlywarn.explain.glossary import load_glossary
 from earlywarn.features.build import build_features
 from earlywarn.scoring.chunks import (
     ReasonTexts,

@@ -12,7 +12,7 @@ import yaml
 from earlywarn.config import PolicyConfig, RuleConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID
 from earlywarn.errors import EarlywarnError
-from earlywarn.explain.reasons import DEFAULT_GLOSSARY, load_glossary
+from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.features.build import build_features
 from earlywarn.scoring.rederive import (
     HouseholdScore,
