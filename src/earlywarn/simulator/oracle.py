@@ -12,7 +12,8 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from earlywarn.simulator.world import LINES, WorldState, run_months
+from earlywarn.simulator.month import run_months
+from earlywarn.simulator.world import LINES, WorldState
 
 ROWS_PER_CHUNK = 400_000  # households x draws simulated at once (about 0.2 GB)
 

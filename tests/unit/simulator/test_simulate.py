@@ -9,6 +9,8 @@ import pytest
 from earlywarn.data import columns as c
 from earlywarn.data.schema import contract_frames, read_tables, validate_tables
 from earlywarn.simulator.households import simulate_tables
+from earlywarn.simulator.month import run_months
+from earlywarn.simulator.new_year import start_year
 from earlywarn.simulator.oracle import poverty_probability
 from earlywarn.simulator.realism import (
     MIX_TARGETS,
@@ -16,7 +18,7 @@ from earlywarn.simulator.realism import (
     render_calibration,
     roc_auc,
 )
-from earlywarn.simulator.world import WorldState, initial_state, run_months, start_year
+from earlywarn.simulator.world import WorldState, initial_state
 
 
 @pytest.fixture(scope="module")
