@@ -4,9 +4,10 @@
 month by month, vectorised over households, and writes down what a monitoring system would
 see: a households registry (with fake personal data, :mod:`~earlywarn.simulator.registry`),
 yearly survey rounds (some missing, some components null, :mod:`~earlywarn.simulator.survey`),
-events as they happen and assistance spells (:mod:`~earlywarn.simulator.records`). ``truth`` holds, for each household in the default
-population at 1 January and 1 July of 2018..2025, the oracle's probability that it is poor that
-year (see :mod:`earlywarn.simulator.oracle`) and whether it was.
+events as they happen and assistance spells (:mod:`~earlywarn.simulator.records`). ``truth``
+holds, for each household in the default population at 1 January and 1 July of 2018..2025,
+the oracle's probability that it is poor that year (see :mod:`earlywarn.simulator.oracle`)
+and whether it was.
 """
 
 from __future__ import annotations

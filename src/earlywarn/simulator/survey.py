@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from earlywarn.data import columns as c
+from earlywarn.features.labels import per_capita_net_income
 from earlywarn.simulator.registry import Registry
-from earlywarn.simulator.world import WorldState
+from earlywarn.simulator.world import WorldState, poverty_ramp
 
 P_NOT_SURVEYED = 0.03
 P_NULL_COMPONENT = 0.004
@@ -19,7 +20,7 @@ def survey_round(
     """One survey round: members at 1 January, money over the year, a few gaps."""
     n = len(start)
     size = start.size_start.astype(np.int64)
-    ramp = np.clip((year - 2014) / 6, 0, 1)
+    ramp = poverty_ramp(year)  # safe housing and water spread with poverty alleviation
     frame = pd.DataFrame(
         {
             c.HOUSEHOLD_ID: pd.array(registry.household_id, dtype="str"),
@@ -56,10 +57,8 @@ def survey_round(
 
 
 def observed_per_capita(survey: pd.DataFrame, rows: np.ndarray, n: int) -> np.ndarray:
-    """Per-capita net income as the survey shows it, per household row (NaN = unknown)."""
-    money = survey[list(c.INCOME_SOURCES)].sum(axis=1, skipna=False) - survey[
-        list(c.RIGID_EXPENSES)
-    ].sum(axis=1, skipna=False)
+    """Per-capita net income as the survey shows it, per household row (NaN = unknown or not
+    surveyed): the labels' own rule, :func:`~earlywarn.features.labels.per_capita_net_income`."""
     pc = np.full(n, np.nan)
-    pc[rows] = (money / survey[c.HOUSEHOLD_SIZE]).to_numpy()
+    pc[rows] = per_capita_net_income(survey).to_numpy()
     return pc
