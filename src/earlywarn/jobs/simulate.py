@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from earlywarn.config import SimulateConfig
 from earlywarn.data.schema import read_tables, write_tables
 from earlywarn.data.storage import check_writable
 from earlywarn.errors import EarlywarnError
@@ -21,13 +22,25 @@ TRUTH_TABLE = "truth"
 
 
 def run_simulate(
-    out_dir: Path, *, n_households: int, seed: int, n_oracle_draws: int, workers: int = 1
+    out_dir: Path,
+    *,
+    n_households: int,
+    seed: int,
+    n_oracle_draws: int,
+    workers: int = 1,
+    settings: SimulateConfig | None = None,
 ) -> Simulation:
     """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically;
-    returns what was written."""
+    returns what was written. ``settings``: the world's settings (today's world if None)."""
     started = time.perf_counter()
     check_writable(Path(out_dir), folder=True)
-    simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, workers=workers)
+    simulation = simulate_tables(
+        n_households,
+        seed,
+        n_oracle_draws=n_oracle_draws,
+        workers=workers,
+        settings=settings or SimulateConfig(),
+    )
     write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
     log.info(
         "simulated %d households (seed %d) into %s in %.1f s",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from earlywarn.config import SimulateConfig
 from earlywarn.data import columns as c
 from earlywarn.data.contract import empty_table
 from earlywarn.data.tables import Tables
@@ -40,6 +41,7 @@ from earlywarn.simulator.world import (
     LAST_YEAR,
     LINES,
     NO_END,
+    TODAY,
     WorldState,
     initial_state,
     month_start,
@@ -75,13 +77,21 @@ class _Snapshot:
 
 
 def simulate_tables(
-    n_households: int, seed: int, *, n_oracle_draws: int = 200, workers: int = 1
+    n_households: int,
+    seed: int,
+    *,
+    n_oracle_draws: int = 200,
+    workers: int = 1,
+    settings: SimulateConfig = TODAY,
 ) -> Simulation:
     """Simulate ``n_households`` households from 2014 to 2025; same seed, same tables.
 
-    The tables do not depend on ``n_oracle_draws`` (the oracle has its own random streams;
-    0 skips it and leaves ``truth`` empty); nothing depends on ``workers``, the number of
-    processes the oracle may use.
+    ``settings``: the world's settings (shock rates, income growth and volatility, assistance,
+    registration, a harsh year); only those fields of :class:`~earlywarn.config.SimulateConfig`
+    are read, the arguments say how many households, the seed and the oracle's draws. The
+    tables do not depend on ``n_oracle_draws`` (the oracle has its own random streams; 0 skips
+    it and leaves ``truth`` empty); nothing depends on ``workers``, the number of processes the
+    oracle may use.
     """
     root = np.random.SeedSequence(seed)
     world_seed, registry_seed, survey_seed, oracle_seed = root.spawn(4)
@@ -100,23 +110,27 @@ def simulate_tables(
     observed_pc = np.full(n_households, np.nan)
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         if year > FIRST_YEAR:
-            state = start_year(state, year, rng, records)
+            state = start_year(state, year, rng, records, settings)
         start_of_year = state
         population = np.flatnonzero(
             (exit_year > 0) & (exit_year <= year - 1) & (observed_pc >= LINES.get(year - 1, np.inf))
         )
         if year in TRUTH_YEARS and n_oracle_draws > 0:
             snapshots.append(_Snapshot(year, 1, state.take(population), population))
-        state = run_months(state, year, 1, 6, rng, n_counties=n_counties, records=records)
+        state = run_months(
+            state, year, 1, 6, rng, n_counties=n_counties, records=records, settings=settings
+        )
         if year in TRUTH_YEARS and n_oracle_draws > 0:
             snapshots.append(_Snapshot(year, 7, state.take(population), population))
-        state = run_months(state, year, 7, 12, rng, n_counties=n_counties, records=records)
+        state = run_months(
+            state, year, 7, 12, rng, n_counties=n_counties, records=records, settings=settings
+        )
         survey, surveyed = survey_round(start_of_year, state, year, registry, survey_rng)
         rounds.append(survey)
         observed_pc = observed_per_capita(survey, surveyed, n_households)
         true_poor[year] = state.per_capita_net() < LINES[year]
         before = state.exited
-        state = end_year(state, year, rng)
+        state = end_year(state, year, rng, settings)
         exit_year[state.exited & ~before] = year
     tables = _assemble(registry, exit_year, state, rounds, records)
     truth = _truth(
@@ -127,6 +141,7 @@ def simulate_tables(
         oracle_seed,
         n_counties,
         workers,
+        settings,
     )
     log.info(
         "simulated %d households, %d survey rounds, %d events, %d truth rows",
@@ -268,7 +283,9 @@ def _truth(
     seed: np.random.SeedSequence,
     n_counties: int,
     workers: int,
+    settings: SimulateConfig,
 ) -> pd.DataFrame:
+    """The oracle's probability and the outcome for each snapshot's households."""
     with ExitStack() as stack:
         executor = None
         if workers > 1:
@@ -286,6 +303,7 @@ def _truth(
                 child,
                 n_counties=n_counties,
                 executor=executor,
+                settings=settings,
             )
             for snap, child in zip(snapshots, seed.spawn(len(snapshots)), strict=True)
         ]

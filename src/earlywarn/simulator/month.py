@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from earlywarn.config import SimulateConfig
 from earlywarn.simulator.records import Records
 from earlywarn.simulator.shocks import (
     HealthShocks,
@@ -58,6 +59,7 @@ from earlywarn.simulator.world import (
     POLICY_TRANSFER,
     PROPERTY_GROWTH,
     SUPPORT_GROWTH,
+    TODAY,
     WAGE_GROWTH,
     Month,
     WorldState,
@@ -90,15 +92,17 @@ def run_months(
     n_counties: int,
     n_worlds: int = 1,
     records: Records | None = None,
+    settings: SimulateConfig = TODAY,
 ) -> WorldState:
     """Run months ``first``..``last`` of ``year`` from ``state``; the input is not changed.
 
     ``state.world`` picks, for each row, which of ``n_worlds`` draws of county shocks applies
-    (the oracle runs many worlds at once); ``records``, if given, receives what is recorded.
+    (the oracle runs many worlds at once); ``records``, if given, receives what is recorded;
+    ``settings``: the world's settings (today's world by default).
     """
     s = state.copy()
     for month in range(first, last + 1):
-        _step_month(s, Month.of(year, month), rng, n_counties, n_worlds, records)
+        _step_month(s, Month.of(year, month, settings), rng, n_counties, n_worlds, records)
     return s
 
 
@@ -112,12 +116,13 @@ def _step_month(
 ) -> None:
     """One month of ``s``, in place, phase by phase."""
     n = len(s)
-    county = county_shocks(when.year, when.month, n_worlds, n_counties, rng)
+    county = county_shocks(when, n_worlds, n_counties, rng)
     hit_disaster = county.disaster[s.world, s.county] & (uniform(rng, n) < 0.4)
     locked = county.lockdown[s.world, s.county]
+    in_drought = None if county.drought is None else county.drought[s.world, s.county]
     coverage = _insurance_coverage(s, when.year)
     health = health_shocks(s, when, coverage, rng)
-    livelihood = livelihood_shocks(s, when, hit_disaster, locked, rng)
+    livelihood = livelihood_shocks(s, when, hit_disaster, locked, in_drought, rng)
     _earn(s, when, locked, coverage, rng)
     aid = _hardship_aid(s, when, health, livelihood, rng)
     if records is not None:
@@ -157,7 +162,7 @@ def _earn(
     local = np.maximum(s.local_workers() - (sick & ~away_sick), 0.0)
     ramp = np.minimum(poverty_ramp(year), s.lift_cap)
     lift = np.where(s.registered, s.uplift_boost * ramp, 0.0)
-    wage_growth = WAGE_GROWTH**t * s.ability * (1 + 0.7 * lift)
+    wage_growth = WAGE_GROWTH**t * when.earned_growth * s.ability * (1 + 0.7 * lift)
     s.wage += (
         away * MIGRANT_WAGE * season * np.where(locked, 0.15, 1.0)
         + local * LOCAL_WAGE * np.where(locked, 0.5, 1.0)
@@ -168,11 +173,12 @@ def _earn(
         * (HARVEST_SHARE[when.month - 1] * s.harvest_factor - FARM_COST_SHARE / 12)
         * s.farm_hands()
     )
-    shop = s.business_scale / 12 * BUSINESS_GROWTH**t * (1 + 0.7 * rng.standard_normal(n))
+    spread = 0.7 * when.settings.income_volatility
+    shop = s.business_scale / 12 * BUSINESS_GROWTH**t * when.earned_growth
+    shop *= 1 + spread * rng.standard_normal(n)
     shop *= np.where(locked, 0.4, 1.0)
-    s.business += (farm + shop + s.herd * LIVESTOCK_RETURN / 12 * FARM_GROWTH**t) * (
-        1 + lift
-    ) + s.industrial_amount / 12
+    herd = s.herd * LIVESTOCK_RETURN / 12 * FARM_GROWTH**t * when.earned_growth
+    s.business += (farm + shop + herd) * (1 + lift) + s.industrial_amount / 12
     s.property_income += s.property_level / 12 * PROPERTY_GROWTH**t
     policy = np.where(s.registered, POLICY_TRANSFER * ramp, 0.0)
     s.transfer += (
@@ -210,30 +216,34 @@ def _hardship_aid(
 ) -> HardshipAid:
     """Medical aid after large bills, the minimum living allowance for fragile households whose
     income falls near the line, jobs for registered migrants who lost theirs, housing aid
-    after disaster damage (in place: transfers, allowance, joblessness)."""
+    after disaster damage (in place: transfers, allowance, joblessness). Each is
+    ``assistance_response`` times as likely as in today's world (at most certain)."""
     n, year = len(s), when.year
     line = LINES[year]
+    response = when.settings.assistance_response
     bills = health.out_of_pocket + health.end_of_life
     hardship = (s.registered | s.exited | (s.last_pc_net < 2 * line)) & (
         bills > 0.25 * line * s.size_start
     )
-    medical_aid = hardship & (uniform(rng, n) < 0.5)
+    medical_aid = hardship & (uniform(rng, n) < min(0.5 * response, 1.0))
     aid_amount = np.where(medical_aid, 0.3 * bills, 0.0)
     s.transfer += aid_amount
     fragile = (s.n_disabled + s.n_chronic + s.n_elderly > 0) | (s.n_labor == 0)
     projected = s.last_pc_net - (s.medical / np.maximum(s.size_start, 1))
     needy = (s.dibao_amount == 0) & fragile & (np.nan_to_num(projected, nan=1e9) < 1.2 * line)
-    new_dibao = needy & (uniform(rng, n) < 0.08)
+    new_dibao = needy & (uniform(rng, n) < min(0.08 * response, 1.0))
     s.dibao_amount += (
         s.size * DIBAO_PER_PERSON[year] * draw_where(new_dibao, lambda k: rng.uniform(0.3, 0.8, k))
     )
     s.dibao_start = np.where(
         new_dibao, when.start + 10 + rng.integers(0, when.n_days, n), s.dibao_start
     )
-    employment_aid = livelihood.job_loss & (s.registered | s.exited) & (uniform(rng, n) < 0.3)
+    p_job_aid = min(0.3 * response, 1.0)
+    employment_aid = livelihood.job_loss & (s.registered | s.exited) & (uniform(rng, n) < p_job_aid)
     s.jobless_months = np.where(employment_aid, np.minimum(s.jobless_months, 2), s.jobless_months)
     disaster = livelihood.disaster
-    housing_aid = disaster.hit & (disaster.cost > 6_000.0) & (uniform(rng, n) < 0.4)
+    p_housing = min(0.4 * response, 1.0)
+    housing_aid = disaster.hit & (disaster.cost > 6_000.0) & (uniform(rng, n) < p_housing)
     return HardshipAid(medical_aid, aid_amount, employment_aid, housing_aid)
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from earlywarn.config import SimulateConfig
 from earlywarn.simulator.records import Records
 from earlywarn.simulator.world import (
     DIBAO,
@@ -16,6 +17,7 @@ from earlywarn.simulator.world import (
     INDUSTRIAL,
     LINES,
     NO_END,
+    TODAY,
     WorldState,
     keep_counts_consistent,
     lognormal,
@@ -27,7 +29,11 @@ FLOWS = ("wage", "business", "property_income", "transfer", "medical", "educatio
 
 
 def start_year(
-    state: WorldState, year: int, rng: np.random.Generator, records: Records | None = None
+    state: WorldState,
+    year: int,
+    rng: np.random.Generator,
+    records: Records | None = None,
+    settings: SimulateConfig = TODAY,
 ) -> WorldState:
     """Move ``state`` (31 December of ``year - 1``) to 1 January of ``year``; a new state.
 
@@ -36,9 +42,9 @@ def start_year(
     s = state.copy()
     s.last_pc_net = s.per_capita_net()
     _age_and_move(s, year, rng)
-    _drift(s, year, rng)
+    _drift(s, year, rng, settings.income_volatility)
     _review_allowances(s, year, rng, records)
-    _review_public_jobs(s, year, rng, records)
+    _review_public_jobs(s, year, rng, records, settings.assistance_response)
     keep_counts_consistent(s)
     for name in FLOWS:
         setattr(s, name, np.zeros(len(s)))
@@ -79,11 +85,11 @@ def _age_and_move(s: WorldState, year: int, rng: np.random.Generator) -> None:
     s.n_migrant = s.n_migrant + go - back
 
 
-def _drift(s: WorldState, year: int, rng: np.random.Generator) -> None:
-    """Earning power and health wander (health worsens with age), herds regrow, a new harvest,
-    more households insured (in place)."""
+def _drift(s: WorldState, year: int, rng: np.random.Generator, volatility: float) -> None:
+    """Earning power (``volatility`` times today's spread) and health wander (health worsens
+    with age), herds regrow, a new harvest, more households insured (in place)."""
     n = len(s)
-    s.ability = s.ability * np.exp(0.1 * rng.standard_normal(n))
+    s.ability = s.ability * np.exp((0.1 * volatility) * rng.standard_normal(n))
     s.frailty = s.frailty * np.exp(0.08 * rng.standard_normal(n) + 0.01)
     s.herd = s.herd + 0.5 * (s.herd_target - s.herd)
     s.harvest_factor = np.ones(n)
@@ -136,10 +142,11 @@ def _review_allowances(
 
 
 def _review_public_jobs(
-    s: WorldState, year: int, rng: np.random.Generator, records: Records | None
+    s: WorldState, year: int, rng: np.random.Generator, records: Records | None, response: float
 ) -> None:
     """From 2021, monitoring finds lifted-out households near the new line a public-welfare
-    job; it is withdrawn once income recovers (in place)."""
+    job (``response`` times as likely as today, at most certain); it is withdrawn once income
+    recovers (in place)."""
     n = len(s)
     day = month_start(year, 1)
     line = LINES[year]
@@ -159,20 +166,26 @@ def _review_public_jobs(
     if year < 2021:
         return
     near = s.exited & (s.job_aid_amount == 0) & (s.last_pc_net < 1.5 * line)
-    reach = 0.75 if year == 2021 else 0.45  # the first year of monitoring swept widest
+    reach = min((0.75 if year == 2021 else 0.45) * response, 1.0)  # 2021 swept widest
     gets = near & (s.n_labor - s.n_disabled_labor > 0) & (rng.random(n) < reach)
     s.job_aid_amount = np.where(gets, rng.uniform(5_000, 9_000, n), s.job_aid_amount)
     s.job_aid_start = np.where(gets, day + rng.integers(30, 100, n), s.job_aid_start)
 
 
-def end_year(state: WorldState, year: int, rng: np.random.Generator) -> WorldState:
-    """Registration (end of 2014) and exits from poverty (2016..2020); a new state."""
+def end_year(
+    state: WorldState, year: int, rng: np.random.Generator, settings: SimulateConfig = TODAY
+) -> WorldState:
+    """Registration (end of 2014: those assessed under 5,500 yuan a person, or all but the
+    ``settings.never_registered_share`` assessed richest) and exits from poverty
+    (2016..2020); a new state."""
     s = replace(state)
     n = len(s)
     pc = s.per_capita_net()
     if year == FIRST_YEAR:
         seen = pc * np.exp(0.4 * rng.standard_normal(n))
-        s.registered = seen < 5_500.0
+        share = settings.never_registered_share
+        threshold = 5_500.0 if share is None else np.quantile(seen, 1 - share)
+        s.registered = seen < threshold
     if 2016 <= year <= 2020:
         seen = pc * np.exp(0.4 * rng.standard_normal(n))  # assessments are imperfect
         ready = s.registered & ~s.exited & (seen > 1.1 * LINES[year])

@@ -8,8 +8,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from earlywarn.simulator.world import (
+    CHRONIC,
+    CROP_FAILURE,
+    DEATH,
+    DISABILITY,
+    DISASTER,
     HARVEST_SHARE,
     HOSPITAL_COST,
+    ILLNESS,
+    INJURY,
+    JOB_LOSS,
+    LIVESTOCK_LOSS,
+    LOCKDOWN,
+    OTHER,
     Month,
     WorldState,
     draw_where,
@@ -20,10 +31,13 @@ from earlywarn.simulator.world import (
 
 @dataclass(frozen=True)
 class CountyShocks:
-    """Flags per (world, county) for one month: a disaster struck, a lockdown was ordered."""
+    """Flags per (world, county) for one month: a disaster struck, a lockdown was ordered, a
+    drought set in (only in a harsh year's growing season; None otherwise, when nothing is
+    drawn for it)."""
 
     disaster: np.ndarray
     lockdown: np.ndarray
+    drought: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -63,21 +77,29 @@ class LivelihoodShocks:
 
 
 def county_shocks(
-    year: int, month: int, n_worlds: int, n_counties: int, rng: np.random.Generator
+    when: Month, n_worlds: int, n_counties: int, rng: np.random.Generator
 ) -> CountyShocks:
-    """Disaster and lockdown flags per (world, county) for one month."""
-    wet = month in (6, 7, 8, 9)
-    disaster = rng.random((n_worlds, n_counties)) < (0.02 if wet else 0.004)
-    if year == 2020:
-        p_lock = {2: 0.9, 3: 0.5, 4: 0.1}.get(month, 0.0)
-    elif year == 2022:
-        p_lock = 0.07 if month >= 3 else 0.02
-    elif year == 2021:
+    """Disaster, lockdown and drought flags per (world, county) for one month."""
+    rate, settings = when.shock_rate, when.settings
+    wet = when.month in (6, 7, 8, 9)
+    p_disaster = min((0.02 if wet else 0.004) * rate[DISASTER], 1.0)
+    disaster = rng.random((n_worlds, n_counties)) < p_disaster
+    if when.year == 2020:
+        p_lock = {2: 0.9, 3: 0.5, 4: 0.1}.get(when.month, 0.0)
+    elif when.year == 2022:
+        p_lock = 0.07 if when.month >= 3 else 0.02
+    elif when.year == 2021:
         p_lock = 0.01
     else:
         p_lock = 0.0
+    p_lock = min(p_lock * rate[LOCKDOWN], 1.0)
+    if when.is_harsh:
+        p_lock = max(p_lock, settings.harsh_lockdown_share)
     lockdown = rng.random((n_worlds, n_counties)) < p_lock
-    return CountyShocks(disaster, lockdown)
+    drought = None
+    if when.is_harsh and 5 <= when.month <= 9:
+        drought = rng.random((n_worlds, n_counties)) < settings.harsh_drought_share
+    return CountyShocks(disaster, lockdown, drought)
 
 
 def health_shocks(
@@ -85,13 +107,13 @@ def health_shocks(
 ) -> HealthShocks:
     """Hospital stays (the largest single risk), chronic diagnoses (lasting costs and half a
     worker less), disability, injuries at work and deaths; adds the bills (in place)."""
-    n = len(s)
+    n, rate = len(s), when.shock_rate
     frail = s.frailty
     med_growth = when.medical_growth
     weight = (
         0.5 * s.n_children + 0.4 * s.n_students + s.n_labor + 3.0 * s.n_elderly + 2.0 * s.n_chronic
     )
-    p_ill = 1 - np.exp(-0.0045 * weight * frail)
+    p_ill = 1 - np.exp(-(0.0045 * rate[ILLNESS]) * weight * frail)
     ill = uniform(rng, n) < p_ill
     bill = draw_where(ill, lambda k: lognormal(rng, HOSPITAL_COST * med_growth, 1.0, k))
     bill *= 1 + 0.3 * (s.n_elderly > 0)
@@ -99,7 +121,7 @@ def health_shocks(
     s.medical += oop
     worker_ill = ill & (uniform(rng, n) * weight < s.n_labor)
     s.sick_months += draw_where(worker_ill, lambda k: rng.geometric(0.45, k), np.int16)
-    p_chronic = 1 - np.exp(-0.0009 * frail * (s.n_labor + 3.0 * s.n_elderly))
+    p_chronic = 1 - np.exp(-(0.0009 * rate[CHRONIC]) * frail * (s.n_labor + 3.0 * s.n_elderly))
     chronic = uniform(rng, n) < p_chronic
     to_labor = chronic & (uniform(rng, n) * (s.n_labor + 3.0 * s.n_elderly) < s.n_labor)
     to_labor &= (s.n_labor - s.n_chronic_labor - s.n_disabled_labor - s.n_migrant) > 0
@@ -107,7 +129,8 @@ def health_shocks(
     s.n_chronic_labor += to_labor.astype(np.int16)
     diagnosis = draw_where(chronic, lambda k: lognormal(rng, 2_000.0 * med_growth, 0.6, k))
     s.medical += diagnosis * (1 - coverage)
-    disabled = uniform(rng, n) < 1 - np.exp(-0.00025 * frail * (s.n_labor + s.n_elderly))
+    p_disabled = 1 - np.exp(-(0.00025 * rate[DISABILITY]) * frail * (s.n_labor + s.n_elderly))
+    disabled = uniform(rng, n) < p_disabled
     dis_labor = disabled & (s.n_labor - s.n_chronic_labor - s.n_disabled_labor > 0)
     dis_labor &= uniform(rng, n) < 0.6
     s.n_migrant -= (
@@ -119,7 +142,7 @@ def health_shocks(
     s.n_disabled_labor += dis_labor.astype(np.int16)
     dis_cost = draw_where(disabled, lambda k: lognormal(rng, 5_000.0 * med_growth, 0.8, k))
     s.medical += dis_cost * (1 - coverage)
-    injured = uniform(rng, n) < 1 - np.exp(-0.0016 * s.n_labor)
+    injured = uniform(rng, n) < 1 - np.exp(-(0.0016 * rate[INJURY]) * s.n_labor)
     inj_cost = draw_where(injured, lambda k: lognormal(rng, 3_000.0 * med_growth, 1.0, k))
     s.medical += inj_cost * (1 - coverage) * 0.7
     s.sick_months += draw_where(injured, lambda k: rng.integers(1, 4, k), np.int16)
@@ -140,11 +163,11 @@ def _deaths(
 ) -> tuple[Shock, np.ndarray]:
     """Deaths (elders most often) and who died; the end-of-life bill after insurance is added
     to medical expenses (in place) and returned with the deaths."""
-    n = len(s)
+    n, rate = len(s), when.shock_rate[DEATH]
     frail = s.frailty
-    w_elder = 0.0035 * s.n_elderly * frail
-    w_labor = 0.0003 * s.n_labor * frail
-    w_young = 0.00005 * (s.n_children + s.n_students)
+    w_elder = 0.0035 * rate * s.n_elderly * frail
+    w_labor = 0.0003 * rate * s.n_labor * frail
+    w_young = 0.00005 * rate * (s.n_children + s.n_students)
     total = w_elder + w_labor + w_young
     died = (uniform(rng, n) < 1 - np.exp(-total)) & (s.size > 1)
     pick = uniform(rng, n) * np.maximum(total, 1e-12)
@@ -180,17 +203,22 @@ def livelihood_shocks(
     when: Month,
     hit_disaster: np.ndarray,
     locked: np.ndarray,
+    in_drought: np.ndarray | None,
     rng: np.random.Generator,
 ) -> LivelihoodShocks:
     """Migrant job loss (likelier in a lockdown), crop failure, livestock loss and disaster
-    damage; takes the losses off the year's business income (in place)."""
-    n = len(s)
-    p_job = 1 - np.exp(-(0.006 + 0.25 * locked) * s.n_migrant)
+    damage; takes the losses off the year's business income (in place). ``hit_disaster``,
+    ``locked``, ``in_drought``: the county shocks as each household meets them."""
+    n, rate = len(s), when.shock_rate
+    p_job = 1 - np.exp(-((0.006 + 0.25 * locked) * rate[JOB_LOSS]) * s.n_migrant)
     job_lost = (s.n_migrant > 0) & (s.jobless_months == 0) & (uniform(rng, n) < p_job)
     s.jobless_months += draw_where(job_lost, lambda k: rng.geometric(0.25, k), np.int16)
-    crop = (uniform(rng, n) < (0.012 if 5 <= when.month <= 9 else 0.0)) | (
-        hit_disaster & (uniform(rng, n) < 0.7)
-    )
+    p_crop = min(0.012 * rate[CROP_FAILURE], 1.0) if 5 <= when.month <= 9 else 0.0
+    crop = (uniform(rng, n) < p_crop) | (hit_disaster & (uniform(rng, n) < 0.7))
+    drought_herd = np.zeros(n, bool)
+    if in_drought is not None:  # most crops fail, herds suffer
+        crop |= in_drought & (uniform(rng, n) < 0.8)
+        drought_herd = in_drought & (uniform(rng, n) < 0.3)
     crop_loss = draw_where(crop, lambda k: rng.uniform(0.3, 0.85, k))
     crop_cost = (
         crop_loss
@@ -200,15 +228,16 @@ def livelihood_shocks(
         * HARVEST_SHARE[when.month - 1 :].sum()
     )
     s.harvest_factor = s.harvest_factor * (1 - crop_loss)
+    p_herd = min(0.004 * rate[LIVESTOCK_LOSS], 1.0)
     livestock = (s.herd > 0) & (
-        (uniform(rng, n) < 0.004) | (hit_disaster & (uniform(rng, n) < 0.3))
+        (uniform(rng, n) < p_herd) | (hit_disaster & (uniform(rng, n) < 0.3)) | drought_herd
     )
     herd_loss = s.herd * draw_where(livestock, lambda k: rng.uniform(0.3, 1.0, k))
     s.herd -= herd_loss
     s.business -= herd_loss * 0.6
     damage = draw_where(hit_disaster, lambda k: lognormal(rng, 4_000.0, 0.9, k))
     s.business -= damage * 0.3
-    other = uniform(rng, n) < 0.0015
+    other = uniform(rng, n) < min(0.0015 * rate[OTHER], 1.0)
     return LivelihoodShocks(
         job_loss=job_lost,
         crop=Shock(crop, crop_cost),

@@ -22,7 +22,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import numpy.typing as npt
 
-from earlywarn.data.columns import DEFAULT_LINES
+from earlywarn.config import SimulateConfig
+from earlywarn.data.columns import DEFAULT_LINES, EVENT_TYPES
 
 FIRST_YEAR = 2014
 LAST_YEAR = 2025
@@ -66,6 +67,7 @@ MEDICAL_GROWTH = 1.05
 HOSPITAL_COST = 7_000.0  # median hospital bill
 EDUCATION_COST = 1_400.0  # per student per year
 LINES = DEFAULT_LINES
+TODAY = SimulateConfig()  # the world's settings at their defaults: today's world
 
 
 def years_since_start(year: int) -> int:
@@ -173,7 +175,8 @@ class WorldState:
 
     def expected_harvest(self, when: Month) -> np.ndarray:
         """Gross harvest of a normal year in ``when``'s year, yuan, if all the land is farmed."""
-        return FARM_HARVEST * FARM_GROWTH**when.t * self.farm_scale * self.farm_skill
+        growth = FARM_GROWTH**when.t * when.earned_growth
+        return FARM_HARVEST * growth * self.farm_scale * self.farm_skill
 
 
 NO_END = np.iinfo(np.int64).min  # marks an assistance spell still running
@@ -191,7 +194,9 @@ def days_in_month(year: int, month: int) -> int:
 
 @dataclass(frozen=True)
 class Month:
-    """One calendar month: its first day (days since 1970), its length, years since 2014."""
+    """One month as every household lives it: the calendar (first day in days since 1970,
+    length, years since 2014), price and earnings levels, and how many times today's rate each
+    shock type has (``shock_rate``, by event code) under the world's ``settings``."""
 
     year: int
     month: int
@@ -199,12 +204,31 @@ class Month:
     n_days: int
     t: int
     medical_growth: float  # medical prices relative to 2014
+    earned_growth: float  # earnings relative to today's world (``settings.income_growth``)
+    shock_rate: tuple[float, ...]
+    is_harsh: bool  # the world's harsh year
+    settings: SimulateConfig
 
     @classmethod
-    def of(cls, year: int, month: int) -> Month:
+    def of(cls, year: int, month: int, settings: SimulateConfig = TODAY) -> Month:
         t = years_since_start(year)
+        is_harsh = year == settings.harsh_year
+        harsh = settings.harsh_shock_rate if is_harsh else 1.0
+        shock_rate = tuple(
+            settings.shock_rate * settings.shock_rates.get(name, 1.0) * harsh
+            for name in EVENT_TYPES
+        )
         return cls(
-            year, month, month_start(year, month), days_in_month(year, month), t, MEDICAL_GROWTH**t
+            year=year,
+            month=month,
+            start=month_start(year, month),
+            n_days=days_in_month(year, month),
+            t=t,
+            medical_growth=MEDICAL_GROWTH**t,
+            earned_growth=(1.0 + settings.income_growth) ** t,
+            shock_rate=shock_rate,
+            is_harsh=is_harsh,
+            settings=settings,
         )
 
 

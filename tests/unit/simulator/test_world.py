@@ -7,6 +7,8 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
+from earlywarn.config import SimulateConfig
+from earlywarn.data.columns import EVENT_TYPES
 from earlywarn.simulator.month import run_months
 from earlywarn.simulator.new_year import end_year, start_year
 from earlywarn.simulator.records import Records
@@ -14,6 +16,8 @@ from earlywarn.simulator.shocks import livelihood_shocks
 from earlywarn.simulator.world import (
     DISASTER,
     FIRST_YEAR,
+    ILLNESS,
+    INJURY,
     LINES,
     NO_END,
     Month,
@@ -54,6 +58,20 @@ def test_calendar():
     december = Month.of(2025, 12)
     assert (december.t, december.n_days) == (11, 31)
     assert december.medical_growth == pytest.approx(1.05**11)
+
+
+def test_a_months_rates_follow_the_worlds_settings():
+    settings = SimulateConfig(
+        shock_rate=2.0, shock_rates={"illness": 3.0}, harsh_year=2025, income_growth=0.1
+    )
+    harsh, before = Month.of(2025, 3, settings), Month.of(2024, 3, settings)
+    assert harsh.shock_rate[ILLNESS] == 2.0 * 3.0 * 1.5 and before.shock_rate[ILLNESS] == 6.0
+    assert harsh.shock_rate[INJURY] == 3.0 and harsh.is_harsh and not before.is_harsh
+    assert harsh.earned_growth == pytest.approx(1.1**11)
+    today = Month.of(2025, 3)
+    assert today.shock_rate == (1.0,) * len(EVENT_TYPES) and today.earned_growth == 1.0
+    # Python floats: a NumPy scalar would compare float32 draws in float64 and move the world
+    assert all(type(rate) is float for rate in (*today.shock_rate, *harsh.shock_rate))
 
 
 def test_poverty_ramp_rises_from_2014_to_2020_then_holds():
@@ -106,7 +124,9 @@ def test_a_disaster_takes_the_harvest_and_the_herd():
     state.business[:] = 0.0
     before_harvest, before_herd = state.harvest_factor.copy(), state.herd.copy()
     every = np.ones(len(state), bool)
-    shocks = livelihood_shocks(state, Month.of(2019, 7), every, ~every, np.random.default_rng(0))
+    shocks = livelihood_shocks(
+        state, Month.of(2019, 7), every, ~every, None, np.random.default_rng(0)
+    )
     assert shocks.disaster.hit.all() and (shocks.disaster.cost > 0).all()
     # about 70% of the hit households lose part of their crop, 30% with a herd part of it
     assert 0.6 < shocks.crop.hit.mean() < 0.8
@@ -114,6 +134,18 @@ def test_a_disaster_takes_the_harvest_and_the_herd():
     herders = before_herd > 0
     assert 0.2 < shocks.livestock.hit[herders].mean() < 0.4
     assert (state.herd <= before_herd).all() and (state.business < 0).all()
+
+
+def test_a_drought_fails_most_crops():
+    state = households(2_000)
+    nowhere, everywhere = np.zeros(len(state), bool), np.ones(len(state), bool)
+    when = Month.of(2019, 7)
+    rng = np.random.default_rng(0)
+    dry = livelihood_shocks(state.copy(), when, nowhere, nowhere, everywhere, rng)
+    normal = livelihood_shocks(state.copy(), when, nowhere, nowhere, None, rng)
+    assert 0.75 < dry.crop.hit.mean() < 0.85 and normal.crop.hit.mean() < 0.03
+    herders = state.herd > 0
+    assert dry.livestock.hit[herders].mean() > 5 * normal.livestock.hit[herders].mean()
 
 
 def test_a_lockdown_cuts_migrant_wages():
