@@ -216,8 +216,7 @@ def _record_open_spells(records: Records, state: WorldState) -> None:
         (state.job_aid_amount, state.job_aid_start, EMPLOYMENT),
         (state.industrial_amount, state.industrial_start, INDUSTRIAL),
     ):
-        still = np.flatnonzero(amount > 0)
-        records.aid(state, still, start[still], np.full(len(still), NO_END), code, amount[still])
+        records.spells(state, amount > 0, start, NO_END, code, amount)
     insured = np.flatnonzero(state.registered)
     records.aid(
         state,

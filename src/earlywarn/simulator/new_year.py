@@ -106,10 +106,7 @@ def _review_allowances(
     line = LINES[year - 1]
     recovered = (s.dibao_amount > 0) & (s.last_pc_net > 1.6 * line) & (rng.random(n) < 0.6)
     if records is not None:
-        rows = np.flatnonzero(recovered)
-        records.aid(
-            s, rows, s.dibao_start[rows], np.full(len(rows), day - 1), DIBAO, s.dibao_amount[rows]
-        )
+        records.spells(s, recovered, s.dibao_start, day - 1, DIBAO, s.dibao_amount)
     s.dibao_amount = np.where(recovered, 0.0, s.dibao_amount)
     s.dibao_amount = np.where(s.dibao_amount > 0, s.dibao_amount * 1.05, 0.0)
     gets = s.registered & (s.industrial_amount == 0) & (year >= 2015) & (year <= 2020)
@@ -118,15 +115,7 @@ def _review_allowances(
     s.industrial_start = np.where(gets, day + rng.integers(0, 120, n), s.industrial_start)
     ends = (s.industrial_amount > 0) & (year >= 2021) & (rng.random(n) < 0.3)
     if records is not None:
-        rows = np.flatnonzero(ends)
-        records.aid(
-            s,
-            rows,
-            s.industrial_start[rows],
-            np.full(len(rows), day - 1),
-            INDUSTRIAL,
-            s.industrial_amount[rows],
-        )
+        records.spells(s, ends, s.industrial_start, day - 1, INDUSTRIAL, s.industrial_amount)
     s.industrial_amount = np.where(ends, 0.0, s.industrial_amount)
     s.industrial_start = np.where(ends, NO_END, s.industrial_start)
     if records is not None and year >= 2015:
@@ -152,15 +141,7 @@ def _review_public_jobs(
     line = LINES[year]
     ends = (s.job_aid_amount > 0) & (s.last_pc_net > 2.2 * line) & (rng.random(n) < 0.5)
     if records is not None:
-        rows = np.flatnonzero(ends)
-        records.aid(
-            s,
-            rows,
-            s.job_aid_start[rows],
-            np.full(len(rows), day - 1),
-            EMPLOYMENT,
-            s.job_aid_amount[rows],
-        )
+        records.spells(s, ends, s.job_aid_start, day - 1, EMPLOYMENT, s.job_aid_amount)
     s.job_aid_amount = np.where(ends, 0.0, s.job_aid_amount)
     s.job_aid_start = np.where(ends, NO_END, s.job_aid_start)
     if year < 2021:

@@ -61,3 +61,17 @@ class Records:
             self.aid_end.append(np.broadcast_to(end, rows.shape).astype(np.int64))
             self.aid_measure.append(np.full(len(rows), code, np.int8))
             self.aid_amount.append(np.broadcast_to(np.asarray(amount, float), rows.shape).copy())
+
+    def spells(
+        self,
+        state: WorldState,
+        who: np.ndarray,
+        start: np.ndarray,
+        end: int,
+        code: int,
+        amount: np.ndarray,
+    ) -> None:
+        """Spells of ``code`` for the households where ``who`` holds, from their ``start`` with
+        their ``amount`` (one per household) to the day ``end`` (``NO_END``: still running)."""
+        rows = np.flatnonzero(who)
+        self.aid(state, rows, start[rows], np.full(len(rows), end), code, amount[rows])

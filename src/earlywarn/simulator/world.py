@@ -9,6 +9,11 @@ year from any month many times) and :mod:`~earlywarn.simulator.new_year` across 
 flows accumulate per calendar year in the ``wage`` .. ``education`` fields, which
 :func:`~earlywarn.simulator.new_year.start_year` resets.
 
+The world's settings (:class:`~earlywarn.config.SimulateConfig`: shock rates, earnings growth
+and volatility, how assistance responds, who is registered, a harsh year) reach the months
+through :class:`Month` and the turn of the year as an argument; at their defaults they give
+today's world, draw for draw.
+
 Hidden variables (never written to the tables) drive outcomes so that what a survey shows is
 informative but not the whole story: ``ability`` (earning power), ``frailty`` (health),
 ``farm_skill``, ``uplift_boost`` (how much poverty alleviation lifted a registered household).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +67,12 @@ def test_default_settings_are_todays_world_and_keep_the_config_hash(today):
     assert config_hash(Config()) == "e69991265cd680c4"  # the hash before the settings existed
     harsh = Config(simulate=SimulateConfig(harsh_year=2025))
     assert config_hash(harsh) != config_hash(Config())
+
+
+def test_shock_rates_name_the_contracts_event_types():
+    # config sits below data in the layering, so it spells the event types out; keep them equal
+    annotation = SimulateConfig.model_fields["shock_rates"].annotation
+    assert get_args(get_args(annotation)[0]) == c.EVENT_TYPES
 
 
 def test_settings_are_validated(tmp_path):
