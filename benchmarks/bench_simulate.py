@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 from earlywarn.simulator.households import simulate_tables
-from earlywarn.simulator.world import initial_state, run_months
+from earlywarn.simulator.month import run_months
+from earlywarn.simulator.world import initial_state
 
 
 def _peak_rss_mb() -> float:

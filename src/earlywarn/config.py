@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,12 +25,58 @@ class Section(BaseModel):
 
 
 class SimulateConfig(Section):
+    """The simulate job, and the settings of the simulated world.
+
+    At their defaults the settings give the world the demo and the tests use; other values give
+    deliberately different worlds (to measure how a model generalises). Settings left at their
+    defaults are left out of dumps, so today's configs keep their hash.
+    """
+
     n_households: int = Field(default=5_000, ge=1)
     seed: int = 0
     first_year: int = Field(default=2014, ge=2014)
     last_year: int = Field(default=2025, le=2025)
     n_oracle_draws: int = Field(default=200, ge=10)
     oracle_workers: int = Field(default=1, ge=1)  # processes for the oracle (2 on 2 free cores)
+    # times today's rate of every shock (household shocks, county disasters and lockdowns)
+    shock_rate: float = Field(default=1.0, ge=0, le=20, exclude_if=lambda v: v == 1.0)
+    # times today's rate, per event type, on top of shock_rate
+    shock_rates: dict[
+        Literal[
+            "illness",
+            "injury",
+            "disability",
+            "chronic_diagnosis",
+            "death",
+            "job_loss",
+            "crop_failure",
+            "livestock_loss",
+            "disaster",
+            "epidemic_lockdown",
+            "other",
+        ],
+        Annotated[float, Field(ge=0, le=20)],
+    ] = Field(default_factory=dict, exclude_if=lambda v: not v)
+    # extra growth a year of earnings (wages, farming, herds, business) from 2014: -0.02 = 2% less
+    income_growth: float = Field(default=0.0, ge=-0.1, le=0.1, exclude_if=lambda v: v == 0.0)
+    # times today's spread of earning power's yearly drift and of monthly business income
+    income_volatility: float = Field(default=1.0, ge=0, le=5, exclude_if=lambda v: v == 1.0)
+    # times today's chance that hardship is met with assistance (medical aid, minimum living
+    # allowance, employment and housing aid, public-welfare jobs), each capped at certainty
+    assistance_response: float = Field(default=1.0, ge=0, le=5, exclude_if=lambda v: v == 1.0)
+    # share of households never registered as poor (the richest as assessed in 2014); None:
+    # those assessed under 5,500 yuan a person are registered (about 60% are not)
+    never_registered_share: float | None = Field(
+        default=None, gt=0, lt=1, exclude_if=lambda v: v is None
+    )
+    # a year of wide lockdowns and drought, worse than any before it: household shocks and
+    # county disasters harsh_shock_rate times as likely, each county locked down with
+    # probability harsh_lockdown_share a month and in drought with harsh_drought_share a month
+    # from May to September (most crops fail, herds suffer)
+    harsh_year: int | None = Field(default=None, ge=2015, le=2025, exclude_if=lambda v: v is None)
+    harsh_shock_rate: float = Field(default=1.5, ge=1, le=20, exclude_if=lambda v: v == 1.5)
+    harsh_lockdown_share: float = Field(default=0.3, ge=0, le=1, exclude_if=lambda v: v == 0.3)
+    harsh_drought_share: float = Field(default=0.1, ge=0, le=1, exclude_if=lambda v: v == 0.1)
 
 
 class DataConfig(Section):

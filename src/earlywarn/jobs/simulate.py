@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from earlywarn.data.storage import (
-    check_writable,
-)
+from earlywarn.config import SimulateConfig
+from earlywarn.data.schema import read_tables, write_tables
+from earlywarn.data.storage import check_writable
+from earlywarn.errors import EarlywarnError
+from earlywarn.simulator.households import Simulation, simulate_tables
+from earlywarn.simulator.realism import CalibrationFigures, calibration_figures
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +22,25 @@ TRUTH_TABLE = "truth"
 
 
 def run_simulate(
-    out_dir: Path, *, n_households: int, seed: int, n_oracle_draws: int, workers: int = 1
-) -> Any:
-    """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically.
-
-    Returns the :class:`~earlywarn.simulator.households.Simulation`.
-    """
-    from earlywarn.data.schema import write_tables
-    from earlywarn.simulator.households import simulate_tables
-
+    out_dir: Path,
+    *,
+    n_households: int,
+    seed: int,
+    n_oracle_draws: int,
+    workers: int = 1,
+    settings: SimulateConfig | None = None,
+) -> Simulation:
+    """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically;
+    returns what was written. ``settings``: the world's settings (today's world if None)."""
     started = time.perf_counter()
     check_writable(Path(out_dir), folder=True)
-    simulation = simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, workers=workers)
+    simulation = simulate_tables(
+        n_households,
+        seed,
+        n_oracle_draws=n_oracle_draws,
+        workers=workers,
+        settings=settings or SimulateConfig(),
+    )
     write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
     log.info(
         "simulated %d households (seed %d) into %s in %.1f s",
@@ -43,14 +52,9 @@ def run_simulate(
     return simulation
 
 
-def run_calibration(data_dir: Path) -> Any:
+def run_calibration(data_dir: Path) -> CalibrationFigures:
     """Read a simulated data directory (tables + truth.parquet) and compute its calibration
-    figures (:class:`~earlywarn.simulator.realism.CalibrationFigures`)."""
-    from earlywarn.data.schema import read_tables
-    from earlywarn.errors import EarlywarnError
-    from earlywarn.simulator.households import Simulation
-    from earlywarn.simulator.realism import calibration_figures
-
+    figures."""
     data_dir = Path(data_dir)
     truth_path = data_dir / f"{TRUTH_TABLE}.parquet"
     if not truth_path.exists():

@@ -12,7 +12,9 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from earlywarn.simulator.world import LINES, WorldState, run_months
+from earlywarn.config import SimulateConfig
+from earlywarn.simulator.month import run_months
+from earlywarn.simulator.world import LINES, TODAY, WorldState
 
 ROWS_PER_CHUNK = 400_000  # households x draws simulated at once (about 0.2 GB)
 
@@ -26,13 +28,14 @@ def poverty_probability(
     *,
     n_counties: int,
     executor: Executor | None = None,
+    settings: SimulateConfig = TODAY,
 ) -> np.ndarray:
     """P(poor in ``year``) for each row of ``state`` (taken at the start of ``first_month``).
 
-    Each draw re-runs months ``first_month``..12 with its own county shocks (disasters,
-    lockdowns) and household luck. Chunks of households get their own child seed, so the
-    result depends only on the inputs and ``seed_sequence``, not on ``executor`` (which may
-    run chunks in other processes).
+    Each draw re-runs months ``first_month``..12 of the world with ``settings`` with its own
+    county shocks (disasters, lockdowns, droughts) and household luck. Chunks of households
+    get their own child seed, so the result depends only on the inputs and ``seed_sequence``,
+    not on ``executor`` (which may run chunks in other processes).
     """
     n = len(state)
     per_chunk = max(1, ROWS_PER_CHUNK // n_draws)
@@ -40,7 +43,7 @@ def poverty_probability(
     children = seed_sequence.spawn(len(starts))
     chunks = [state.take(np.arange(start, min(start + per_chunk, n))) for start in starts]
     jobs = [
-        (chunk, year, first_month, n_draws, child, n_counties)
+        (chunk, year, first_month, n_draws, child, n_counties, settings)
         for chunk, child in zip(chunks, children, strict=True)
     ]
     if executor is None:
@@ -57,6 +60,7 @@ def _chunk_probability(
     n_draws: int,
     seed: np.random.SeedSequence,
     n_counties: int,
+    settings: SimulateConfig,
 ) -> np.ndarray:
     n = len(state)
     copies = state.take(np.repeat(np.arange(n), n_draws))
@@ -69,6 +73,7 @@ def _chunk_probability(
         np.random.default_rng(seed),
         n_counties=n_counties,
         n_worlds=n_draws,
+        settings=settings,
     )
     poor = end.per_capita_net() < LINES[year]
     return poor.reshape(n, n_draws).mean(axis=1)

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from earlywarn.data import columns as c
+from earlywarn.data.tables import Tables
 from earlywarn.features.labels import poverty_by_year
+from earlywarn.simulator.households import Simulation
 
 CALIBRATION_YEAR = 2023
 RETURN_YEARS = range(2018, 2026)
@@ -83,20 +86,18 @@ class CalibrationFigures:
         return found
 
 
-def roc_auc(label: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (ties count half); NaN when only one class is present."""
+def roc_auc(label: np.ndarray, score: np.ndarray | pd.Series) -> float:
+    """Area under the ROC curve (scikit-learn's; ties count half); NaN when only one class is
+    present, as on a small world's as-of date with nobody poor."""
     label = np.asarray(label, bool)
-    n_pos, n_neg = int(label.sum()), int((~label).sum())
-    if n_pos == 0 or n_neg == 0:
+    if label.all() or not label.any():
         return float("nan")
-    ranks = pd.Series(np.asarray(score, float)).rank(method="average").to_numpy()
-    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(label, np.asarray(score, float)))
 
 
-def calibration_figures(sim: object) -> CalibrationFigures:
+def calibration_figures(sim: Simulation) -> CalibrationFigures:
     """The calibration figures of a simulation (tables + truth)."""
-    tables = sim.tables  # type: ignore[attr-defined]
-    truth: pd.DataFrame = sim.truth  # type: ignore[attr-defined]
+    tables, truth = sim.tables, sim.truth
     households = tables.households
     years = tables.household_years
     exited_ids = households.loc[households[c.POVERTY_EXIT_YEAR].notna(), c.HOUSEHOLD_ID]
@@ -134,11 +135,11 @@ def calibration_figures(sim: object) -> CalibrationFigures:
     )
 
 
-def _returns(tables: object) -> pd.DataFrame:
+def _returns(tables: Tables) -> pd.DataFrame:
     """The default population of each year 2018..2025 with a known status: household_id,
     year, poor (returned to poverty)."""
-    poverty = poverty_by_year(tables)  # type: ignore[arg-type]
-    exit_year = tables.households.set_index(c.HOUSEHOLD_ID)[c.POVERTY_EXIT_YEAR]  # type: ignore[attr-defined]
+    poverty = poverty_by_year(tables)
+    exit_year = tables.households.set_index(c.HOUSEHOLD_ID)[c.POVERTY_EXIT_YEAR]
     status = poverty.set_index([c.HOUSEHOLD_ID, c.YEAR])[c.POOR]
     parts = []
     for year in RETURN_YEARS:
@@ -160,9 +161,8 @@ def _returns(tables: object) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _shocks_before(tables: object, returned: pd.DataFrame) -> pd.DataFrame:
-    events = tables.events  # type: ignore[attr-defined]
-    events = events[[c.HOUSEHOLD_ID, c.DATE, c.EVENT_TYPE]]
+def _shocks_before(tables: Tables, returned: pd.DataFrame) -> pd.DataFrame:
+    events = tables.events[[c.HOUSEHOLD_ID, c.DATE, c.EVENT_TYPE]]
     merged = returned.merge(events, on=c.HOUSEHOLD_ID, how="left")
     start = pd.to_datetime((merged[c.YEAR] - 1).astype(str) + "-07-01")
     end = pd.to_datetime((merged[c.YEAR] + 1).astype(str) + "-01-01")

@@ -16,7 +16,7 @@ from earlywarn.simulator.realism import (
     render_calibration,
     roc_auc,
 )
-from earlywarn.simulator.world import WorldState, initial_state, run_months, start_year
+from earlywarn.simulator.world import initial_state
 
 
 @pytest.fixture(scope="module")
@@ -111,29 +111,6 @@ def test_truth_covers_the_default_population_twice_a_year(simulation):
     for as_of in (pd.Timestamp("2019-01-01"), pd.Timestamp("2023-07-01")):
         ids = truth.loc[truth[c.AS_OF] == as_of, c.HOUSEHOLD_ID]
         assert set(ids) == set(population(simulation.tables, as_of))
-
-
-def test_run_months_is_pure_and_reproducible():
-    rng = np.random.default_rng(1)
-    state = initial_state(np.arange(50) % 3, np.full(50, 45), np.full(50, 8), rng)
-    before = state.copy()
-    first = run_months(state, 2014, 3, 12, np.random.default_rng(5), n_counties=3)
-    again = run_months(state, 2014, 3, 12, np.random.default_rng(5), n_counties=3)
-    for name in ("wage", "medical", "n_labor", "business"):
-        np.testing.assert_array_equal(getattr(state, name), getattr(before, name))
-        np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
-    assert isinstance(start_year(first, 2015, rng), WorldState)
-
-
-def test_an_illness_early_in_the_year_raises_that_years_medical_bill():
-    rng = np.random.default_rng(2)
-    state = initial_state(np.zeros(4_000, np.int64), np.full(4_000, 45), np.full(4_000, 8), rng)
-    frail = state.copy()
-    frail.frailty = frail.frailty * 4
-    healthy = run_months(state, 2016, 1, 12, np.random.default_rng(3), n_counties=1)
-    sick = run_months(frail, 2016, 1, 12, np.random.default_rng(3), n_counties=1)
-    assert sick.medical.mean() > 2 * healthy.medical.mean()
-    assert sick.wage.mean() < healthy.wage.mean()
 
 
 def test_oracle_probability_is_certain_for_the_rich_and_the_destitute():
