@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 
@@ -49,6 +49,18 @@ def one_of(value: str | None, allowed: tuple[Choice, ...], option: str) -> Choic
         if value == choice:
             return choice
     raise ConfigError(f"{option} must be {' or '.join(allowed)}, not {value!r}")
+
+
+def explain_choice(
+    explain: bool | None, explain_all: bool
+) -> Literal["flagged", "all", "none"] | None:
+    """Whom score explains: --explain-all every household, --explain the flagged ones,
+    --no-explain nobody; neither: None (the config decides)."""
+    if explain_all:
+        return "all"
+    if explain is None:
+        return None
+    return "flagged" if explain else "none"
 
 
 def as_of_date(text: str) -> pd.Timestamp:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -17,6 +17,7 @@ from earlywarn.cli.arguments import (
     DataOption,
     as_of_date,
     config_or,
+    explain_choice,
     one_of,
     reports_errors,
 )
@@ -145,9 +146,6 @@ def score(
     chosen_engine = one_of(engine, ENGINES, "--engine")
     day = as_of_date(as_of)
     cfg = load_config(config)
-    explain_mode: Literal["flagged", "all", "none"] | None = (
-        "all" if explain_all else None if explain is None else "flagged" if explain else "none"
-    )
     details = {"as_of": str(day.date()), "model_uri": model, "config_hash": config_hash(cfg)}
     with audited("score", data_dir=data, details=details) as audit:
         result = run_scoring(
@@ -157,7 +155,7 @@ def score(
             model,
             out,
             population=chosen_population,
-            explain=explain_mode,
+            explain=explain_choice(explain, explain_all),
             engine=chosen_engine,
             scheduler=scheduler,
             chunk_size=chunk_size,
