@@ -198,5 +198,5 @@ def load_config(path: Path | None) -> Config:
 
 def config_hash(config: BaseModel) -> str:
     """A short, stable hash of a resolved config (for model sidecars and audit records)."""
-    payload: Any = config.model_dump(mode="json")
+    payload = config.model_dump(mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
