@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlywarn.data.schema import TABLES, read_tables, write_tables
+from earlywarn.data.contract import TABLES
+from earlywarn.data.directory import write_tables
+from earlywarn.data.schema import read_tables
 from earlywarn.simulator.households import simulate_tables
 
 

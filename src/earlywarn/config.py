@@ -10,14 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from earlywarn.errors import ConfigError
 
+#: Who is scored: households lifted out of poverty before the target year, or every household
+#: not poor the year before.
 Population = Literal["exited", "all"]
+POPULATIONS: tuple[Population, ...] = get_args(Population)
+#: Where scoring runs: in this process, or on a Dask cluster.
+Engine = Literal["local", "dask"]
+ENGINES: tuple[Engine, ...] = get_args(Engine)
 
 
 class Section(BaseModel):
@@ -132,7 +138,7 @@ class ScoreConfig(Section):
     explain: Literal["flagged", "all", "none"] = "flagged"
     n_reasons: int = Field(default=3, ge=1)
     history_dir: Path | None = None
-    engine: Literal["local", "dask"] = "local"
+    engine: Engine = "local"
     num_threads: int = Field(default=1, ge=1)
     n_workers: int = Field(default=2, ge=1)
 
@@ -180,8 +186,8 @@ class TrainConfig(Section):
 
 
 class ReportConfig(Section):
-    """Caseworker reports: language, reason glossary (default configs/reason_glossary.yaml),
-    PDF next to the HTML."""
+    """Caseworker reports: language, reason glossary (default: the one shipped in
+    ``earlywarn/resources``), PDF next to the HTML."""
 
     lang: Literal["zh-CN", "en"] = "zh-CN"
     glossary: Path | None = None
@@ -238,5 +244,5 @@ def load_config(path: Path | None) -> Config:
 
 def config_hash(config: BaseModel) -> str:
     """A short, stable hash of a resolved config (for model sidecars and audit records)."""
-    payload: Any = config.model_dump(mode="json")
+    payload = config.model_dump(mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

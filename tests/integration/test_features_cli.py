@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from earlywarn.cli import app
 from earlywarn.data.columns import HOUSEHOLD_ID, LABEL_POOR
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.features.catalog import FEATURE_NAMES, render_catalog_markdown
 from earlywarn.features.labels import make_labels
 

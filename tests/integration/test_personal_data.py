@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from earlywarn.cli import app
 from earlywarn.data.columns import ADDRESS, FLAGGED, HEAD_NAME, HOUSEHOLD_ID, ID_NUMBER, PHONE
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.explain.household_sheet import mask_id
 from earlywarn.features.build import build_features
 

@@ -76,7 +76,8 @@ def test_a_bad_mapping_exits_2(data_dir, tmp_path):
 
 
 def test_a_simulated_directory_is_valid_and_round_trips(tables, tmp_path):
-    from earlywarn.data.schema import read_tables, write_tables
+    from earlywarn.data.directory import write_tables
+    from earlywarn.data.schema import read_tables
 
     data_dir = write_tables(tables, tmp_path / "simulated")
     result = CliRunner().invoke(app, ["validate", str(data_dir)])

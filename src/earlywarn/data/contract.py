@@ -1,8 +1,8 @@
 """The data contract's columns, their kinds and canonical dtypes, and how raw values are parsed.
 
 Parsing turns whatever a file holds (text from a CSV, any Parquet type) into one validated
-dtype per kind and marks the values that cannot be read; :mod:`earlywarn.data.schema` then checks
-the contract's rules with pandera and reports both.
+dtype per kind and marks the values that cannot be read; :mod:`earlywarn.data.checks` then
+checks the contract's rules with pandera, and :mod:`earlywarn.data.schema` reports both.
 """
 
 from __future__ import annotations
@@ -128,6 +128,8 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         COUNTY: ColumnSpec(Kind.TEXT, optional=True),
     },
 }
+#: The tables in the contract's order: households, household_years, events, assistance, lines.
+TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 #: Money columns per table: every amount must lie within the plausibility limit.
 MONEY_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -105,14 +105,18 @@ class ColumnMapping(_Frozen):
             return "utf-8-sig"
         return _ENCODING_ALIASES.get(self.encoding.lower(), self.encoding)
 
+    def table_mapping(self, table: str) -> TableMapping | None:
+        """How ``table`` appears in the export; None when it appears as the contract says."""
+        return next((mapping for name, mapping in self.tables.items() if name == table), None)
+
     def file_stem(self, table: str) -> str:
         """The file stem that holds ``table`` in the data directory."""
-        table_mapping = self.tables.get(table)  # type: ignore[call-overload]
+        table_mapping = self.table_mapping(table)
         return table_mapping.file if table_mapping and table_mapping.file else table
 
     def rename(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with headers renamed to contract columns and codes translated."""
-        table_mapping = self.tables.get(table)  # type: ignore[call-overload]
+        table_mapping = self.table_mapping(table)
         renamed = frame.rename(columns=table_mapping.columns) if table_mapping else frame
         for column, codes in self.codes.items():
             if CODED_TABLE[column] == table and column in renamed.columns and codes:
@@ -132,10 +136,20 @@ def load_mapping(path: Path) -> ColumnMapping:
     return validate_model(ColumnMapping, raw, "column mapping", path)
 
 
+def resolve_mapping(mapping: ColumnMapping | Path | str | None) -> ColumnMapping:
+    """A mapping given as itself, as the path of its YAML file, or None (the default)."""
+    if mapping is None:
+        return DEFAULT_MAPPING
+    if isinstance(mapping, ColumnMapping):
+        return mapping
+    return load_mapping(Path(mapping))
+
+
 __all__ = [
     "ALLOWED_CODES",
     "DEFAULT_MAPPING",
     "ColumnMapping",
     "TableMapping",
     "load_mapping",
+    "resolve_mapping",
 ]

@@ -75,7 +75,7 @@ def write_text_atomic(text: str, target: Path) -> None:
         staged.write_text(text, encoding="utf-8")
 
 
-def write_json_atomic(payload: Any, target: Path) -> None:
+def write_json_atomic(payload: object, target: Path) -> None:
     """Write ``payload`` as indented JSON, atomically."""
     write_text_atomic(json.dumps(payload, indent=2, ensure_ascii=False, default=str), target)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from earlywarn import __version__
+from earlywarn.data.directory import SUFFIXES
 from earlywarn.data.storage import sha256_file
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,6 @@ def unfinished_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r.get("status") == "started" and r.get("run_id") not in ended]
 
 
-TABLE_SUFFIXES = {".parquet", ".csv"}
-
-
 def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
     """SHA-256 of each table file in a data directory (``{}`` if it is not a directory)."""
     if data_dir is None or not Path(data_dir).is_dir():
@@ -116,7 +114,7 @@ def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
     return {
         path.name: sha256_file(path)
         for path in sorted(Path(data_dir).iterdir())
-        if path.is_file() and path.suffix.lower() in TABLE_SUFFIXES
+        if path.is_file() and path.suffix.lower() in SUFFIXES
     }
 
 

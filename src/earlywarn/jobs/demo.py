@@ -7,19 +7,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from earlywarn.config import Config
-from earlywarn.data.storage import (
-    check_writable,
-)
+from earlywarn.data.storage import check_writable
 from earlywarn.errors import OutputError
-from earlywarn.jobs.report import run_reports
-from earlywarn.jobs.score import run_scoring
+from earlywarn.jobs.report import ReportsResult, run_reports
+from earlywarn.jobs.score import ScoringResult, run_scoring
 from earlywarn.jobs.simulate import run_simulate
-from earlywarn.jobs.train import run_training
+from earlywarn.jobs.train import TrainingResult, run_training
 from earlywarn.jobs.validate import run_validate
 from earlywarn.resources import RESOURCES
 
@@ -35,10 +32,10 @@ class DemoResult:
 
     data_dir: Path
     model_uri: str
-    training: Any
+    training: TrainingResult
     scores_path: Path
-    scoring: Any
-    reports: dict[str, Any]
+    scoring: ScoringResult
+    reports: dict[str, ReportsResult]  # by language
     tracking_uri: str
 
 
@@ -55,8 +52,9 @@ def run_demo(
 
     Everything goes under ``out_dir``: ``data/`` (with truth.parquet), ``models/``,
     ``mlflow.db`` (unless ``MLFLOW_TRACKING_URI`` is set), ``scores.parquet`` and
-    ``reports/<lang>/``. Scoring is as of 1 January after the last simulated year: the
-    warning for the year ahead, from everything known when it starts.
+    ``reports/<lang>/``. Scoring is as of ``as_of``, by default 1 July of the last simulated
+    year: the warning for that year, from the survey rounds of the years before it and the
+    events and assistance before 1 July.
     """
     from earlywarn.tracking import configure
 
@@ -101,7 +99,7 @@ def run_demo(
         progress=False,
     )
 
-    reports: dict[str, Any] = {}
+    reports: dict[str, ReportsResult] = {}
     for lang in langs:
         stage(f"writing caseworker reports ({lang})")
         reports[lang] = run_reports(

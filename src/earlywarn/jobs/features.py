@@ -10,15 +10,17 @@ from pathlib import Path
 import pandas as pd
 
 from earlywarn.config import Population
-from earlywarn.data.columns import (
-    HOUSEHOLD_ID,
-)
+from earlywarn.data.columns import HOUSEHOLD_ID, LABEL_POOR
+from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     atomic_path,
     check_writable,
     write_parquet_atomic,
     write_text_atomic,
 )
+from earlywarn.features.build import build_features
+from earlywarn.features.catalog import render_catalog_markdown
+from earlywarn.features.labels import make_labels
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ class FeaturesResult:
 
     out: Path
     as_of: pd.Timestamp
-    population: str
+    population: Population
     n_households: int
     n_features: int
     n_labels_known: int
@@ -48,11 +50,6 @@ def run_features(
     """Read a data directory, build the features and label as of ``as_of`` for the population
     and write them (household_id, the catalog's features, label_poor) to ``out`` atomically
     (Parquet, or CSV when ``out`` ends in .csv)."""
-    from earlywarn.data.columns import LABEL_POOR
-    from earlywarn.data.schema import read_tables
-    from earlywarn.features.build import build_features
-    from earlywarn.features.labels import make_labels
-
     started = time.perf_counter()
     as_of = pd.Timestamp(as_of)
     check_writable(Path(out), folder=False)
@@ -88,9 +85,6 @@ def run_features(
 
 def run_catalog_docs(out: Path) -> Path:
     """Write the feature catalog as Markdown (``docs/features.md``) atomically."""
-    from earlywarn.features.catalog import render_catalog_markdown
-
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(render_catalog_markdown() + "\n", out)
     return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from earlywarn.data.schema import Summary
+from earlywarn.data.schema import read_tables
+from earlywarn.data.summary import Summary, summarize
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +16,6 @@ def run_validate(data_dir: Path, *, mapping: Path | None = None) -> Summary:
 
     Returns counts for a summary; raises SchemaError listing every problem.
     """
-    from earlywarn.data.schema import read_tables, summarize
-
     tables = read_tables(Path(data_dir), mapping=mapping)
     summary = summarize(tables)
     log.info(

@@ -10,15 +10,10 @@ import pandas as pd
 import pytest
 
 from earlywarn.data.columns import HOUSEHOLD_ID, PERSONAL_COLUMNS
-from earlywarn.data.schema import (
-    Problem,
-    format_rows,
-    read_tables,
-    summarize,
-    tables_from_frames,
-    validate_tables,
-    write_tables,
-)
+from earlywarn.data.directory import write_tables
+from earlywarn.data.problems import Problem, format_rows
+from earlywarn.data.schema import read_tables, tables_from_frames, validate_tables
+from earlywarn.data.summary import summarize
 from earlywarn.errors import EarlywarnError, SchemaError
 
 TODAY = date(2026, 6, 1)
