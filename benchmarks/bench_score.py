@@ -43,7 +43,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from score_data import simulated_like_tables
 
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.features.build import build_features
 from earlywarn.features.catalog import catalog_hash
 from earlywarn.features.labels import make_labels, population

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from earlywarn.cli import app
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.data.storage import sha256_file
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY
 from earlywarn.jobs.audit import read_records

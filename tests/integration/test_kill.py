@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from earlywarn.config import Config
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.jobs.audit import output_digest, read_records, unfinished_runs
 from earlywarn.jobs.score import run_scoring
 from earlywarn.model.model_file import load_model, save_model

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.errors import ModelError
 from earlywarn.model.model_file import BOOSTER_FILE, load_model, save_model
 from earlywarn.tracking import resolve_model

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from earlywarn.cli import app
 from earlywarn.config import Config, ReportConfig, ScoreConfig
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.data.storage import sha256_file
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY
 from earlywarn.features.build import build_features

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def data_dir(simulation, tmp_path):
-    from earlywarn.data.schema import write_tables
+    from earlywarn.data.directory import write_tables
 
     target = tmp_path / "data"
     write_tables(simulation.tables, target, extra={"truth": simulation.truth})

@@ -49,6 +49,7 @@ def simulate(
             seed=seed,
             n_oracle_draws=oracle_draws if oracle_draws is not None else cfg.n_oracle_draws,
             workers=workers if workers is not None else cfg.oracle_workers,
+            settings=cfg,
         )
         audit.add_outputs(out)
     show.show_simulation(out, simulation)

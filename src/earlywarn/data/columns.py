@@ -109,6 +109,7 @@ LABEL_POOR: Final = "label_poor"
 RISK: Final = "risk"
 FLAGGED: Final = "flagged"
 REASONS: Final = "reasons"
+RANK_IN_VILLAGE: Final = "rank_in_village"  # 1 = the highest risk in its village
 MODEL_VERSION: Final = "model_version"
 ORACLE_PROBABILITY: Final = "oracle_probability"
 POOR: Final = "poor"

@@ -11,8 +11,6 @@ Row numbers in messages are 1-based data rows of the file as read: row 1 is the 
 after the CSV header (or the first row of the Parquet file). Messages name tables, columns,
 rows, household IDs and offending codes or amounts, never personal data.
 
-``write_tables``, ``contract_frames``, ``Problem``, ``format_rows``, ``Summary``, ``summarize``
-and ``TABLES`` have their own modules now; they are importable from here too.
 """
 
 from __future__ import annotations
@@ -44,38 +42,22 @@ from earlywarn.data.contract import (
     to_canonical,
 )
 from earlywarn.data.cross_table import table_context
-from earlywarn.data.directory import SUFFIXES, read_raw, write_tables
+from earlywarn.data.directory import read_raw
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping, resolve_mapping
-from earlywarn.data.personal import contract_frames, split_personal
+from earlywarn.data.personal import split_personal
 from earlywarn.data.problems import (
     Problem,
     contract_order,
     describe_values,
     format_problems,
-    format_rows,
     rows_where,
 )
-from earlywarn.data.summary import Summary, summarize
 from earlywarn.data.tables import Tables
 from earlywarn.errors import SchemaError
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "SUFFIXES",
-    "TABLES",
-    "Problem",
-    "Summary",
-    "contract_frames",
-    "format_problems",
-    "format_rows",
-    "read_raw",
-    "read_tables",
-    "summarize",
-    "tables_from_frames",
-    "validate_tables",
-    "write_tables",
-]
+__all__ = ["read_tables", "tables_from_frames", "validate_tables"]
 
 
 def read_tables(

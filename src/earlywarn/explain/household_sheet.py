@@ -26,6 +26,7 @@ from earlywarn.data.columns import (
     LINE,
     MEASURE,
     MODEL_VERSION,
+    RANK_IN_VILLAGE,
     REASONS,
     RISK,
     START_DATE,
@@ -43,7 +44,6 @@ from earlywarn.model.rule import rule_flags
 
 log = logging.getLogger(__name__)
 
-RANK_IN_VILLAGE = "rank_in_village"
 N_IN_VILLAGE = "n_in_village"
 NO_HISTORY = pd.DataFrame(
     {

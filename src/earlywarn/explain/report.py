@@ -20,11 +20,19 @@ from typing import Any
 import pandas as pd
 
 from earlywarn.config import RuleConfig
-from earlywarn.data.columns import AS_OF, COUNTY, FLAGGED, HOUSEHOLD_ID, RISK, VILLAGE
+from earlywarn.data.columns import (
+    AS_OF,
+    COUNTY,
+    FLAGGED,
+    HOUSEHOLD_ID,
+    RANK_IN_VILLAGE,
+    RISK,
+    VILLAGE,
+)
 from earlywarn.data.tables import Tables
 from earlywarn.explain.county_summary import county_summary_page
 from earlywarn.explain.glossary import Glossary, check_lang
-from earlywarn.explain.household_sheet import N_IN_VILLAGE, RANK_IN_VILLAGE, household_sheets
+from earlywarn.explain.household_sheet import N_IN_VILLAGE, household_sheets
 
 # Moved to the household sheet; re-exported here until tests/integration/test_personal_data.py
 # imports it from there (drop at the merge of issue 10).

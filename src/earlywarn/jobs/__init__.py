@@ -9,11 +9,12 @@ Where earlywarn touches disk, MLflow and the environment (checked by
 - ``config.py`` reads YAML files: job configs, and for ``data`` and ``explain`` the column
   mapping and the reason glossary.
 - ``resources/`` finds the files shipped inside the package (glossary, demo config, templates).
-- Two formats live with the stage that defines them and read and write their own files through
-  ``data/storage.py``: the model folder (``model/model_file.py``) and the scores file with its
-  sidecar (``scoring/scores_file.py``).
+- Four file formats live with the stage that defines them and read and write their own files
+  through ``data/storage.py``: the model folder (``model/model_file.py``), the scores file with
+  its sidecar (``scoring/scores_file.py``), the score history store (``scoring/history.py``)
+  and a scoring run's resumable work folder (``scoring/work_dir.py``).
 - ``jobs/`` orchestrate: they read through the modules above, write each job's own outputs
-  (features file, score history, reports and PDFs, model card, tuning study, audit log) and
+  (features file, reports and PDFs, model card, tuning study, audit log) and
   read the environment.
 - ``cli/`` parses arguments into a job call; it only looks whether a default config exists.
 - ``tracking/`` is the only code that talks to MLflow (runs, artifacts, the registry).

@@ -75,6 +75,7 @@ def run_demo(
         seed=cfg.simulate.seed,
         n_oracle_draws=cfg.simulate.n_oracle_draws,
         workers=cfg.simulate.oracle_workers,
+        settings=cfg.simulate,
     )
     stage("validating the data directory against the data contract")
     run_validate(data_dir, mapping=cfg.data.mapping)

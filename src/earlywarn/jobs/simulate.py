@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from earlywarn.config import SimulateConfig
-from earlywarn.data.schema import read_tables, write_tables
+from earlywarn.data.directory import write_tables
+from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import check_writable
 from earlywarn.errors import EarlywarnError
 from earlywarn.simulator.households import Simulation, simulate_tables

@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.schema import TABLES, read_tables
+from earlywarn.data.contract import TABLES
+from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import atomic_path, check_writable, fingerprint_frame, write_text_atomic
 from earlywarn.data.tables import Tables
 from earlywarn.explain.contributions import contributions, shap_summary_png

@@ -34,6 +34,7 @@ from earlywarn.data.columns import (
     FLAGGED,
     HOUSEHOLD_ID,
     MODEL_VERSION,
+    RANK_IN_VILLAGE,
     REASONS,
     RISK,
     TARGET_YEAR,
@@ -50,7 +51,7 @@ from earlywarn.features.labels import poverty_lines
 from earlywarn.features.rounds import household_codes
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.policy import flag
-from earlywarn.scoring.scores_file import RANK_IN_VILLAGE, SCORE_COLUMNS
+from earlywarn.scoring.scores_file import SCORE_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -25,16 +25,16 @@ from earlywarn.data.columns import (
     FLAGGED,
     HOUSEHOLD_ID,
     MODEL_VERSION,
+    RANK_IN_VILLAGE,
     REASONS,
     RISK,
     TARGET_YEAR,
     VILLAGE,
 )
-from earlywarn.data.schema import Problem
+from earlywarn.data.problems import Problem
 from earlywarn.data.storage import atomic_path
 from earlywarn.errors import SchemaError
 
-RANK_IN_VILLAGE = "rank_in_village"
 PREVIOUS_AS_OF = "previous_as_of"
 PREVIOUS_RISK = "previous_risk"
 NEWLY_FLAGGED = "newly_flagged"

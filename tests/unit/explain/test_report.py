@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from earlywarn.config import RuleConfig
-from earlywarn.data.schema import write_tables
+from earlywarn.data.directory import write_tables
 from earlywarn.errors import SchemaError
 from earlywarn.explain.contributions import explain_households
 from earlywarn.explain.glossary import load_glossary

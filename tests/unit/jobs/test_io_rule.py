@@ -25,6 +25,8 @@ TOUCH_DISK = (
     "resources/",
     "model/model_file.py",
     "scoring/scores_file.py",
+    "scoring/history.py",
+    "scoring/work_dir.py",
     "jobs/",
     "tracking/",
 )

@@ -11,12 +11,21 @@ import pandas as pd
 import pytest
 
 from earlywarn.config import PolicyConfig
-from earlywarn.data.columns import AS_OF, COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
+from earlywarn.data.columns import (
+    AS_OF,
+    COUNTY,
+    FLAGGED,
+    HOUSEHOLD_ID,
+    RANK_IN_VILLAGE,
+    REASONS,
+    RISK,
+    VILLAGE,
+)
 from earlywarn.errors import ModelError
 from earlywarn.explain.glossary import load_glossary
 from earlywarn.model.fit import fit_model
 from earlywarn.scoring.score import check_catalog, partition_tables, score_households
-from earlywarn.scoring.scores_file import RANK_IN_VILLAGE, SCORE_COLUMNS
+from earlywarn.scoring.scores_file import SCORE_COLUMNS
 
 AS_OF_DATE = pd.Timestamp("2024-03-01")
 GLOSSARY = load_glossary()

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from earlywarn.data import columns as c
-from earlywarn.data.schema import contract_frames, read_tables, validate_tables
+from earlywarn.data.personal import contract_frames
+from earlywarn.data.schema import read_tables, validate_tables
 from earlywarn.simulator.households import simulate_tables
 from earlywarn.simulator.oracle import poverty_probability
 from earlywarn.simulator.realism import (
