@@ -53,7 +53,7 @@ from earlywarn.data.storage import (
 from earlywarn.data.tables import Tables
 from earlywarn.errors import OutputError
 from earlywarn.jobs.audit import table_fingerprints
-from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
+from earlywarn.model.model_file import RiskModel, is_model_folder, load_model
 from earlywarn.scoring.drift import add_counts, count_bins, drift_report, render_drift_markdown
 from earlywarn.scoring.score import (
     NEWLY_FLAGGED,
@@ -102,7 +102,7 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
     """A model from a registry URI (``models:/earlywarn@champion``, ``runs:/...``) or a
     local directory: ``tracking.resolve_model`` when tracking is installed."""
     local = Path(str(model_uri))
-    if (local / SIDECAR_FILE).is_file() and (local / BOOSTER_FILE).is_file():
+    if is_model_folder(local):
         return load_model(local)  # a plain model folder: no need to start MLflow
     from earlywarn.tracking import resolve_model
 
@@ -110,7 +110,7 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
 
 
 def _model_fingerprint(model: RiskModel) -> str:
-    return hashlib.sha256(model.booster.model_to_string().encode()).hexdigest()
+    return hashlib.sha256(model.scorer_text().encode()).hexdigest()
 
 
 def _chunks(ids: pd.Index, chunk_size: int) -> list[pd.Index]:
