@@ -64,9 +64,10 @@ def test_each_contribution_averages_zero_on_the_fitting_rows(world):
     np.testing.assert_allclose(contributions[:, :-1].mean(axis=0), 0.0, atol=1e-10)
     assert contributions[0, -1] == pytest.approx(model.predict_log_odds(features).mean())
     ratio = list(model.feature_names).index("income_to_line_ratio_last_round")
-    assert np.corrcoef(contributions[:, ratio], features[model.feature_names[ratio]].fillna(1.0))[
-        0, 1
-    ] < -0.9  # a higher income over the line lowers the risk
+    assert (
+        np.corrcoef(contributions[:, ratio], features[model.feature_names[ratio]].fillna(1.0))[0, 1]
+        < -0.9
+    )  # a higher income over the line lowers the risk
 
 
 def test_same_predictions_as_the_scikit_learn_pipeline(world):

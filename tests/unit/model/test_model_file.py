@@ -56,7 +56,9 @@ def _poor(features: pd.DataFrame) -> pd.Series:
 @pytest.fixture(scope="module")
 def linear(features) -> RiskModel:
     fitted = fit_linear_model(features, _poor(features), seed=0, catalog_hash="catalog-abc")
-    return replace(fitted, calibrator=Calibrator("platt", slope=0.9, intercept=0.1), version="lin-1")
+    return replace(
+        fitted, calibrator=Calibrator("platt", slope=0.9, intercept=0.1), version="lin-1"
+    )
 
 
 @pytest.fixture(scope="module")
