@@ -233,7 +233,8 @@ def test_with_few_poor_households_the_model_ranks_the_test_year_as_the_rule_does
     """About 25 poor households over the validation years: too few to trust a fitted model
     over the rule's own quantity, which it then ranks exactly as (so it cannot lose to it)."""
     from earlywarn.config import Config
-    from earlywarn.model.choice import MIN_POOR_HOUSEHOLDS, RULE_FEATURE, average_precision
+    from earlywarn.model.bootstrap import average_precision
+    from earlywarn.model.choice import MIN_POOR_HOUSEHOLDS, RULE_FEATURE
     from earlywarn.model.training import train_risk_model
 
     cfg = Config.model_validate(SMALL_TRAINING)

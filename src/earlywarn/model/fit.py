@@ -139,18 +139,16 @@ def fit_calibrator(
 
     def loss(coef: np.ndarray) -> tuple[float, np.ndarray]:
         z = coef[0] * log_odds + coef[1]
-        p = 1.0 / (1.0 + np.exp(-z))
+        with np.errstate(over="ignore"):  # exp(-z) -> inf gives p = 0, as it should
+            p = 1.0 / (1.0 + np.exp(-z))
         nll = float(np.sum(np.logaddexp(0.0, z) - labels * z))
         grad_z = p - labels
         return nll, np.array([np.sum(grad_z * log_odds), np.sum(grad_z)])
 
-    result = minimize(
-        loss,
-        x0=np.array([1.0, 0.0]),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(MIN_PLATT_SLOPE, None), (None, None)],
-    )
+    result = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    if result.x[0] < MIN_PLATT_SLOPE:  # would reverse (or flatten) the ranking
+        bounds = [(MIN_PLATT_SLOPE, None), (None, None)]
+        result = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=bounds)
     slope, intercept = map(float, result.x)
     return Calibrator(method="platt", slope=slope, intercept=intercept)
 

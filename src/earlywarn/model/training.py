@@ -2,9 +2,10 @@
 among the candidates -> fit -> calibrate.
 
 The last labelled target year is the test year (never tuned, calibrated or chosen on), the
-one before calibrates and validates the choice (:mod:`earlywarn.model.choice`), the rest fit
-(see :mod:`earlywarn.features.examples`). The only state outside memory is the Optuna study
-at ``storage_url``, so that an interrupted tuning resumes.
+one before calibrates, the rest fit (see :mod:`earlywarn.features.examples`); the choice of
+model (:mod:`earlywarn.model.choice`) validates on the tuning folds' years and the
+calibration year. The only state outside memory is the Optuna study at ``storage_url``, so
+that an interrupted tuning resumes.
 """
 
 from __future__ import annotations
@@ -183,32 +184,14 @@ def train_risk_model(
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
     the LightGBM candidate on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
-    choose among ``cfg.train.candidates`` on the calibration year, fit the winner on the
-    fitting examples, calibrate on the calibration examples. Deterministic for a given seed."""
+    choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
+    calibration year), fit the winner on the fitting examples, calibrate on the calibration
+    examples. The test year is only split off. Deterministic for a given seed."""
     years = target_years(tables, cfg.train)
     examples = build_examples(
         tables, as_of_dates(years, cfg.train.as_of_months), population=population
     )
-    split = split_out_of_time(
-        examples.keys,
-        n_valid_years=cfg.train.n_valid_years,
-        calibration_share=cfg.train.calibration_share,
-        seed=cfg.tune.seed,
-    )
-    fit, calibration, test = (
-        examples.take(split.fit),
-        examples.take(split.calibration),
-        examples.take(split.test),
-    )
-    log.info(
-        "examples: fit %d (%s), calibration %d (%d), test %d (%d)",
-        len(fit),
-        split.fit_years,
-        len(calibration),
-        split.calibration_year,
-        len(test),
-        split.test_year,
-    )
+    split, fit, calibration, test = split_examples(examples, cfg)
     candidates = ordered(cfg.train.candidates)
     tuning = None
     if LIGHTGBM in candidates:
@@ -252,6 +235,31 @@ def train_risk_model(
             model, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
         ),
     )
+
+
+def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:
+    """The out-of-time split of ``examples`` and its fitting, calibration and test examples."""
+    split = split_out_of_time(
+        examples.keys,
+        n_valid_years=cfg.train.n_valid_years,
+        calibration_share=cfg.train.calibration_share,
+        seed=cfg.tune.seed,
+    )
+    fit, calibration, test = (
+        examples.take(split.fit),
+        examples.take(split.calibration),
+        examples.take(split.test),
+    )
+    log.info(
+        "examples: fit %d (%s), calibration %d (%d), test %d (%d)",
+        len(fit),
+        split.fit_years,
+        len(calibration),
+        split.calibration_year,
+        len(test),
+        split.test_year,
+    )
+    return split, fit, calibration, test
 
 
 def choose_candidate(

@@ -12,12 +12,12 @@ from sklearn.metrics import average_precision_score
 from earlywarn.data.columns import AS_OF, HOUSEHOLD_ID, TARGET_YEAR
 from earlywarn.errors import ModelError
 from earlywarn.features.examples import Examples
+from earlywarn.model.bootstrap import average_precision
 from earlywarn.model.choice import (
     CANDIDATES,
     MIN_POOR_HOUSEHOLDS,
     RULE_FEATURE,
     ValidationYear,
-    average_precision,
     choose_model,
     fit_candidate,
     ordered,
