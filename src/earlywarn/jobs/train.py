@@ -216,6 +216,7 @@ def _write_card(
     tables = {
         "comparison": year.comparison,
         "model_choice": trained.choice.table,
+        "model_choice_years": trained.choice.years,
         "subgroups": year.subgroups,
         "subgroup_gaps": year.gaps,
         "by_month": year.by_month,

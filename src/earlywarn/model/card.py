@@ -61,7 +61,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin", "n_poor", "n_poor_households")
+COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin", "poor examples", "poor households")
 CHOICE_COLUMNS = {
     "candidate": "candidate",
     "average_precision": "validation AP",
@@ -92,13 +92,26 @@ def _choice_table(choice: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns=CHOICE_COLUMNS)
 
 
+def _choice_years_table(years: pd.DataFrame) -> pd.DataFrame:
+    """The validation years with readable headers (``AP <candidate>`` per candidate)."""
+    names = {
+        "fitted_on": "fitted on",
+        "n_poor": "poor examples",
+        "n_poor_households": "poor households",
+    }
+    for column in years.columns:
+        if column.startswith("average_precision_"):
+            names[column] = f"AP {column.removeprefix('average_precision_')}"
+    return years.rename(columns=names)
+
+
 def render_model_card(card: ModelCard) -> tuple[str, str]:
     """The card as (markdown, html)."""
     context = {
         "card": card,
         "comparison": _rows(card.comparison),
         "choice": _rows(_choice_table(card.choice)),
-        "choice_years": _rows(card.choice_years),
+        "choice_years": _rows(_choice_years_table(card.choice_years)),
         "subgroups": _rows(card.subgroups),
         "gaps": _rows(card.gaps),
         "by_month": _rows(card.by_month),

@@ -107,6 +107,7 @@ def test_card_shows_each_candidates_validation_figures_and_the_winner():
     assert "| candidate | validation AP | lead over baseline |" in markdown
     assert "| rule_score | 0.210 | 0.000 | 0.000 |  |  |" in markdown
     assert "| lightgbm | 0.350 | 0.140 | 0.020 | 0.020 | yes |" in markdown
+    assert "| year | fitted on | n | poor examples | poor households | AP rule_score |" in markdown
     assert "| 2024 | 2017-2023 | 2,000 | 180 | 45 | 0.220 | 0.290 | 0.340 |" in markdown
     assert "<td>logistic</td><td>0.300</td>" in html
     assert "on at least 30 poor households" in markdown
