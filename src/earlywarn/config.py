@@ -180,6 +180,12 @@ class TrainConfig(Section):
     max_boost_rounds: int = Field(default=600, ge=10)
     early_stopping_rounds: int = Field(default=30, ge=1)
     size_tolerance: float = Field(default=0.005, ge=0)
+    # model kinds compared on the calibration year (one = forced); the simplest within
+    # max(choice_margin, one standard error) of the best validation AP wins (model/choice.py)
+    candidates: tuple[Literal["rule_score", "logistic", "lightgbm"], ...] = Field(
+        default=("rule_score", "logistic", "lightgbm"), min_length=1
+    )
+    choice_margin: float = Field(default=0.005, ge=0)
     models_dir: Path = Path("models")
     run_name: str | None = None
     explain_rate_rows: int = Field(default=2_000, ge=10)

@@ -278,3 +278,47 @@ def test_personal_columns_never_reach_the_store(store):
     with pytest.raises(PersonalDataError, match=r"input example has personal columns"):
         _log(store["model"], store["root"] / "model", with_name, ap_model=0.6, ap_rule=0.4)
     assert len(client.search_runs([experiment.experiment_id])) == n_runs
+
+
+def test_a_linear_model_is_logged_as_json_and_its_pyfunc_gives_the_same_risk(store, tmp_path):
+    from earlywarn.model.fit import fit_linear_model
+
+    features = store["features"]
+    poor = (features["net_income_per_capita_last_round"].fillna(8_000) < 7_000).astype(int)
+    linear = replace(
+        fit_linear_model(features, poor, seed=0, catalog_hash="catalog-test"),
+        calibrator=Calibrator("platt", 0.9, -0.1),
+        metadata={"config_hash": "cfg-test", "model_choice": {"winner": "logistic"}},
+    )
+    save_model(linear, tmp_path / "linear")
+    ref = _log(linear, tmp_path / "linear", features, ap_model=0.5, ap_rule=0.4)
+
+    tracking.configure()
+    example = features.head(30).astype({"county": object})
+    pyfunc = mlflow.pyfunc.load_model(ref.registered_uri)
+    np.testing.assert_allclose(pyfunc.predict(example)["risk"], linear.predict_risk(example))
+    resolved = tracking.resolve_model(ref.registered_uri)
+    assert (resolved.kind, resolved.version) == ("linear", f"{NAME}/{ref.version}")
+    np.testing.assert_allclose(resolved.predict_risk(features), linear.predict_risk(features))
+
+    local = Path(
+        mlflow.artifacts.download_artifacts(ref.registered_uri, dst_path=str(tmp_path / "dl"))
+    )
+    files = {p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file()}
+    assert {"artifacts/risk_model/linear.json", "artifacts/risk_model/model.json"} <= files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle", "booster.txt"))]
+    tags = _client().get_run(ref.run_id).data.tags
+    assert tags["earlywarn.model_kind"] == "linear"
+    assert tags["earlywarn.model_format"] == "linear-scorer-json+json"
+    assert tags["earlywarn.model_choice"] == "logistic"
+
+
+def test_logging_refuses_a_folder_holding_another_kind_of_model(store, tmp_path):
+    from earlywarn.errors import ModelError
+    from earlywarn.model.fit import fit_linear_model
+
+    features = store["features"]
+    poor = (features["n_illness_events_12m"] > 1).astype(int)
+    save_model(fit_linear_model(features, poor, seed=0), tmp_path / "linear")
+    with pytest.raises(ModelError, match="holds a different model"):
+        _log(store["model"], tmp_path / "linear", features, ap_model=0.6, ap_rule=0.4)

@@ -1,4 +1,6 @@
-"""`earlywarn train` end to end on a small simulated world, tracked in a throwaway MLflow store."""
+"""`earlywarn train` end to end on a small simulated world, tracked in a throwaway MLflow store:
+the model kind is chosen on validation years only, recorded in the run and the card, and a
+logistic winner scores and explains like a booster."""
 
 from __future__ import annotations
 
@@ -64,6 +66,16 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     comparison = pd.read_csv(card / "comparison.csv")
     assert comparison["model"].tolist() == ["model", "logistic", "rule", "oracle"]
     assert "test_year" in saved.metadata and saved.metadata["test_year"] == 2025
+
+    # the choice: every candidate validated, the winner recorded in the model, card and run
+    choice = pd.read_csv(card / "model_choice.csv")
+    assert choice["candidate"].tolist() == ["rule_score", "logistic", "lightgbm"]
+    winner = saved.metadata["model_choice"]["winner"]
+    assert choice.loc[choice["chosen"], "candidate"].tolist() == [winner]
+    assert saved.metadata["model_kind"] == saved.kind
+    assert 2025 not in [year["year"] for year in saved.metadata["model_choice"]["years"]]
+    card_text = (card / "model_card.md").read_text(encoding="utf-8")
+    assert f"{winner} chosen: validation average precision" in card_text
     assert (card / "precision_recall.png").stat().st_size > 0
     assert "Limitations" in (card / "model_card.md").read_text(encoding="utf-8")
     assert "<table>" in (card / "model_card.html").read_text(encoding="utf-8")
@@ -90,6 +102,14 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     run_id = registered_uri_run_id(last_line)
     logged = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")]
     assert "plots/shap_summary.png" in logged
+    run = mlflow.MlflowClient().get_run(run_id)
+    assert run.data.tags["earlywarn.model_choice"] == winner
+    assert run.data.tags["earlywarn.model_kind"] == saved.kind
+    assert run.data.params["model_choice"] == winner
+    for name, row in choice.set_index("candidate").iterrows():
+        assert run.data.metrics[f"validation_average_precision_{name}"] == pytest.approx(
+            row["average_precision"]
+        )
 
     # the model carries its drift reference: scoring after training reports PSI
     from earlywarn.config import Config
@@ -150,6 +170,7 @@ def test_two_trainings_with_the_same_seed_and_config_give_the_same_model(simulat
                 "early_stopping_rounds": 5,
                 "n_valid_years": 1,
                 "explain_rate_rows": 50,
+                "candidates": ["lightgbm"],
             },
         }
     )
@@ -169,3 +190,120 @@ def test_two_trainings_with_the_same_seed_and_config_give_the_same_model(simulat
     )
     assert first.model.booster.model_to_string() == second.model.booster.model_to_string()
     pd.testing.assert_frame_equal(first.comparison, second.comparison)
+
+
+SMALL_TRAINING = {
+    "tune": {"n_trials": 2, "num_threads": 1, "seed": 0},
+    "train": {"max_boost_rounds": 40, "early_stopping_rounds": 5, "explain_rate_rows": 50},
+}
+
+
+def _with_test_year_incomes_shuffled(tables, test_year: int):
+    """The same tables with the test year's incomes moved between households: only the test
+    year's labels change (features of the test year use earlier rounds)."""
+    from dataclasses import replace
+
+    from earlywarn.data.columns import INCOME_SOURCES, YEAR
+
+    years = tables.household_years.copy()
+    rows = np.flatnonzero(years[YEAR].astype(int).to_numpy() == test_year)
+    shuffled = np.random.default_rng(0).permutation(rows)
+    for name in INCOME_SOURCES:
+        column = years.columns.get_loc(name)
+        years.iloc[rows, column] = years.iloc[shuffled, column].to_numpy()
+    return replace(tables, household_years=years)
+
+
+def test_the_choice_never_looks_at_the_test_year(simulation):
+    from earlywarn.config import Config
+    from earlywarn.model.training import train_risk_model
+
+    cfg = Config.model_validate(SMALL_TRAINING)
+    first = train_risk_model(simulation.tables, cfg, population="exited", storage_url=None)
+    changed = _with_test_year_incomes_shuffled(simulation.tables, first.split.test_year)
+    second = train_risk_model(changed, cfg, population="exited", storage_url=None)
+    assert not first.test.labels.equals(second.test.labels)  # the test year did change
+    pd.testing.assert_frame_equal(first.fit.features, second.fit.features)
+    pd.testing.assert_frame_equal(first.choice.table, second.choice.table)
+    pd.testing.assert_frame_equal(first.choice.years, second.choice.years)
+    assert first.choice.winner == second.choice.winner
+
+
+def test_with_few_poor_households_the_model_ranks_the_test_year_as_the_rule_does(simulation):
+    """About 25 poor households over the validation years: too few to trust a fitted model
+    over the rule's own quantity, which it then ranks exactly as (so it cannot lose to it)."""
+    from earlywarn.config import Config
+    from earlywarn.model.bootstrap import average_precision
+    from earlywarn.model.choice import MIN_POOR_HOUSEHOLDS, RULE_FEATURE
+    from earlywarn.model.training import train_risk_model
+
+    cfg = Config.model_validate(SMALL_TRAINING)
+    trained = train_risk_model(simulation.tables, cfg, population="exited", storage_url=None)
+    assert trained.choice.years["n_poor_households"].sum() < MIN_POOR_HOUSEHOLDS
+    assert trained.choice.winner == "rule_score"
+    assert trained.model.kind == "linear"
+    assert trained.model.feature_names == (RULE_FEATURE,)
+    labels = trained.test.labels.to_numpy(dtype=float)
+    rule = -trained.test.features[RULE_FEATURE].fillna(np.inf).to_numpy()
+    model = average_precision(labels, trained.model.predict_risk(trained.test.features))
+    assert model >= average_precision(labels, rule) - 1e-12
+
+
+def test_a_logistic_winner_trains_scores_and_explains(data_dir, tmp_path, monkeypatch):
+    """Forced by config: ``earlywarn train`` registers logistic regression (JSON, no tuning),
+    ``earlywarn score`` writes its reasons, ``earlywarn explain`` re-derives a household."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "train": {"candidates": ["logistic"], "explain_rate_rows": 50},
+                "tracking": {"experiment": "test", "registered_model": "earlywarn-logistic"},
+            }
+        )
+    )
+    runner = CliRunner()
+    out = tmp_path / "models" / "logistic"
+    trained = runner.invoke(
+        app, ["train", "--data", str(data_dir), "--config", str(config), "--out", str(out)]
+    )
+    assert trained.exit_code == 0, trained.output
+    uri = trained.stdout.strip().splitlines()[-1]
+    saved = load_model(out)
+    assert (saved.kind, saved.metadata["model_choice"]["winner"]) == ("linear", "logistic")
+    assert saved.metadata["study_name"] is None and saved.metadata["params"] is None
+    card = (out.with_name("logistic_card") / "model_card.md").read_text(encoding="utf-8")
+    assert "No tuning: LightGBM was not a candidate." in card
+
+    scores = tmp_path / "scores.parquet"
+    scored = runner.invoke(
+        app,
+        [
+            "score",
+            "--data",
+            str(data_dir),
+            "--as-of",
+            "2025-04-01",
+            "--model",
+            uri,
+            "--out",
+            str(scores),
+            "--config",
+            str(config),
+            "--no-progress",
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    frame = pd.read_parquet(scores)
+    flagged = frame[frame["flagged"]]
+    assert len(flagged) > 0
+    reasons = flagged["reasons"].iloc[0]
+    assert any(not r["code"].startswith("rule:") and r["contribution"] > 0 for r in reasons)
+
+    household = str(flagged["household_id"].iloc[0])
+    explained = runner.invoke(
+        app, ["explain", household, "--scores", str(scores), "--config", str(config)]
+    )
+    assert explained.exit_code == 0, explained.output
+    assert "match" in explained.output

@@ -1,9 +1,12 @@
-"""Why a household scored what it did: TreeSHAP contributions, summed into reason groups.
+"""Why a household scored what it did: exact contributions, summed into reason groups.
 
-Contributions come from LightGBM's own TreeSHAP (``booster.predict(..., pred_contrib=True)``),
-which gives the same values as ``shap.TreeExplainer`` on the same booster and is faster (see
-``benchmarks/bench_explain.py``). Per feature they are on the booster's raw **log-odds** scale:
-``base_value + sum(values) == log-odds`` for every row.
+Contributions come from :meth:`RiskModel.log_odds_contributions
+<earlywarn.model.model_file.RiskModel.log_odds_contributions>`: for a booster LightGBM's own
+TreeSHAP (``pred_contrib``), which gives the same values as ``shap.TreeExplainer`` on the same
+booster and is faster (see ``benchmarks/bench_explain.py``); for logistic regression each
+feature's coefficients times its inputs' distance from their fitting mean. Per feature they
+are on the model's raw **log-odds** scale: ``base_value + sum(values) == log-odds`` for every
+row.
 
 For people, reason groups are given on one scale everywhere (scores file, reports, texts):
 **probability points on the calibrated risk** (:data:`CONTRIBUTION_SCALE`). The move from the
@@ -53,10 +56,10 @@ _FLAT_SLOPE_STEP = 1e-4
 
 @dataclass(frozen=True)
 class Contributions:
-    """Per-feature TreeSHAP contributions for some households, on the log-odds scale.
+    """Per-feature contributions for some households, on the log-odds scale.
 
     ``values``: one row per household (the index of the features given), one column per model
-    feature; ``base_value``: the booster's expected log-odds. ``log_odds`` = base + row sums.
+    feature; ``base_value``: the model's expected log-odds. ``log_odds`` = base + row sums.
     """
 
     values: pd.DataFrame
@@ -64,7 +67,7 @@ class Contributions:
 
     @property
     def log_odds(self) -> pd.Series:
-        """The booster's raw output per household, rebuilt from the contributions."""
+        """The model's raw output per household, rebuilt from the contributions."""
         return (self.values.sum(axis=1) + self.base_value).rename("log_odds")
 
 
@@ -94,22 +97,20 @@ class GroupContributions:
 
 
 def contributions(model: RiskModel, features: pd.DataFrame) -> Contributions:
-    """TreeSHAP contributions (log-odds) of each model feature for each row of ``features``."""
-    X = model.prepare(features)
-    if len(X) == 0:
-        X = model.prepare(_one_empty_row(model))
-        base = float(np.asarray(model.booster.predict(X, pred_contrib=True))[0, -1])
+    """Exact contributions (log-odds) of each model feature for each row of ``features``."""
+    if len(features) == 0:
+        base = float(model.log_odds_contributions(_one_empty_row(model))[0, -1])
         empty = pd.DataFrame(
             columns=list(model.feature_names), index=features.index, dtype="float64"
         )
         return Contributions(empty, base)
-    raw = np.asarray(model.booster.predict(X, pred_contrib=True), dtype="float64")
+    raw = model.log_odds_contributions(features)
     if raw.ndim != 2 or raw.shape[1] != len(model.feature_names) + 1:
         raise ModelError(
-            f"pred_contrib returned shape {raw.shape}; expected "
+            f"contributions have shape {raw.shape}; expected "
             f"(n, {len(model.feature_names) + 1}) for a binary model"
         )
-    values = pd.DataFrame(raw[:, :-1], index=X.index, columns=list(model.feature_names))
+    values = pd.DataFrame(raw[:, :-1], index=features.index, columns=list(model.feature_names))
     return Contributions(values=values, base_value=float(raw[0, -1]))
 
 

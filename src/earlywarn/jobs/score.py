@@ -34,7 +34,7 @@ from earlywarn.errors import ConfigError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
-from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
+from earlywarn.model.model_file import RiskModel, is_model_folder, load_model
 from earlywarn.scoring.chunks import (
     ReasonTexts,
     ScoringPlan,
@@ -110,7 +110,7 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
     """A model from a registry URI (``models:/earlywarn@champion``, ``runs:/...``) via
     ``tracking.resolve_model``, or from a local model folder without starting MLflow."""
     local = Path(str(model_uri))
-    if (local / SIDECAR_FILE).is_file() and (local / BOOSTER_FILE).is_file():
+    if is_model_folder(local):
         return load_model(local)
     from earlywarn.tracking import resolve_model  # imports MLflow: only for a registry URI
 
@@ -279,7 +279,7 @@ def _chunk_inputs(run: _Run, fingerprints: dict[str, str], model: RiskModel) -> 
         "inputs": fingerprints,
         "rule": run.cfg.rule.model_dump(mode="json"),
         "model_version": model.version,
-        "model": hashlib.sha256(model.booster.model_to_string().encode()).hexdigest(),
+        "model": hashlib.sha256(model.scorer_text().encode()).hexdigest(),
         "earlywarn": earlywarn_version,
     }
 

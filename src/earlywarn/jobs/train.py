@@ -38,9 +38,10 @@ class TrainingResult:
     """What ``earlywarn train`` produced: the saved model, its test-year comparison, the URI.
 
     ``comparison`` has one row per score (model, logistic, rule, oracle when truth exists) on
-    the test year; ``oracle_gap`` is the model's average precision minus the oracle's on the
-    rows where the oracle is known (None without truth). ``model_uri`` is the registered
-    model's URI when tracked, else the model directory.
+    the test year; ``choice`` the validation figures of each candidate and which won;
+    ``oracle_gap`` is the model's average precision minus the oracle's on the rows where the
+    oracle is known (None without truth). ``model_uri`` is the registered model's URI when
+    tracked, else the model directory.
     """
 
     model: RiskModel
@@ -48,10 +49,11 @@ class TrainingResult:
     model_uri: str
     run_id: str | None
     comparison: pd.DataFrame
+    choice: pd.DataFrame
     oracle_gap: float | None
     test_year: int
     metrics: dict[str, float]
-    tuning_history: pd.DataFrame
+    tuning_history: pd.DataFrame | None
     artifacts: dict[str, Path]
 
 
@@ -152,10 +154,11 @@ def train_on_tables(
         model_uri=model_uri,
         run_id=run_id,
         comparison=year.comparison,
+        choice=trained.choice.table,
         oracle_gap=year.oracle_gap,
         test_year=trained.split.test_year,
         metrics=metrics,
-        tuning_history=trained.tuning.history,
+        tuning_history=trained.tuning.history if trained.tuning is not None else None,
         artifacts=artifacts,
     )
 
@@ -169,7 +172,7 @@ def _metadata(
     fingerprints: dict[str, str],
 ) -> dict[str, Any]:
     """The model file's record of its training, with the drift reference scoring needs."""
-    calibration = trained.calibration.features
+    calibration = trained.calibration.features.loc[:, list(trained.model.feature_names)]
     return {
         **model_metadata(
             trained,
@@ -213,12 +216,15 @@ def _write_card(
     plots = {name: f"{name}.png" for name in (*figures, "shap_summary")}
     tables = {
         "comparison": year.comparison,
+        "model_choice": trained.choice.table,
+        "model_choice_years": trained.choice.years,
         "subgroups": year.subgroups,
         "subgroup_gaps": year.gaps,
         "by_month": year.by_month,
         "reliability": year.reliability,
-        "tuning_history": trained.tuning.history,
     }
+    if trained.tuning is not None:
+        tables["tuning_history"] = trained.tuning.history
     for name, frame in tables.items():
         write_text_atomic(frame.to_csv(index=False), card_dir / f"{name}.csv")
         artifacts[f"evaluation/{name}.csv"] = card_dir / f"{name}.csv"
@@ -254,22 +260,31 @@ def _log_run(
     from earlywarn.tracking import log_training_run
 
     tuning = trained.tuning
+    booster_params = (
+        {
+            **tuning.params,
+            "num_boost_round": tuning.num_boost_round,
+            "study_name": tuning.study_name,
+            "chosen_trial": tuning.chosen_trial,
+        }
+        if tuning is not None
+        else {}
+    )
     ref = log_training_run(
         config=cfg,
         model=model,
         model_dir=model_dir,
         metrics=metrics,
         params={
-            **tuning.params,
-            "num_boost_round": tuning.num_boost_round,
+            **booster_params,
             "population": population,
-            "study_name": tuning.study_name,
-            "chosen_trial": tuning.chosen_trial,
+            "model_kind": model.kind,
+            "model_choice": trained.choice.winner,
         },
         table_fingerprints=fingerprints,
         artifacts=artifacts,
         input_example=trained.test.features.head(5),
-        tuning_history=tuning.history,
+        tuning_history=tuning.history if tuning is not None else None,
         feature_catalog=catalog_frame(),
         run_name=run_name,
     )

@@ -1,7 +1,8 @@
 """The model card of a training run, in Markdown and HTML, from Jinja templates.
 
-The card states the intended use, the data window and population, the metrics of the model
-side by side with the rule, logistic regression and (on simulated data) the oracle, the
+The card states the intended use, the data window and population, which kind of model was
+chosen on the validation year and by how much, the metrics of the model side by side with the
+rule, logistic regression and (on simulated data) the oracle, the
 subgroup table, the calibration and the limitations: fixed caveats plus what the run measured.
 HTML is autoescaped.
 """
@@ -16,6 +17,7 @@ import pandas as pd
 
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.features.examples import Split
+from earlywarn.model.choice import MIN_POOR_HOUSEHOLDS
 from earlywarn.model.comparison import YearComparison
 from earlywarn.model.training import TrainedModel
 from earlywarn.resources import templates
@@ -34,6 +36,11 @@ class ModelCard:
     test_year: int
     as_of_months: str
     n_examples: dict[str, int]
+    model_kind: str
+    chosen_candidate: str
+    choice_summary: str
+    choice: pd.DataFrame
+    choice_years: pd.DataFrame
     comparison: pd.DataFrame
     subgroups: pd.DataFrame
     gaps: pd.DataFrame
@@ -54,7 +61,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin")
+COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin", "poor examples", "poor households")
+CHOICE_COLUMNS = {
+    "candidate": "candidate",
+    "average_precision": "validation AP",
+    "lead_over_baseline": "lead over baseline",
+    "lead_standard_error": "its standard error",
+    "required_lead": "lead required",
+    "chosen": "chosen",
+}
 
 
 def _rows(frame: pd.DataFrame) -> dict[str, Any]:
@@ -71,16 +86,38 @@ def _rows(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _choice_table(choice: pd.DataFrame) -> pd.DataFrame:
+    """The choice table with readable headers and ``yes`` for the winner."""
+    shown = choice.assign(chosen=choice["chosen"].map({True: "yes", False: ""}))
+    return shown.rename(columns=CHOICE_COLUMNS)
+
+
+def _choice_years_table(years: pd.DataFrame) -> pd.DataFrame:
+    """The validation years with readable headers (``AP <candidate>`` per candidate)."""
+    names = {
+        "fitted_on": "fitted on",
+        "n_poor": "poor examples",
+        "n_poor_households": "poor households",
+    }
+    for column in years.columns:
+        if column.startswith("average_precision_"):
+            names[column] = f"AP {column.removeprefix('average_precision_')}"
+    return years.rename(columns=names)
+
+
 def render_model_card(card: ModelCard) -> tuple[str, str]:
     """The card as (markdown, html)."""
     context = {
         "card": card,
         "comparison": _rows(card.comparison),
+        "choice": _rows(_choice_table(card.choice)),
+        "choice_years": _rows(_choice_years_table(card.choice_years)),
         "subgroups": _rows(card.subgroups),
         "gaps": _rows(card.gaps),
         "by_month": _rows(card.by_month),
         "reliability": _rows(card.reliability),
         "fmt": _fmt,
+        "min_poor_households": MIN_POOR_HOUSEHOLDS,
     }
     env = templates()
     markdown = env.get_template("model_card.md.j2").render(**context)
@@ -114,6 +151,11 @@ def training_card(
             "calibration": len(trained.calibration),
             "test": len(trained.test),
         },
+        model_kind=trained.model.kind,
+        chosen_candidate=trained.choice.winner,
+        choice_summary=trained.choice.summary(),
+        choice=trained.choice.table,
+        choice_years=trained.choice.years,
         comparison=year.comparison,
         subgroups=year.subgroups,
         gaps=year.gaps,
@@ -144,7 +186,8 @@ def limitations(oracle_gap: float | None, gaps: pd.DataFrame) -> tuple[str, ...]
         "unlike past ones (a pandemic) can change who becomes poor faster than the model learns.",
         "Income comes from yearly survey rounds: a household's situation between rounds is "
         "known only through reported events, so early-year scores rest mostly on last year.",
-        "Unknown or unseen villages/counties are treated as missing by the booster.",
+        "Unknown or unseen villages/counties are treated as missing by the booster and as no "
+        "village or county by logistic regression.",
         "Subgroup gaps are measured on one test year; small groups vary a lot by chance.",
     ]
     if oracle_gap is not None:

@@ -1,10 +1,13 @@
-"""Fit the risk model and calibrate it on a slice it never learned from.
+"""Fit the risk model (a booster or logistic regression) and calibrate it on a slice it
+never learned from.
 
 The booster trains deterministically (``deterministic``, ``force_row_wise``, a seed, a fixed
 thread count): same data, parameters and seed give the same model. Class weighting
 (``is_unbalance``, ``scale_pos_weight``) is refused: it pushes probabilities far above the
 base rate, and risk is shown as a probability. Calibration maps log-odds to probability with
-Platt scaling or isotonic regression fitted on held-out examples.
+Platt scaling or isotonic regression fitted on held-out examples; both are non-decreasing
+(the Platt slope is kept at least :data:`MIN_PLATT_SLOPE`), so calibrating never reverses the
+model's ranking, even on a held-out slice with a handful of poor households.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from scipy.optimize import minimize
 from sklearn.isotonic import IsotonicRegression
 
 from earlywarn.errors import ModelError
+from earlywarn.model.linear import fit_linear_scorer
 from earlywarn.model.model_file import Calibrator, RiskModel, prepare_features
 
 log = logging.getLogger(__name__)
 
 REFUSED_PARAMS = ("is_unbalance", "unbalance", "unbalanced_sets", "scale_pos_weight")
+MIN_PLATT_SLOPE = 1e-3
 
 
 def category_levels(X: pd.DataFrame) -> dict[str, tuple[str, ...]]:
@@ -75,7 +80,38 @@ def fit_model(
     booster = lgb.train(params, dataset, num_boost_round=rounds)
     log.info("fitted booster: %d trees on %d examples", booster.num_trees(), len(prepared))
     return RiskModel(
-        booster=booster,
+        scorer=booster,
+        calibrator=Calibrator(),
+        feature_names=feature_names,
+        categories=categories,
+        catalog_hash=catalog_hash,
+        metadata=dict(metadata or {}),
+    )
+
+
+def fit_linear_model(
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    seed: int,
+    catalog_hash: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> RiskModel:
+    """Logistic regression on every column of ``X`` as a linear scorer
+    (:func:`~earlywarn.model.linear.fit_linear_scorer`), uncalibrated like :func:`fit_model`."""
+    feature_names, categories = tuple(map(str, X.columns)), category_levels(X)
+    prepared = prepare_features(X, feature_names, categories)
+    labels = np.asarray(pd.Series(y).astype(float))
+    if np.isnan(labels).any():
+        raise ModelError("labels contain missing values; drop unknown labels before fitting")
+    scorer = fit_linear_scorer(prepared, labels, categorical=categories, seed=seed)
+    log.info(
+        "fitted logistic regression: %d coefficients on %d examples",
+        scorer.n_coefficients(),
+        len(prepared),
+    )
+    return RiskModel(
+        scorer=scorer,
         calibrator=Calibrator(),
         feature_names=feature_names,
         categories=categories,
@@ -103,12 +139,16 @@ def fit_calibrator(
 
     def loss(coef: np.ndarray) -> tuple[float, np.ndarray]:
         z = coef[0] * log_odds + coef[1]
-        p = 1.0 / (1.0 + np.exp(-z))
+        with np.errstate(over="ignore"):  # exp(-z) -> inf gives p = 0, as it should
+            p = 1.0 / (1.0 + np.exp(-z))
         nll = float(np.sum(np.logaddexp(0.0, z) - labels * z))
         grad_z = p - labels
         return nll, np.array([np.sum(grad_z * log_odds), np.sum(grad_z)])
 
     result = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    if result.x[0] < MIN_PLATT_SLOPE:  # would reverse (or flatten) the ranking
+        bounds = [(MIN_PLATT_SLOPE, None), (None, None)]
+        result = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=bounds)
     slope, intercept = map(float, result.x)
     return Calibrator(method="platt", slope=slope, intercept=intercept)
 

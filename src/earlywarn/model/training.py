@@ -1,9 +1,11 @@
-"""Train the risk model: examples at past as-of dates -> out-of-time split -> tune -> fit ->
-calibrate.
+"""Train the risk model: examples at past as-of dates -> out-of-time split -> tune -> choose
+among the candidates -> fit -> calibrate.
 
 The last labelled target year is the test year (never tuned, calibrated or chosen on), the
-one before calibrates, the rest fit (see :mod:`earlywarn.features.examples`). The only state
-outside memory is the Optuna study at ``storage_url``, so that an interrupted tuning resumes.
+one before calibrates, the rest fit (see :mod:`earlywarn.features.examples`); the choice of
+model (:mod:`earlywarn.model.choice`) validates on the tuning folds' years and the
+calibration year. The only state outside memory is the Optuna study at ``storage_url``, so
+that an interrupted tuning resumes.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, TrainConfig, config_hash
+from earlywarn.data.columns import TARGET_YEAR
 from earlywarn.data.storage import fingerprint_frame
 from earlywarn.data.tables import Tables
 from earlywarn.features.catalog import catalog_hash
@@ -29,15 +34,22 @@ from earlywarn.features.examples import (
     labelled_target_years,
     split_out_of_time,
 )
+from earlywarn.model.choice import (
+    LIGHTGBM,
+    ModelChoice,
+    choose_model,
+    fit_candidate,
+    ordered,
+    validate_candidates,
+)
 from earlywarn.model.evaluate import expected_calibration_error
-from earlywarn.model.fit import calibrate, fit_model
+from earlywarn.model.fit import calibrate
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.search import (
     SEARCH_SPACE_VERSION,
     SearchBounds,
     TuneResult,
     effective_leaves,
-    explanation_rate,
     search,
 )
 
@@ -58,12 +70,14 @@ _STUDY_TRAIN_INCLUDE = {
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """The calibrated risk model and what it was trained, tuned and calibrated on.
+    """The calibrated risk model and what it was trained, tuned, chosen and calibrated on.
 
     ``fit``, ``calibration`` and ``test`` are the examples of each part of ``split``;
-    ``target_years`` every labelled target year used. The calibration errors are measured on
-    the calibration examples before and after calibrating; ``explanation_rate`` is households
-    explained per second (TreeSHAP on test-year rows).
+    ``target_years`` every labelled target year used. ``tuning`` is the LightGBM candidate's
+    search (None when it is not a candidate), ``choice`` how the registered kind was chosen.
+    The calibration errors are measured on the calibration examples before and after
+    calibrating; ``explanation_rate`` is households explained per second (exact
+    contributions on test-year rows).
     """
 
     model: RiskModel
@@ -72,24 +86,32 @@ class TrainedModel:
     fit: Examples
     calibration: Examples
     test: Examples
-    tuning: TuneResult
+    tuning: TuneResult | None
+    choice: ModelChoice
     ece_before_calibration: float
     ece_after_calibration: float
     explanation_rate: float
 
     @property
     def n_trials(self) -> int:
-        """Trials of the study that finished (complete, pruned or failed)."""
+        """Trials of the study that finished (complete, pruned or failed); 0 without one."""
+        if self.tuning is None:
+            return 0
         return int((self.tuning.history["state"] != "RUNNING").sum())
 
     def chosen_params(self) -> dict[str, Any]:
-        """The sampled parameters of the trial the model was fitted with."""
+        """The sampled parameters of the trial the LightGBM candidate was fitted with."""
+        if self.tuning is None:
+            return {}
         chosen = self.tuning.history.set_index("number").loc[self.tuning.chosen_trial]
         return {k.removeprefix("param_"): v for k, v in chosen.items() if k.startswith("param_")}
 
     def tuning_summary(self) -> dict[str, Any]:
-        """Trials, best and chosen trial and value, and the chosen model's size."""
+        """Trials, best and chosen trial and value, and the chosen booster's size (empty
+        without tuning)."""
         tuning, chosen = self.tuning, self.chosen_params()
+        if tuning is None:
+            return {}
         return {
             "n_trials": self.n_trials,
             "best_value": tuning.best_value,
@@ -102,12 +124,21 @@ class TrainedModel:
         }
 
     def metrics(self) -> dict[str, float]:
-        """Tuning, size, explanation speed, calibration and example counts, as run metrics."""
+        """Tuning, choice, size, explanation speed, calibration and example counts, as run
+        metrics."""
+        tuning = (
+            {
+                "tune_best_value": self.tuning.best_value,
+                "tune_chosen_value": self.tuning.chosen_value,
+                "tune_n_trials": float(self.n_trials),
+            }
+            if self.tuning is not None
+            else {}
+        )
         return {
-            "tune_best_value": self.tuning.best_value,
-            "tune_chosen_value": self.tuning.chosen_value,
-            "tune_n_trials": float(self.n_trials),
-            "model_num_trees": float(self.model.booster.num_trees()),
+            **tuning,
+            **self.choice.metrics(),
+            **self.model.size(),
             "explanation_rate_households_per_second": self.explanation_rate,
             "calibration_ece_before": self.ece_before_calibration,
             "calibration_ece_after": self.ece_after_calibration,
@@ -152,12 +183,62 @@ def train_risk_model(
     n_trials: int | None = None,
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
-    on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``), fit the chosen
-    trial on them, calibrate on the calibration examples. Deterministic for a given seed."""
+    the LightGBM candidate on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
+    choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
+    calibration year), fit the winner on the fitting examples, calibrate on the calibration
+    examples. The test year is only split off. Deterministic for a given seed."""
     years = target_years(tables, cfg.train)
     examples = build_examples(
         tables, as_of_dates(years, cfg.train.as_of_months), population=population
     )
+    split, fit, calibration, test = split_examples(examples, cfg)
+    candidates = ordered(cfg.train.candidates)
+    tuning = None
+    if LIGHTGBM in candidates:
+        tuning = search(
+            fit.features,
+            fit.labels,
+            split.folds,
+            cfg.tune,
+            storage_url=storage_url,
+            study_name=cfg.tune.study_name or study_name(cfg, population, examples),
+            n_trials=n_trials,
+            bounds=SearchBounds.of(cfg.train),
+        )
+    choice = choose_candidate(candidates, fit, calibration, split, tuning, cfg)
+    model = fit_candidate(
+        choice.winner,
+        fit.features,
+        fit.labels,
+        tuning=tuning,
+        seed=cfg.tune.seed,
+        num_threads=cfg.tune.num_threads,
+        catalog_hash=catalog_hash(),
+    )
+    y_calibration = calibration.labels.to_numpy(dtype=float)
+    ece_before = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
+    model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
+    return TrainedModel(
+        model=model,
+        target_years=tuple(years),
+        split=split,
+        fit=fit,
+        calibration=calibration,
+        test=test,
+        tuning=tuning,
+        choice=choice,
+        ece_before_calibration=ece_before,
+        ece_after_calibration=expected_calibration_error(
+            y_calibration, model.predict_risk(calibration.features)
+        ),
+        explanation_rate=households_explained_per_second(
+            model, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
+        ),
+    )
+
+
+def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:
+    """The out-of-time split of ``examples`` and its fitting, calibration and test examples."""
     split = split_out_of_time(
         examples.keys,
         n_valid_years=cfg.train.n_valid_years,
@@ -178,44 +259,43 @@ def train_risk_model(
         len(test),
         split.test_year,
     )
-    tuning = search(
-        fit.features,
-        fit.labels,
-        split.folds,
-        cfg.tune,
-        storage_url=storage_url,
-        study_name=cfg.tune.study_name or study_name(cfg, population, examples),
-        n_trials=n_trials,
-        bounds=SearchBounds.of(cfg.train),
-    )
-    model = fit_model(
-        fit.features,
-        fit.labels,
-        tuning.params,
+    return split, fit, calibration, test
+
+
+def choose_candidate(
+    candidates: tuple[str, ...],
+    fit: Examples,
+    calibration: Examples,
+    split: Split,
+    tuning: TuneResult | None,
+    cfg: Config,
+) -> ModelChoice:
+    """Validate each candidate on the tuning folds' years and on the calibration examples,
+    each fitted on the years before, and choose (:func:`~earlywarn.model.choice.choose_model`);
+    the test year is not looked at."""
+    before_calibration = fit.keys[TARGET_YEAR].to_numpy() < split.calibration_year
+    folds = [(fit.take(train), fit.take(valid)) for train, valid in split.folds]
+    folds.append((fit.take(np.flatnonzero(before_calibration)), calibration))
+    years = validate_candidates(
+        candidates,
+        folds,
+        tuning=tuning,
         seed=cfg.tune.seed,
         num_threads=cfg.tune.num_threads,
-        num_boost_round=tuning.num_boost_round,
-        catalog_hash=catalog_hash(),
     )
-    y_calibration = calibration.labels.to_numpy(dtype=float)
-    ece_before = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
-    model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
-    return TrainedModel(
-        model=model,
-        target_years=tuple(years),
-        split=split,
-        fit=fit,
-        calibration=calibration,
-        test=test,
-        tuning=tuning,
-        ece_before_calibration=ece_before,
-        ece_after_calibration=expected_calibration_error(
-            y_calibration, model.predict_risk(calibration.features)
-        ),
-        explanation_rate=explanation_rate(
-            model.booster, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
-        ),
-    )
+    return choose_model(years, margin=cfg.train.choice_margin, seed=cfg.tune.seed)
+
+
+def households_explained_per_second(
+    model: RiskModel, features: pd.DataFrame, *, n_rows: int
+) -> float:
+    """Households explained per second by the model's exact contributions (first ``n_rows``)."""
+    sample = features.iloc[: min(n_rows, len(features))]
+    if sample.empty:
+        return float("nan")
+    start = time.perf_counter()
+    model.log_odds_contributions(sample)
+    return float(len(sample) / max(time.perf_counter() - start, 1e-9))
 
 
 def model_metadata(
@@ -230,6 +310,7 @@ def model_metadata(
     """What the model file records about its training: config, data, split, tuning, test
     metrics and versions (the job adds the drift reference)."""
     split, tuning = trained.split, trained.tuning
+    booster = tuning if trained.model.kind == "lightgbm" else None
     return {
         "config_hash": config_hash(cfg),
         "run_name": run_name,
@@ -238,10 +319,13 @@ def model_metadata(
         "fit_years": list(split.fit_years),
         "calibration_year": split.calibration_year,
         "test_year": split.test_year,
-        "num_boost_round": tuning.num_boost_round,
-        "params": tuning.params,
-        "study_name": tuning.study_name,
-        "chosen_trial": tuning.chosen_trial,
+        "model_kind": trained.model.kind,
+        "model_choice": trained.choice.to_dict(),
+        # the booster's settings, when the model is the booster
+        "num_boost_round": booster.num_boost_round if booster is not None else None,
+        "params": booster.params if booster is not None else None,
+        "study_name": tuning.study_name if tuning is not None else None,
+        "chosen_trial": tuning.chosen_trial if tuning is not None else None,
         "table_fingerprints": table_fingerprints,
         "earlywarn_version": earlywarn_version,
         "test_metrics": test_metrics,

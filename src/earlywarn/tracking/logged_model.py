@@ -1,5 +1,5 @@
 """How a risk model is logged to MLflow: a pyfunc "from code" (``pyfunc.py``) whose
-``risk_model`` artifact is the model folder (booster.txt + model.json), with a signature
+``risk_model`` artifact is the model folder (scorer file + model.json), with a signature
 that declares categoricals as strings and every other feature as double, output ``risk``."""
 
 from __future__ import annotations

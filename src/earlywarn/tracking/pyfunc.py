@@ -2,9 +2,10 @@
 
 :mod:`earlywarn.tracking.runs` logs this file's *path* as the model's code, so MLflow runs it
 to rebuild the wrapper instead of unpickling an object; that is why it ends by calling
-``set_model`` and why nothing imports it. Loading reads ``booster.txt`` and ``model.json``
-from the model's ``risk_model`` artifact with :func:`~earlywarn.model.model_file.load_model`,
-which checks the booster against its recorded SHA-256. ``predict`` takes one row per household
+``set_model`` and why nothing imports it. Loading reads the scorer file (``booster.txt`` or
+``linear.json``) and ``model.json`` from the model's ``risk_model`` artifact with
+:func:`~earlywarn.model.model_file.load_model`, which checks the scorer file against its
+recorded SHA-256. ``predict`` takes one row per household
 (categoricals as strings, everything else as numbers) and returns the calibrated risk.
 """
 

@@ -16,7 +16,13 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from earlywarn.errors import ModelError
-from earlywarn.model.model_file import BOOSTER_FILE, SIDECAR_FILE, RiskModel, load_model
+from earlywarn.model.model_file import (
+    BOOSTER_FILE,
+    LINEAR_FILE,
+    SIDECAR_FILE,
+    RiskModel,
+    load_model,
+)
 from earlywarn.tracking.logged_model import RISK_MODEL_ARTIFACT
 from earlywarn.tracking.store import (
     check_tracking_available,
@@ -34,8 +40,9 @@ def resolve_model(uri: str | Path) -> RiskModel:
     """Load a :class:`RiskModel` from a registry URI, a run, a logged model or a local folder.
 
     ``models:/name@alias``, ``models:/name/3``, ``runs:/<run_id>/model``, ``models:/<model_id>``
-    or a folder holding ``booster.txt`` + ``model.json`` (or an MLflow model folder). Only the
-    booster and its sidecar are read (hash-checked); no code from the store is run. The
+    or a folder holding ``booster.txt`` or ``linear.json`` + ``model.json`` (or an MLflow
+    model folder). Only the scorer file and its sidecar are read (hash-checked); no code from
+    the store is run. The
     model's ``version`` is ``name/3`` for a registered model, else the run or model id.
     """
     text = str(uri)
@@ -83,7 +90,8 @@ def _download_and_load(artifact_uri: str, *, version: str) -> RiskModel:
 
 
 def _risk_model_dir(folder: Path) -> Path:
-    """The folder with booster.txt + model.json: ``folder`` itself or its MLflow artifact."""
+    """The folder with the scorer file + model.json: ``folder`` itself or its MLflow
+    artifact."""
     for candidate in (folder, folder / "artifacts" / RISK_MODEL_ARTIFACT):
         if (candidate / SIDECAR_FILE).is_file():
             return candidate
@@ -91,4 +99,6 @@ def _risk_model_dir(folder: Path) -> Path:
         found = sorted(p.parent for p in (folder / "artifacts").rglob(SIDECAR_FILE))
         if len(found) == 1:
             return found[0]
-    raise ModelError(f"{folder} holds no earlywarn model ({BOOSTER_FILE} + {SIDECAR_FILE})")
+    raise ModelError(
+        f"{folder} holds no earlywarn model ({BOOSTER_FILE} or {LINEAR_FILE} + {SIDECAR_FILE})"
+    )

@@ -1,6 +1,7 @@
 """Logging a training run: its config, input fingerprints, parameters, metrics, plots and
-tables, and the model as a pyfunc "from code" (booster text + JSON sidecar, nothing
-pickled), registered as ``candidate``.
+tables, and the model as a pyfunc "from code" (booster text or linear-scorer JSON + JSON
+sidecar, nothing pickled), registered as ``candidate``. Tags say the model's kind and which
+candidate the choice picked.
 
 Registration comes last: if anything fails, the new version is deleted and the run is marked
 FAILED. Personal columns or values anywhere refuse the run before MLflow is touched.
@@ -59,7 +60,7 @@ from earlywarn.tracking.store import (
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = "lightgbm-booster-text+json"
+MODEL_FORMATS = {"lightgbm": "lightgbm-booster-text+json", "linear": "linear-scorer-json+json"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def log_training_run(
 ) -> ModelRef:
     """Log a training run, the model as a pyfunc, and register it with the alias ``candidate``.
 
-    ``model_dir`` holds ``booster.txt`` + ``model.json`` as written by ``save_model(model)``;
+    ``model_dir`` holds the scorer file + ``model.json`` as written by ``save_model(model)``;
     ``artifacts`` maps a run-relative path (``"plots/pr_curve.png"``, ``"model_card.md"``) to
     a local file or folder. Metric names are sanitised for MLflow; parameters are logged as
     given (sanitised keys), the config as ``config.<section>.<field>`` and fingerprints as
@@ -160,11 +161,12 @@ def log_training_run(
 
 
 def _check_saved_model(model: RiskModel, model_dir: Path) -> None:
-    """Refuse a missing or changed booster, or a folder holding another model."""
+    """Refuse a missing or changed scorer file, or a folder holding another model."""
     saved = load_model(model_dir)
-    if saved.feature_names != model.feature_names:
+    if saved.feature_names != model.feature_names or saved.kind != model.kind:
         raise ModelError(
-            f"{model_dir} holds a different model (features differ from the one being logged)"
+            f"{model_dir} holds a different model (kind or features differ from the one being "
+            "logged)"
         )
 
 
@@ -200,9 +202,13 @@ def _run_tags(model: RiskModel, table_fingerprints: Mapping[str, str]) -> dict[s
         {
             "earlywarn.catalog_hash": model.catalog_hash,
             "earlywarn.config_hash": str(model.metadata.get("config_hash", "")),
-            "earlywarn.model_format": MODEL_FORMAT,
+            "earlywarn.model_format": MODEL_FORMATS[model.kind],
+            "earlywarn.model_kind": model.kind,
         }
     )
+    choice = model.metadata.get("model_choice")
+    if isinstance(choice, dict) and "winner" in choice:
+        tags["earlywarn.model_choice"] = str(choice["winner"])
     return tags
 
 

@@ -1,6 +1,9 @@
-"""Contributions add up, match SHAP, and become reasons lists for the scores file."""
+"""Contributions add up, match SHAP, and become reasons lists for the scores file, for a
+booster and for logistic regression alike."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -17,15 +20,32 @@ from earlywarn.explain.contributions import (
 )
 from earlywarn.explain.glossary import load_glossary
 from earlywarn.explain.reasons import RULE_PREFIX
+from earlywarn.model.fit import fit_linear_model
 from earlywarn.model.model_file import Calibrator, RiskModel
 from explain_world import AS_OF, make_features, make_model, make_tables
 
 
 @pytest.fixture(scope="module")
-def world():
+def booster_world():
     tables = make_tables(n_households=200, seed=1)
     features = make_features(tables)
     return tables, features, make_model(features, seed=1)
+
+
+def make_linear_model(features: pd.DataFrame, seed: int = 0) -> RiskModel:
+    """Logistic regression on ``features`` with the booster's made-up label, calibrated."""
+    booster = make_model(features, seed=seed)
+    label = pd.Series(booster.predict_log_odds(features) > 0, index=features.index)
+    model = fit_linear_model(features, label, seed=seed)
+    return replace(model, calibrator=Calibrator(slope=0.8, intercept=-0.4), version="test-lin")
+
+
+@pytest.fixture(scope="module", params=["lightgbm", "linear"])
+def world(request, booster_world):
+    tables, features, _ = booster_world
+    if request.param == "lightgbm":
+        return booster_world
+    return tables, features, make_linear_model(features, seed=1)
 
 
 def test_contributions_plus_base_value_are_the_model_log_odds(world):
@@ -37,8 +57,8 @@ def test_contributions_plus_base_value_are_the_model_log_odds(world):
     )
 
 
-def test_contributions_match_shap_tree_explainer(world):
-    _, features, model = world
+def test_contributions_match_shap_tree_explainer(booster_world):
+    _, features, model = booster_world
     shap = import_shap()
     rows = features.iloc[:25]
     ours = contributions(model, rows)
@@ -57,7 +77,7 @@ def test_contributions_match_shap_tree_explainer(world):
 )
 def test_group_points_plus_base_risk_are_the_calibrated_risk(world, calibrator):
     _, features, model = world
-    model = RiskModel(model.booster, calibrator, model.feature_names, model.categories)
+    model = RiskModel(model.scorer, calibrator, model.feature_names, model.categories)
     groups = explain(model, features)
     total = groups.points.sum(axis=1).to_numpy() + groups.base_risk
     np.testing.assert_allclose(total, model.predict_risk(features), atol=1e-9)
@@ -69,6 +89,26 @@ def test_group_points_plus_base_risk_are_the_calibrated_risk(world, calibrator):
     same_sign = np.sign(groups.points.to_numpy()) * np.sign(groups.log_odds.to_numpy()) >= 0
     assert same_sign.all()
     assert groups.scale == CONTRIBUTION_SCALE
+
+
+def test_linear_contributions_are_shaps_linear_explainer_summed_by_feature(booster_world):
+    """SHAP's linear explainer over the regression's inputs (the fitting rows as background)
+    gives coef x (z - mean z) per input; summed over each feature's inputs they are ours."""
+    _, features, _ = booster_world
+    model = make_linear_model(features, seed=1)
+    shap = import_shap()
+    scorer = model.scorer
+    design = scorer.design(model.prepare(features))
+    coef = np.array([c.coef for c in scorer.columns])
+    background = shap.maskers.Independent(design, max_samples=len(design))  # every row
+    explainer = shap.LinearExplainer((coef, scorer.intercept), background)
+    per_input = np.asarray(explainer.shap_values(design[:30]))
+    by_feature = pd.DataFrame(per_input).T.groupby([c.feature for c in scorer.columns]).sum().T
+    ours = contributions(model, features.iloc[:30])
+    np.testing.assert_allclose(
+        by_feature[list(model.feature_names)].to_numpy(), ours.values.to_numpy(), atol=1e-9
+    )
+    assert ours.base_value == pytest.approx(float(explainer.expected_value), abs=1e-9)
 
 
 def test_row_order_changes_no_contribution(world):

@@ -1,10 +1,36 @@
-"""The model card renders in Markdown and HTML, and HTML escapes what data put in it."""
+"""The model card renders in Markdown and HTML, says which model was chosen and by how much,
+and HTML escapes what data put in it."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 
 from earlywarn.model.card import ModelCard, render_model_card
+
+CHOICE = pd.DataFrame(
+    {
+        "candidate": ["rule_score", "logistic", "lightgbm"],
+        "average_precision": [0.21, 0.30, 0.35],
+        "lead_over_baseline": [0.0, 0.09, 0.14],
+        "lead_standard_error": [0.0, 0.03, 0.02],
+        "required_lead": [float("nan"), 0.03, 0.02],
+        "chosen": [False, False, True],
+    }
+)
+YEARS = pd.DataFrame(
+    {
+        "year": [2023, 2024],
+        "fitted_on": ["2017-2022", "2017-2023"],
+        "n": [4000, 2000],
+        "n_poor": [400, 180],
+        "n_poor_households": [100, 45],
+        "average_precision_rule_score": [0.2, 0.22],
+        "average_precision_logistic": [0.31, 0.29],
+        "average_precision_lightgbm": [0.36, 0.34],
+    }
+)
 
 
 def _card(county: str) -> ModelCard:
@@ -25,6 +51,11 @@ def _card(county: str) -> ModelCard:
         test_year=2025,
         as_of_months="1, 4, 7, 10",
         n_examples={"fit": 10, "calibration": 5, "test": 5},
+        model_kind="lightgbm",
+        chosen_candidate="lightgbm",
+        choice_summary="lightgbm chosen: validation average precision 0.350",
+        choice=CHOICE,
+        choice_years=YEARS,
         comparison=comparison,
         subgroups=subgroups,
         gaps=empty,
@@ -53,6 +84,7 @@ def test_card_has_every_section_and_counts_as_integers():
     for heading in (
         "Intended use",
         "Data window",
+        "Model choice",
         "side by side",
         "Subgroups",
         "Calibration",
@@ -67,3 +99,33 @@ def test_html_is_escaped_markdown_is_not():
     markdown, html = render_model_card(_card("<script>x</script>"))
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "<script>x</script>" in markdown
+
+
+def test_card_shows_each_candidates_validation_figures_and_the_winner():
+    markdown, html = render_model_card(_card("530121"))
+    assert "lightgbm chosen: validation average precision 0.350." in markdown
+    assert "| candidate | validation AP | lead over baseline |" in markdown
+    assert "| rule_score | 0.210 | 0.000 | 0.000 |  |  |" in markdown
+    assert "| lightgbm | 0.350 | 0.140 | 0.020 | 0.020 | yes |" in markdown
+    assert "| year | fitted on | n | poor examples | poor households | AP rule_score |" in markdown
+    assert "| 2024 | 2017-2023 | 2,000 | 180 | 45 | 0.220 | 0.290 | 0.340 |" in markdown
+    assert "<td>logistic</td><td>0.300</td>" in html
+    assert "on at least 30 poor households" in markdown
+    assert "trials finished: 3" in markdown
+
+
+def test_card_of_a_linear_winner_without_tuning_says_so():
+    card = replace(
+        _card("530121"),
+        model_kind="linear",
+        chosen_candidate="logistic",
+        choice_summary="logistic chosen",
+        choice=CHOICE.iloc[1:2].assign(chosen=True),
+        tuning={},
+    )
+    markdown, html = render_model_card(card)
+    for text in (markdown, html):
+        assert "No tuning: LightGBM was not a candidate." in text
+        assert "trials finished" not in text
+    assert "`logistic` (a linear model)" in markdown
+    assert "<code>logistic</code> (a linear" in html

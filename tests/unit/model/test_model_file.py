@@ -1,5 +1,6 @@
-"""The model file: booster text + JSON sidecar round-trip exactly; a changed booster, an
-unknown format or a broken sidecar is refused; features are prepared as at training."""
+"""The model file: booster text or linear-scorer JSON + JSON sidecar round-trip exactly; a
+changed scorer file, an unknown format or a broken sidecar is refused; format 1 still loads;
+features are prepared as at training."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pandas as pd
 import pytest
 
 from earlywarn.errors import ModelError
-from earlywarn.model.fit import fit_model
+from earlywarn.model.fit import fit_linear_model, fit_model
 from earlywarn.model.model_file import (
     BOOSTER_FILE,
     FORMAT_VERSION,
+    LINEAR_FILE,
     SIDECAR_FILE,
     Calibrator,
     RiskModel,
+    is_model_folder,
     load_model,
     save_model,
 )
@@ -43,12 +46,24 @@ def features() -> pd.DataFrame:
     return _features(400, seed=0)
 
 
-@pytest.fixture(scope="module")
-def model(features) -> RiskModel:
+def _poor(features: pd.DataFrame) -> pd.Series:
     logit = -1.5 - 1.2 * features["income_ratio"].fillna(0) + 0.4 * features["n_illness_events_12m"]
-    poor = pd.Series(
+    return pd.Series(
         np.random.default_rng(1).uniform(size=len(features)) < 1 / (1 + np.exp(-logit))
     )
+
+
+@pytest.fixture(scope="module")
+def linear(features) -> RiskModel:
+    fitted = fit_linear_model(features, _poor(features), seed=0, catalog_hash="catalog-abc")
+    return replace(
+        fitted, calibrator=Calibrator("platt", slope=0.9, intercept=0.1), version="lin-1"
+    )
+
+
+@pytest.fixture(scope="module")
+def model(features) -> RiskModel:
+    poor = _poor(features)
     fitted = fit_model(
         features,
         poor,
@@ -110,7 +125,8 @@ def test_a_changed_booster_is_refused(model, tmp_path):
     ("change", "message"),
     [
         (lambda sidecar: sidecar | {"format_version": FORMAT_VERSION + 1}, "is not supported"),
-        (lambda sidecar: sidecar | {"booster_sha256": "0" * 64}, "does not match the hash"),
+        (lambda sidecar: sidecar | {"scorer_sha256": "0" * 64}, "does not match the hash"),
+        (lambda sidecar: sidecar | {"kind": "forest"}, "unknown model kind 'forest'"),
     ],
 )
 def test_a_sidecar_of_another_format_or_hash_is_refused(model, tmp_path, change, message):
@@ -150,3 +166,56 @@ def test_prepare_orders_columns_and_treats_unseen_levels_as_missing(model, featu
     assert np.isnan(prepared["n_illness_events_12m"].iloc[1])
     with pytest.raises(ModelError, match=r"missing columns the model needs: \['income_ratio'\]"):
         model.prepare(features.drop(columns="income_ratio"))
+
+
+def test_a_linear_model_round_trips_as_json_and_nothing_else(linear, features, tmp_path):
+    saved = save_model(linear, tmp_path / "model")
+    assert sorted(p.name for p in saved.iterdir()) == [LINEAR_FILE, SIDECAR_FILE]
+    assert is_model_folder(saved)
+    sidecar = json.loads((saved / SIDECAR_FILE).read_text(encoding="utf-8"))
+    assert (sidecar["kind"], sidecar["scorer_file"]) == ("linear", LINEAR_FILE)
+    loaded = load_model(saved)
+    assert (loaded.kind, loaded.version, loaded.catalog_hash) == ("linear", "lin-1", "catalog-abc")
+    assert loaded.categories == linear.categories == {"village": ("V1", "V2", "V3")}
+    assert loaded.scorer_text() == linear.scorer_text()
+    np.testing.assert_array_equal(loaded.predict_risk(features), linear.predict_risk(features))
+    np.testing.assert_array_equal(
+        loaded.log_odds_contributions(features), linear.log_odds_contributions(features)
+    )
+    with pytest.raises(ModelError, match="is a linear model, not a booster"):
+        _ = loaded.booster
+
+
+def test_a_changed_linear_scorer_is_refused(linear, tmp_path):
+    saved = save_model(linear, tmp_path / "model")
+    scorer = saved / LINEAR_FILE
+    changed = json.loads(scorer.read_text(encoding="utf-8"))
+    changed["intercept"] += 1.0  # everyone's risk up
+    scorer.write_text(json.dumps(changed), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"linear\.json does not match the hash recorded"):
+        load_model(saved)
+
+
+def test_a_model_of_format_1_still_loads(model, features, tmp_path):
+    saved = save_model(model, tmp_path / "model")
+    path = saved / SIDECAR_FILE
+    sidecar = json.loads(path.read_text(encoding="utf-8"))
+    old = {k: v for k, v in sidecar.items() if k not in ("kind", "scorer_file", "scorer_sha256")}
+    path.write_text(
+        json.dumps(old | {"format_version": 1, "booster_sha256": sidecar["scorer_sha256"]})
+    )
+    loaded = load_model(saved)
+    assert loaded.kind == "lightgbm"
+    np.testing.assert_array_equal(loaded.predict_risk(features), model.predict_risk(features))
+    path.write_text(json.dumps(old | {"format_version": 1, "booster_sha256": "0" * 64}))
+    with pytest.raises(ModelError, match="does not match the hash"):
+        load_model(saved)
+
+
+def test_a_folder_without_a_scorer_file_is_not_a_model(model, tmp_path):
+    saved = save_model(model, tmp_path / "model")
+    assert is_model_folder(saved)
+    (saved / BOOSTER_FILE).unlink()
+    assert not is_model_folder(saved)
+    with pytest.raises(ModelError, match=r"is not an earlywarn model \(needs booster\.txt"):
+        load_model(saved)

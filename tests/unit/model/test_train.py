@@ -8,7 +8,7 @@ import pytest
 
 from earlywarn.errors import ModelError
 from earlywarn.model.evaluate import expected_calibration_error
-from earlywarn.model.fit import calibrate, fit_calibrator, fit_model
+from earlywarn.model.fit import MIN_PLATT_SLOPE, calibrate, fit_calibrator, fit_model
 from earlywarn.model.model_file import load_model, save_model
 
 PARAMS = {
@@ -78,6 +78,17 @@ def test_platt_recovers_a_known_slope():
     calibrator = fit_calibrator(z, y, "platt")
     assert calibrator.slope == pytest.approx(2.0, abs=0.1)
     assert calibrator.intercept == pytest.approx(-1.0, abs=0.1)
+
+
+def test_platt_never_reverses_the_ranking():
+    """A held-out slice where the model looks backwards (a handful of poor households) keeps
+    the model's order: the slope stops at a small positive value."""
+    z = np.linspace(-3, 3, 200)
+    y = z < -2.5  # the lowest scores are the poor ones here
+    calibrator = fit_calibrator(z, y, "platt")
+    assert calibrator.slope == MIN_PLATT_SLOPE
+    risk = calibrator(z)
+    assert (np.diff(risk) > 0).all()
 
 
 def test_unseen_village_is_treated_as_missing_not_an_error():
