@@ -51,8 +51,15 @@ def main() -> None:
     parser.add_argument("--catalog-peer", action="store_true")
     parser.add_argument("--ablation", nargs="*", default=None, help="variants (none: all)")
     parser.add_argument("--out", type=Path, default=Path("results/generalisation"))
+    parser.add_argument(
+        "--tables-from", nargs="+", type=Path, help="only print the tables of saved .csv runs"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.tables_from:
+        metrics = pd.concat([pd.read_csv(path) for path in args.tables_from], ignore_index=True)
+        print(tables_text(metrics, ablation=metrics["score"].str.contains(":").any()))
+        return
 
     worlds = {name: WORLDS[name] for name in args.worlds.split(",")}
     if "simulator" in worlds:
@@ -85,21 +92,21 @@ def main() -> None:
                 flush=True,
             )
     metrics = pd.concat(parts, ignore_index=True)
-    text = [
+    report = (
         f"seeds {','.join(map(str, seeds))}, {args.households} simulated households, "
-        f"{args.trials} trials",
-        "",
-        "## Harness (mean over seeds)",
-        "",
-        markdown(harness_table(metrics)),
-    ]
-    if args.ablation is not None:
-        text += ["", "## Ablation (as-of dates pooled)", ""]
-        text.append(markdown(ablation_table(metrics)))
-    report = "\n".join(text)
+        f"{args.trials} trials\n\n" + tables_text(metrics, ablation=args.ablation is not None)
+    )
     print(report)
     args.out.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
     print(f"wrote {args.out.with_suffix('.md')} and {args.out.with_suffix('.csv')}")
+
+
+def tables_text(metrics: pd.DataFrame, *, ablation: bool) -> str:
+    """The harness table and, for an ablation run, the ablation table, in Markdown."""
+    text = ["## Harness (mean over seeds)", "", markdown(harness_table(metrics))]
+    if ablation:
+        text += ["", "## Ablation (as-of dates pooled)", "", markdown(ablation_table(metrics))]
+    return "\n".join(text)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ trials at random from the seed): the comparison is paired.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from earlywarn.data.columns import COUNTY, DATE, EVENT_TYPE, EVENT_TYPES, HOUSEHOLD_ID, VILLAGE
@@ -94,28 +93,29 @@ VARIANTS: dict[str, Variant] = {
 
 
 def ablation_table(metrics: pd.DataFrame, *, as_of: str = "all") -> pd.DataFrame:
-    """Variant x world: mean AP and ROC-AUC over seeds of each earlywarn variant (and the
-    peer and oracle for reference), with AP's difference from the baseline per seed."""
-    rows = metrics[(metrics["as_of"] == as_of)]
+    """Variant x world: mean over seeds of AP and ROC-AUC, and of AP minus the baseline's on
+    the same seed, its worst seed, and on how many seeds the variant beat the baseline (the
+    peer, rule and oracle are listed for reference)."""
+    rows = metrics[metrics["as_of"] == as_of]
     baseline = rows[rows["score"] == "earlywarn"].set_index(["world", "seed"])["average_precision"]
+    keys = pd.MultiIndex.from_frame(rows[["world", "seed"]])
     rows = rows.assign(
-        ap_vs_baseline=rows["average_precision"].to_numpy()
-        - baseline.reindex(pd.MultiIndex.from_frame(rows[["world", "seed"]])).to_numpy()
+        d_ap=rows["average_precision"].to_numpy() - baseline.reindex(keys).to_numpy()
     )
+    rows = rows.assign(won=(rows["d_ap"] > 0).astype(float))
     table = rows.groupby(["score", "world"], sort=False).agg(
-        ap=("average_precision", "mean"),
-        roc_auc=("roc_auc", "mean"),
-        ap_vs_baseline=("ap_vs_baseline", "mean"),
-        ap_vs_baseline_min=("ap_vs_baseline", "min"),
-        n_seeds=("seed", "nunique"),
+        AP=("average_precision", "mean"),
+        ROC=("roc_auc", "mean"),
+        dAP=("d_ap", "mean"),
+        dAP_worst=("d_ap", "min"),
+        won=("won", "sum"),
+        seeds=("seed", "nunique"),
     )
-    return table.unstack("world").round(4)
-
-
-def seeds_won(metrics: pd.DataFrame, score: str, *, as_of: str = "all") -> float:
-    """Share of (world, seed) runs where ``score`` beats the baseline on AP."""
-    rows = metrics[metrics["as_of"] == as_of].set_index(["world", "seed", "score"])[
-        "average_precision"
+    table["won"] = table["won"].astype(int).astype(str) + "/" + table["seeds"].astype(str)
+    wide = table.drop(columns="seeds").unstack("world")
+    worlds = list(dict.fromkeys(rows["world"]))
+    wide = wide[
+        [(name, world) for world in worlds for name in ("AP", "ROC", "dAP", "dAP_worst", "won")]
     ]
-    diff = rows.xs(score, level="score") - rows.xs("earlywarn", level="score")
-    return float(np.mean(diff > 0))
+    wide.columns = [f"{world} {name}" for name, world in wide.columns]
+    return wide
