@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_generalisation.py [--worlds simulator,wage_panel]
 [--n-seeds 2] [--seeds 123,456] [--households 3000] [--trials 6] [--catalog-peer]
-[--ablation [VARIANT ...]] [--out results/generalisation]``
+[--ablation [VARIANT ...]] [--out /tmp/earlywarn-generalisation]
+[--tables-from RUN.csv ...]``
 
 For each world (``tests/generalisation/worlds.py``: the simulator, the real wage panel of
 ``linearmodels``; more simulator settings plug in there by name) and each seed (drawn fresh
@@ -24,6 +25,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +52,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--catalog-peer", action="store_true")
     parser.add_argument("--ablation", nargs="*", default=None, help="variants (none: all)")
-    parser.add_argument("--out", type=Path, default=Path("results/generalisation"))
+    parser.add_argument(
+        "--out", type=Path, default=Path(tempfile.gettempdir()) / "earlywarn-generalisation"
+    )
     parser.add_argument(
         "--tables-from", nargs="+", type=Path, help="only print the tables of saved .csv runs"
     )

@@ -9,11 +9,13 @@ from earlywarn.features.spec import (
     SHOCK_WINDOWS_MONTHS,
     FeatureSpec,
     county_shock_rate_name,
+    county_shock_rate_this_year_name,
     measure_running_name,
     shock_count_name,
     shock_days_since_name,
     shock_this_year_name,
     village_shock_rate_name,
+    village_shock_rate_this_year_name,
 )
 from earlywarn.features.spec import spec as _spec
 
@@ -153,6 +155,26 @@ def place_specs() -> tuple[FeatureSpec, ...]:
                 county_shock_rate_name(event_type),
                 f"Share of the county's households with a {en} last year.",
                 f"上一年度本县发生{zh}的户数比例。",
+                "share",
+                "place",
+            )
+        )
+    for event_type in EVENT_TYPES:
+        en, zh, _ = EVENT_LABELS[event_type]
+        specs.append(
+            _spec(
+                village_shock_rate_this_year_name(event_type),
+                f"Share of the village's households with a {en} so far in the target year.",
+                f"目标年份内截至当日本村发生{zh}的户数比例。",
+                "share",
+                "place",
+            )
+        )
+        specs.append(
+            _spec(
+                county_shock_rate_this_year_name(event_type),
+                f"Share of the county's households with a {en} so far in the target year.",
+                f"目标年份内截至当日本县发生{zh}的户数比例。",
                 "share",
                 "place",
             )

@@ -3,13 +3,10 @@ income level, composition, trend, rigid expenses, exit history, housing/water/in
 
 from __future__ import annotations
 
-from earlywarn.data.columns import COUNTY, VILLAGE
 from earlywarn.features.spec import MIN_RATIO_ROUNDS, TREND_ROUNDS
 from earlywarn.features.spec import spec as _spec
 
 PROFILE = (
-    _spec(COUNTY, "County of the household.", "所在县。", "category", "place"),
-    _spec(VILLAGE, "Village of the household.", "所在村。", "category", "place"),
     _spec(
         "head_age_years",
         "Age of the household head in the target year.",

@@ -48,5 +48,13 @@ def county_shock_rate_name(event_type: str) -> str:
     return f"county_{event_type}_rate_last_year"
 
 
+def village_shock_rate_this_year_name(event_type: str) -> str:
+    return f"village_{event_type}_rate_this_year"
+
+
+def county_shock_rate_this_year_name(event_type: str) -> str:
+    return f"county_{event_type}_rate_this_year"
+
+
 def spec(name: str, en: str, zh: str, unit: str, group: str) -> FeatureSpec:
     return FeatureSpec(name, en, zh, unit, group)
