@@ -160,16 +160,22 @@ def _place_features(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
     table = households[[COUNTY, VILLAGE]].copy()
     table["poor"] = poor.reindex(table.index)
     events = tables.events
-    in_year = events[events[DATE].dt.year == last_year]
-    for event_type in EVENT_TYPES:
-        hit = set(in_year.loc[in_year[EVENT_TYPE] == event_type, HOUSEHOLD_ID])
-        table[event_type] = table.index.isin(hit).astype(float)
+    windows = {
+        "last_year": events[events[DATE].dt.year == last_year],
+        "this_year": events[(events[DATE].dt.year == as_of.year) & (events[DATE] < as_of)],
+    }
+    for window, in_window in windows.items():
+        for event_type in EVENT_TYPES:
+            hit = set(in_window.loc[in_window[EVENT_TYPE] == event_type, HOUSEHOLD_ID])
+            table[f"{event_type}_{window}"] = table.index.isin(hit).astype(float)
     out = pd.DataFrame(index=table.index)
     for level, keys in (("village", [COUNTY, VILLAGE]), ("county", [COUNTY])):
         grouped = table.groupby(keys, observed=True)
         out[f"{level}_poverty_rate_last_year"] = grouped["poor"].transform("mean")
-        for event_type in EVENT_TYPES:
-            out[f"{level}_{event_type}_rate_last_year"] = grouped[event_type].transform("mean")
+        for window in windows:
+            for event_type in EVENT_TYPES:
+                column = f"{event_type}_{window}"
+                out[f"{level}_{event_type}_rate_{window}"] = grouped[column].transform("mean")
     return out
 
 
@@ -240,5 +246,4 @@ def plain_build_features(
     features["n_times_poor_again_since_exit"] = features["n_times_poor_again_since_exit"].where(
         features["years_since_exit"].isna(), features["n_times_poor_again_since_exit"].fillna(0.0)
     )
-    features = features.assign(**{COUNTY: head[COUNTY], VILLAGE: head[VILLAGE]})
     return features.reindex(columns=list(FEATURE_NAMES))

@@ -6,10 +6,11 @@ assistance dated strictly before d (see ``assistance`` for end dates), household
 
 Families: household profile, income level, income composition, trend and volatility, rigid
 expenses (this module, from the survey rounds), shocks (``shocks``), assistance
-(``assistance``), exit history, place rates (``place``), housing/water/insurance flags.
-Everything is float64 except ``county`` and ``village`` (pandas ``category``, levels from the
-whole households table); NaN means unknown, counts are 0 when nothing happened. The catalog
-(``catalog.FEATURES``) describes every column, in the order returned.
+(``assistance``), exit history, place rates (``place``: a place enters by what is known
+about it at d, never by its name), housing/water/insurance flags. Everything is float64 (a
+catalog entry of unit ``category`` would come as pandas ``category`` with levels from the
+whole households table; none has one now); NaN means unknown, counts are 0 when nothing
+happened. The catalog (``catalog.FEATURES``) describes every column, in the order returned.
 """
 
 from __future__ import annotations
