@@ -45,7 +45,7 @@ from generalisation.worlds import WORLDS, simulator_world  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--worlds", default="simulator,wage_panel")
+    parser.add_argument("--worlds", default=",".join(WORLDS))
     parser.add_argument("--n-seeds", type=int, default=2)
     parser.add_argument("--seeds", default=None, help="comma-separated seeds to replay")
     parser.add_argument("--households", type=int, default=3_000)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from earlywarn.config import Population
+from earlywarn.config import Population, SimulateConfig
 from earlywarn.data.columns import HOUSEHOLD_ID, YEAR
 from earlywarn.data.schema import tables_from_frames
 from earlywarn.data.tables import Tables
@@ -125,7 +125,26 @@ def wage_panel_world(line_share: float = WAGE_PANEL_LINE_SHARE) -> World:
     return draw
 
 
+def settings_world(name: str, settings: SimulateConfig, *, n_oracle_draws: int = 100) -> World:
+    """The simulator under deliberately different settings (see :class:`SimulateConfig`)."""
+
+    def simulate(n_households: int, seed: int) -> Simulation:
+        return simulate_tables(n_households, seed, n_oracle_draws=n_oracle_draws, settings=settings)
+
+    return simulator_world(name, simulate=simulate)
+
+
+# Worlds unlike the one earlywarn was designed on: more shocks; slower, more volatile income;
+# a thin safety net with most households never registered; a test year harsher than any before.
+SETTINGS_WORLDS: dict[str, SimulateConfig] = {
+    "shocks": SimulateConfig(shock_rate=1.75),
+    "slow_volatile": SimulateConfig(income_growth=-0.03, income_volatility=3.0),
+    "thin_net": SimulateConfig(assistance_response=0.3, never_registered_share=0.75),
+    "harsh_2025": SimulateConfig(harsh_year=2025),
+}
+
 WORLDS: dict[str, World] = {
     "simulator": simulator_world(),
+    **{name: settings_world(name, settings) for name, settings in SETTINGS_WORLDS.items()},
     "wage_panel": wage_panel_world(),
 }

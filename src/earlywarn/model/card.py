@@ -186,8 +186,9 @@ def limitations(oracle_gap: float | None, gaps: pd.DataFrame) -> tuple[str, ...]
         "unlike past ones (a pandemic) can change who becomes poor faster than the model learns.",
         "Income comes from yearly survey rounds: a household's situation between rounds is "
         "known only through reported events, so early-year scores rest mostly on last year.",
-        "Unknown or unseen villages/counties are treated as missing by the booster and as no "
-        "village or county by logistic regression.",
+        "A place enters only through what is known about it at the date (last year's poverty "
+        "rates, this year's shocks among its households), never its name: a village with few "
+        "households has noisy rates.",
         "Subgroup gaps are measured on one test year; small groups vary a lot by chance.",
     ]
     if oracle_gap is not None:
