@@ -36,11 +36,17 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the peer and the harness live 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from earlywarn.model.model_file import RiskModel  # noqa: E402
 from generalisation.ablation import VARIANTS, ablation_table  # noqa: E402
 from generalisation.harness import evaluate_world  # noqa: E402
 from generalisation.report import harness_table, markdown  # noqa: E402
 from generalisation.runner import BASELINE  # noqa: E402
 from generalisation.worlds import WORLDS, simulator_world  # noqa: E402
+
+
+def chosen(model: RiskModel) -> str:
+    """The candidate the validation years chose (the model kind for older models)."""
+    return str(model.metadata.get("model_choice", {}).get("winner", model.kind))
 
 
 def main() -> None:
@@ -91,7 +97,8 @@ def main() -> None:
             pd.concat(parts).to_csv(args.out.with_suffix(".csv"), index=False)
             print(
                 f"{name} seed {seed}: test year {result.test_year}, "
-                f"{len(result.rows)} rows, peer fitted on {result.peer_years}, "
+                f"{len(result.rows)} rows, peer fitted on {result.peer_years}, earlywarn chose "
+                f"{', '.join(chosen(m.model) for m in result.earlywarn.values())}, "
                 f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )

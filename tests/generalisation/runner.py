@@ -62,7 +62,7 @@ class TrainedEarlywarn:
     fit_years: tuple[int, ...]
     calibration_year: int
     test_year: int
-    num_boost_round: int
+    num_boost_round: int | None  # None when the validation years chose a linear model
 
     def features(self, tables: Tables, as_of: pd.Timestamp, households: pd.Index) -> pd.DataFrame:
         """The model's inputs at ``as_of`` (catalog features, then the variant's transform)."""
@@ -155,5 +155,7 @@ def train_earlywarn(
         fit_years=tuple(int(y) for y in metadata["fit_years"]),
         calibration_year=int(metadata["calibration_year"]),
         test_year=int(metadata["test_year"]),
-        num_boost_round=int(metadata["num_boost_round"]),
+        num_boost_round=(
+            None if metadata.get("num_boost_round") is None else int(metadata["num_boost_round"])
+        ),
     )

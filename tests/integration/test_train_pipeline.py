@@ -58,6 +58,8 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     last_line = result.stdout.strip().splitlines()[-1]
     assert last_line == "models:/earlywarn-test/1"
+    chosen = [line for line in result.stdout.splitlines() if "model chosen on the" in line]
+    assert len(chosen) == 1 and any(c in chosen[0] for c in ("rule_score", "logistic", "lightgbm"))
     for name in ("model", "logistic", "rule", "oracle"):
         assert name in result.stdout
 

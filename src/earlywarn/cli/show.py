@@ -136,8 +136,19 @@ def show_promotion(promotion: Promotion) -> None:
     console.print(f"models:/{promotion.name}@{promotion.alias}", highlight=False, soft_wrap=True)
 
 
+def model_choice_line(choice: pd.DataFrame) -> str:
+    """Which candidate the validation years chose, and each one's validation AP."""
+    figures = ", ".join(
+        f"{row['candidate']} {row['average_precision']:.3f}" for row in choice.to_dict("records")
+    )
+    chosen = choice.loc[choice["chosen"].astype(bool), "candidate"]
+    winner = str(chosen.iloc[0]) if len(chosen) else "?"
+    return f"model chosen on the validation years: {winner} (average precision: {figures})"
+
+
 def show_training(result: TrainingResult) -> None:
     """The test-year comparison of every score, the gap to the oracle, and the model URI last."""
+    console.print(model_choice_line(result.choice), highlight=False, soft_wrap=True)
     table = Table(title=f"Test year {result.test_year} (out of time)")
     table.add_column("score", no_wrap=True, min_width=8)
     for title in COMPARISON_COLUMNS.values():
@@ -236,6 +247,7 @@ def show_reports(result: ReportsResult) -> None:
 def show_demo(result: DemoResult) -> None:
     """The headline figures and where each stage's output is; the model URI last."""
     comparison = result.training.comparison.set_index("model")
+    console.print("\n" + model_choice_line(result.training.choice), highlight=False)
     console.print(
         f"\n[bold]Test year {result.training.test_year}[/] (out of time), average precision:",
         highlight=False,
