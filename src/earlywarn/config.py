@@ -182,10 +182,14 @@ class TrainConfig(Section):
     size_tolerance: float = Field(default=0.005, ge=0)
     # model kinds compared on the calibration year (one = forced); the simplest within
     # max(choice_margin, one standard error) of the best validation AP wins (model/choice.py)
+    # (left out of the config's hash at their defaults, like the world settings: configs from
+    # before the choice existed keep their hash)
     candidates: tuple[Literal["rule_score", "logistic", "lightgbm"], ...] = Field(
-        default=("rule_score", "logistic", "lightgbm"), min_length=1
+        default=("rule_score", "logistic", "lightgbm"),
+        min_length=1,
+        exclude_if=lambda v: tuple(v) == ("rule_score", "logistic", "lightgbm"),
     )
-    choice_margin: float = Field(default=0.005, ge=0)
+    choice_margin: float = Field(default=0.005, ge=0, exclude_if=lambda v: v == 0.005)
     models_dir: Path = Path("models")
     run_name: str | None = None
     explain_rate_rows: int = Field(default=2_000, ge=10)
