@@ -247,7 +247,7 @@ def show_reports(result: ReportsResult) -> None:
 def show_demo(result: DemoResult) -> None:
     """The headline figures and where each stage's output is; the model URI last."""
     comparison = result.training.comparison.set_index("model")
-    console.print("\n" + model_choice_line(result.training.choice), highlight=False)
+    console.print("\n" + model_choice_line(result.training.choice), highlight=False, soft_wrap=True)
     console.print(
         f"\n[bold]Test year {result.training.test_year}[/] (out of time), average precision:",
         highlight=False,
