@@ -13,7 +13,7 @@ model's ranking, even on a held-out slice with a handful of poor households.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -24,7 +24,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from earlywarn.errors import ModelError
 from earlywarn.model.linear import fit_linear_scorer
-from earlywarn.model.model_file import Calibrator, RiskModel, prepare_features
+from earlywarn.model.model_file import Calibrator, RiskModel, Scorer, prepare_features
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,39 @@ def category_levels(X: pd.DataFrame) -> dict[str, tuple[str, ...]]:
         elif pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column):
             levels[name] = tuple(sorted(str(v) for v in column.dropna().unique()))
     return levels
+
+
+@dataclass(frozen=True)
+class _TrainingInputs:
+    """What both kinds of model are fitted on: the columns of ``X`` in order, categoricals
+    with fixed levels, and the labels as floats."""
+
+    feature_names: tuple[str, ...]
+    categories: dict[str, tuple[str, ...]]
+    prepared: pd.DataFrame
+    labels: np.ndarray
+
+    def model(
+        self, scorer: Scorer, *, catalog_hash: str, metadata: dict[str, Any] | None
+    ) -> RiskModel:
+        """An uncalibrated (identity Platt) risk model around a fitted ``scorer``."""
+        return RiskModel(
+            scorer=scorer,
+            calibrator=Calibrator(),
+            feature_names=self.feature_names,
+            categories=self.categories,
+            catalog_hash=catalog_hash,
+            metadata=dict(metadata or {}),
+        )
+
+
+def _training_inputs(X: pd.DataFrame, y: pd.Series) -> _TrainingInputs:
+    feature_names, categories = tuple(map(str, X.columns)), category_levels(X)
+    prepared = prepare_features(X, feature_names, categories)
+    labels = np.asarray(pd.Series(y).astype(float))
+    if np.isnan(labels).any():
+        raise ModelError("labels contain missing values; drop unknown labels before fitting")
+    return _TrainingInputs(feature_names, categories, prepared, labels)
 
 
 def fit_model(
@@ -71,22 +104,11 @@ def fit_model(
         deterministic=True, force_row_wise=True, seed=seed, num_threads=num_threads, verbosity=-1
     )
     params.setdefault("objective", "binary")
-    feature_names, categories = tuple(map(str, X.columns)), category_levels(X)
-    prepared = prepare_features(X, feature_names, categories)
-    labels = np.asarray(pd.Series(y).astype(float))
-    if np.isnan(labels).any():
-        raise ModelError("labels contain missing values; drop unknown labels before fitting")
-    dataset = lgb.Dataset(prepared, label=labels, free_raw_data=True)
+    inputs = _training_inputs(X, y)
+    dataset = lgb.Dataset(inputs.prepared, label=inputs.labels, free_raw_data=True)
     booster = lgb.train(params, dataset, num_boost_round=rounds)
-    log.info("fitted booster: %d trees on %d examples", booster.num_trees(), len(prepared))
-    return RiskModel(
-        scorer=booster,
-        calibrator=Calibrator(),
-        feature_names=feature_names,
-        categories=categories,
-        catalog_hash=catalog_hash,
-        metadata=dict(metadata or {}),
-    )
+    log.info("fitted booster: %d trees on %d examples", booster.num_trees(), len(inputs.prepared))
+    return inputs.model(booster, catalog_hash=catalog_hash, metadata=metadata)
 
 
 def fit_linear_model(
@@ -99,25 +121,16 @@ def fit_linear_model(
 ) -> RiskModel:
     """Logistic regression on every column of ``X`` as a linear scorer
     (:func:`~earlywarn.model.linear.fit_linear_scorer`), uncalibrated like :func:`fit_model`."""
-    feature_names, categories = tuple(map(str, X.columns)), category_levels(X)
-    prepared = prepare_features(X, feature_names, categories)
-    labels = np.asarray(pd.Series(y).astype(float))
-    if np.isnan(labels).any():
-        raise ModelError("labels contain missing values; drop unknown labels before fitting")
-    scorer = fit_linear_scorer(prepared, labels, categorical=categories, seed=seed)
+    inputs = _training_inputs(X, y)
+    scorer = fit_linear_scorer(
+        inputs.prepared, inputs.labels, categorical=inputs.categories, seed=seed
+    )
     log.info(
         "fitted logistic regression: %d coefficients on %d examples",
         scorer.n_coefficients(),
-        len(prepared),
+        len(inputs.prepared),
     )
-    return RiskModel(
-        scorer=scorer,
-        calibrator=Calibrator(),
-        feature_names=feature_names,
-        categories=categories,
-        catalog_hash=catalog_hash,
-        metadata=dict(metadata or {}),
-    )
+    return inputs.model(scorer, catalog_hash=catalog_hash, metadata=metadata)
 
 
 def fit_calibrator(
