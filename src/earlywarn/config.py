@@ -163,6 +163,10 @@ class DriftConfig(Section):
     )
 
 
+ModelCandidate = Literal["rule_score", "logistic", "lightgbm"]
+MODEL_CANDIDATES: tuple[ModelCandidate, ...] = ("rule_score", "logistic", "lightgbm")
+
+
 class TrainConfig(Section):
     """Examples, out-of-time split, search bounds, calibration and where models go.
 
@@ -184,10 +188,10 @@ class TrainConfig(Section):
     # max(choice_margin, one standard error) of the best validation AP wins (model/choice.py)
     # (left out of the config's hash at their defaults, like the world settings: configs from
     # before the choice existed keep their hash)
-    candidates: tuple[Literal["rule_score", "logistic", "lightgbm"], ...] = Field(
-        default=("rule_score", "logistic", "lightgbm"),
+    candidates: tuple[ModelCandidate, ...] = Field(
+        default=MODEL_CANDIDATES,
         min_length=1,
-        exclude_if=lambda v: tuple(v) == ("rule_score", "logistic", "lightgbm"),
+        exclude_if=lambda v: tuple(v) == MODEL_CANDIDATES,
     )
     choice_margin: float = Field(default=0.005, ge=0, exclude_if=lambda v: v == 0.005)
     models_dir: Path = Path("models")

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from earlywarn.config import MODEL_CANDIDATES
 from earlywarn.data.columns import HOUSEHOLD_ID, TARGET_YEAR
 from earlywarn.errors import ModelError
 from earlywarn.features.examples import Examples
@@ -60,9 +61,9 @@ from earlywarn.model.search import TuneResult
 
 log = logging.getLogger(__name__)
 
-RULE_SCORE, LOGISTIC, LIGHTGBM = "rule_score", "logistic", "lightgbm"
-CANDIDATES = (RULE_SCORE, LOGISTIC, LIGHTGBM)
-"""The candidates, simplest first (the order the choice prefers)."""
+CANDIDATES = MODEL_CANDIDATES
+"""The candidates, simplest first (the order the choice prefers); named in the config."""
+RULE_SCORE, LOGISTIC, LIGHTGBM = CANDIDATES
 
 RULE_FEATURE = "income_to_line_ratio_last_round"
 """The rule's quantity: last round's per-capita net income over that year's line."""
