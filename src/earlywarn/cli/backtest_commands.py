@@ -39,6 +39,6 @@ def backtest(
         audit.add_outputs(out)
     found = result.backtest
     for line in backtest_summary(found.runs, target_year=found.target_year):
-        show.console.print(line, highlight=False)
+        show.console.print(line, highlight=False, soft_wrap=True)
     for lang, path in result.reports.items():
-        show.console.print(f"report ({lang}): {path}", highlight=False)
+        show.console.print(f"report ({lang}): {path}", highlight=False, soft_wrap=True)
