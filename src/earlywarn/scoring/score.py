@@ -349,7 +349,7 @@ def partition_tables(
 
     parts = {
         name: [getattr(tables, name).take(rows) for rows in split(getattr(tables, name))]
-        for name in ("household_years", "events", "assistance")
+        for name in ("household_years", "events", "assistance", "monitoring", "visits")
     }
     out: list[tuple[Tables, pd.DataFrame | None]] = []
     for i, rows in enumerate(split(tables.households)):
@@ -360,6 +360,8 @@ def partition_tables(
             events=parts["events"][i],
             assistance=parts["assistance"][i],
             personal=pd.DataFrame(),
+            monitoring=parts["monitoring"][i],
+            visits=parts["visits"][i],
         )
         out.append((sub, None if places is None else places.take(rows)))
     return out

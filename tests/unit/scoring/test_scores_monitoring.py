@@ -88,3 +88,16 @@ def test_the_monitoring_section_keeps_the_config_hash_at_its_defaults():
     assert "monitoring" not in default.model_dump(mode="json")
     changed = Config(monitoring={"verified_months": 3})
     assert config_hash(changed) != config_hash(default)
+
+
+def test_chunks_carry_their_own_spells_and_visits(tables):
+    from earlywarn.scoring.score import partition_tables
+
+    ids = sorted(tables.households["household_id"])
+    chunks = [pd.Index(ids[:100]), pd.Index(ids[100:])]
+    parts = partition_tables(tables, chunks)
+    for (sub, _), chunk in zip(parts, chunks, strict=True):
+        assert set(sub.monitoring["household_id"]) <= set(chunk)
+        assert set(sub.visits["household_id"]) <= set(chunk)
+    assert sum(len(sub.monitoring) for sub, _ in parts) == len(tables.monitoring)
+    assert sum(len(sub.visits) for sub, _ in parts) == len(tables.visits)
