@@ -203,6 +203,8 @@ def backtest_summary(runs: pd.DataFrame, *, target_year: int) -> list[str]:
             f"{run['realised_poor_flagged']}",
             f"    prevention: of {run['n_poor_not_monitored']} who fell below the line while not "
             f"monitored, flagged: model {percent(run['model_prevention_share'])}, rule "
-            f"{percent(run['rule_prevention_share'])} (same capacity)",
+            f"{percent(run['rule_prevention_share'])} (same capacity); flagged already "
+            f"monitored: model {run['model_flagged_monitored']}, "
+            f"rule {run['rule_flagged_monitored']}",
         ]
     return lines

@@ -11,7 +11,8 @@ households from what was known then (``model.rule.rule_flags``):
   last income relative to the line first, up to K; the rule's own triggers (however many)
   are reported too;
 - **prevention**: of the households poor in Y that were *not monitored at d* (never, or their
-  spell had exited: nobody was helping them), the share each flagged at capacity K;
+  spell had exited: nobody was helping them), the share each flagged at capacity K; and how
+  much of K each spent on households already monitored at d;
 - **the run's own estimate**: the expected number poor among the flagged (the sum of their
   risks), against the realised number;
 - **calibration**: mean risk against the realised share poor.
@@ -164,6 +165,8 @@ def _scorer_figures(frame: pd.DataFrame, prefix: str, score: str, flags: str) ->
         f"{prefix}prevention_share": (
             float(poor_free[flags].mean()) if len(poor_free) else float("nan")
         ),
+        # capacity spent on households the county already monitors (all rows, known or not)
+        f"{prefix}flagged_monitored": int((frame[flags] & ~frame[NOT_MONITORED]).sum()),
     }
 
 

@@ -103,6 +103,8 @@ def test_the_figures_equal_a_direct_computation(workspace, tables):
         poor_free = (y == 1) & free
         assert row["n_poor_not_monitored"] == poor_free.sum()
         assert row["model_prevention_share"] == pytest.approx(flagged[poor_free].mean())
+        monitored = ~np.isin(stored["household_id"], list(not_monitored_at(tables, as_of)))
+        assert row["model_flagged_monitored"] == (stored["flagged"].to_numpy() & monitored).sum()
         triggered = rule_flags(tables, as_of, stored["household_id"])["rule_flagged"].to_numpy()
         hits = (triggered[known] & (y == 1)).sum()
         assert row["rule_n_triggered"] == triggered.sum()
