@@ -208,6 +208,14 @@ class ReportConfig(Section):
     pdf: bool = False
 
 
+class MonitoringConfig(Section):
+    """The monitoring cycle: a household a visit found not at risk less than
+    ``verified_months`` months ago, with no event reported since, is shown as verified
+    instead of being sent again."""
+
+    verified_months: int = Field(default=6, ge=1, le=60)
+
+
 class Config(Section):
     simulate: SimulateConfig = SimulateConfig()
     data: DataConfig = DataConfig()
@@ -219,6 +227,10 @@ class Config(Section):
     score: ScoreConfig = ScoreConfig()
     drift: DriftConfig = DriftConfig()
     report: ReportConfig = ReportConfig()
+    # at its defaults out of the config hash, so adding the section changed no hash
+    monitoring: MonitoringConfig = Field(
+        default=MonitoringConfig(), exclude_if=lambda v: v == MonitoringConfig()
+    )
 
 
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from earlywarn.cli import data_commands, model_commands
+from earlywarn.cli import backtest_commands, data_commands, model_commands
 
 app = typer.Typer(
     name="earlywarn",
@@ -47,3 +47,4 @@ for command in (
     app.command()(command)
 app.command(name="explain")(model_commands.explain_household)
 app.command()(data_commands.runs)
+app.command()(backtest_commands.backtest)

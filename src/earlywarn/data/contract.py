@@ -43,6 +43,19 @@ from earlywarn.data.columns import (
     VILLAGE,
     YEAR,
 )
+from earlywarn.data.monitoring import (
+    CATEGORY,
+    ENTERED,
+    EXIT_REASON,
+    EXITED,
+    MEASURES_AGREED,
+    MONITORING,
+    OUTCOME,
+    RISK_TYPES,
+    RISK_TYPES_FOUND,
+    VISIT_DATE,
+    VISITS,
+)
 
 
 class Kind(StrEnum):
@@ -127,8 +140,25 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         LINE: ColumnSpec(Kind.FLOAT, nullable=False),
         COUNTY: ColumnSpec(Kind.TEXT, optional=True),
     },
+    # the monitoring cycle (issue 14; rules beyond single columns in data/monitoring_rules.py)
+    MONITORING: {
+        HOUSEHOLD_ID: _ID,
+        ENTERED: ColumnSpec(Kind.DATE, nullable=False),
+        CATEGORY: ColumnSpec(Kind.TEXT, nullable=False),
+        RISK_TYPES: _TEXT,
+        EXITED: ColumnSpec(Kind.DATE),
+        EXIT_REASON: _TEXT,
+    },
+    VISITS: {
+        HOUSEHOLD_ID: _ID,
+        VISIT_DATE: ColumnSpec(Kind.DATE, nullable=False),
+        OUTCOME: ColumnSpec(Kind.TEXT, nullable=False),
+        RISK_TYPES_FOUND: _TEXT,
+        MEASURES_AGREED: _TEXT,
+    },
 }
-#: The tables in the contract's order: households, household_years, events, assistance, lines.
+#: The tables in the contract's order: households, household_years, events, assistance, lines,
+#: monitoring, visits.
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 #: Money columns per table: every amount must lie within the plausibility limit.

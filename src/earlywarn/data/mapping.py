@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from earlywarn.config import read_yaml_mapping, validate_model
+from earlywarn.data import monitoring
 from earlywarn.data.columns import (
     ASSISTANCE,
     EVENT_TYPE,
@@ -29,17 +30,38 @@ from earlywarn.data.columns import (
 )
 from earlywarn.data.contract import CONTRACT
 
-TableName = Literal["households", "household_years", "events", "assistance", "lines"]
-CodedColumn = Literal["event_type", "measure", "head_sex"]
+TableName = Literal[
+    "households", "household_years", "events", "assistance", "lines", "monitoring", "visits"
+]
+CodedColumn = Literal[
+    "event_type",
+    "measure",
+    "head_sex",
+    # the monitoring cycle: single codes, then code lists (each code translated)
+    "category",
+    "exit_reason",
+    "outcome",
+    "risk_types",
+    "risk_types_found",
+    "measures_agreed",
+]
 
-#: The values each coded column may take after mapping.
+#: The values each coded column may take after mapping (code lists: see MAPPED_CODES).
 ALLOWED_CODES: dict[str, tuple[str, ...]] = {
     EVENT_TYPE: EVENT_TYPES,
     MEASURE: MEASURES,
     HEAD_SEX: ("M", "F"),
+    **monitoring.SINGLE_CODES,
 }
+#: Every column whose codes a mapping may translate, with the codes it may translate to.
+MAPPED_CODES: dict[str, tuple[str, ...]] = {**ALLOWED_CODES, **monitoring.CODE_LISTS}
 #: The table each coded column lives in.
-CODED_TABLE: dict[str, str] = {EVENT_TYPE: EVENTS, MEASURE: ASSISTANCE, HEAD_SEX: HOUSEHOLDS}
+CODED_TABLE: dict[str, str] = {
+    EVENT_TYPE: EVENTS,
+    MEASURE: ASSISTANCE,
+    HEAD_SEX: HOUSEHOLDS,
+    **monitoring.CODED_TABLE,
+}
 
 # encodings people name that have a strict superset we can read with instead
 _ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030"}
@@ -87,11 +109,11 @@ class ColumnMapping(_Frozen):
                     f"columns of {table}; allowed: {', '.join(CONTRACT[table])}"
                 )
         for column, codes in self.codes.items():
-            bad = sorted({value for value in codes.values()} - set(ALLOWED_CODES[column]))
+            bad = sorted({value for value in codes.values()} - set(MAPPED_CODES[column]))
             if bad:
                 raise ValueError(
                     f"codes.{column} maps to {', '.join(map(repr, bad))}; allowed: "
-                    f"{', '.join(ALLOWED_CODES[column])}"
+                    f"{', '.join(MAPPED_CODES[column])}"
                 )
         if self.thousands is not None and self.thousands == self.decimal:
             raise ValueError("thousands and decimal separators must differ")
@@ -122,7 +144,11 @@ class ColumnMapping(_Frozen):
             if CODED_TABLE[column] == table and column in renamed.columns and codes:
                 values = renamed[column]
                 stripped = values.where(values.isna(), values.astype("str").str.strip())
-                renamed = renamed.assign(**{column: stripped.replace(codes)})
+                if column in monitoring.CODE_LISTS:
+                    translated = monitoring.translate_code_list(stripped, codes)
+                else:
+                    translated = stripped.replace(codes)
+                renamed = renamed.assign(**{column: translated})
         return renamed
 
 

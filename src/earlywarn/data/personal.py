@@ -18,6 +18,7 @@ from earlywarn.data.columns import (
     LINES,
     PERSONAL_COLUMNS,
 )
+from earlywarn.data.monitoring import MONITORING, VISITS
 from earlywarn.data.tables import Tables
 
 
@@ -36,10 +37,15 @@ def contract_frames(tables: Tables) -> dict[str, pd.DataFrame]:
         households = households.merge(
             tables.personal, left_on=HOUSEHOLD_ID, right_index=True, how="left"
         )
-    return {
+    frames = {
         HOUSEHOLDS: households,
         HOUSEHOLD_YEARS: tables.household_years,
         EVENTS: tables.events,
         ASSISTANCE: tables.assistance,
         LINES: tables.lines,
     }
+    # the monitoring cycle's tables are written only when there is something in them
+    for table, frame in ((MONITORING, tables.monitoring), (VISITS, tables.visits)):
+        if len(frame):
+            frames[table] = frame
+    return frames

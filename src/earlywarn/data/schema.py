@@ -44,6 +44,8 @@ from earlywarn.data.contract import (
 from earlywarn.data.cross_table import table_context
 from earlywarn.data.directory import read_raw
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping, resolve_mapping
+from earlywarn.data.monitoring import MONITORING, VISITS
+from earlywarn.data.monitoring_rules import monitoring_problems
 from earlywarn.data.personal import split_personal
 from earlywarn.data.problems import (
     Problem,
@@ -144,6 +146,7 @@ def _check_tables(
         problems.extend(
             table_problems(table, parsed_table.values, parsed_table.unreadable, context)
         )
+        problems.extend(monitoring_problems(table, parsed_table.values))
     return frames, sorted(problems, key=contract_order)
 
 
@@ -254,4 +257,6 @@ def _to_tables(parsed: Mapping[str, pd.DataFrame]) -> Tables:
         assistance=frames[ASSISTANCE],
         lines=frames[LINES],
         personal=personal,
+        monitoring=frames[MONITORING],
+        visits=frames[VISITS],
     )

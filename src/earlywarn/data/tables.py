@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from earlywarn.data.contract import empty_table
+from earlywarn.data.monitoring import MONITORING, VISITS
+
 
 @dataclass(frozen=True)
 class Tables:
@@ -20,7 +23,9 @@ class Tables:
     member counts ``Int64`` (nullable) except ``household_years.year`` and ``household_size``
     which are ``int64``; money ``float64`` (NaN = unknown); flags ``boolean`` (nullable);
     ``events.date``, ``assistance.start_date``/``end_date`` ``datetime64`` (NaT = open end);
-    ``lines``: ``year`` int64, ``line`` float64, ``county`` str or null.
+    ``lines``: ``year`` int64, ``line`` float64, ``county`` str or null; ``monitoring``
+    (``entered``/``exited`` datetime64, NaT = still monitored) and ``visits`` (``visit_date``),
+    codes and code lists ``str`` (see :mod:`earlywarn.data.monitoring`).
     """
 
     households: pd.DataFrame
@@ -29,3 +34,5 @@ class Tables:
     assistance: pd.DataFrame
     lines: pd.DataFrame
     personal: pd.DataFrame = field(default_factory=pd.DataFrame)
+    monitoring: pd.DataFrame = field(default_factory=lambda: empty_table(MONITORING))
+    visits: pd.DataFrame = field(default_factory=lambda: empty_table(VISITS))

@@ -48,6 +48,7 @@ from earlywarn.explain.village_facts import village_facts
 from earlywarn.features.catalog import FEATURES, catalog_hash
 from earlywarn.features.labels import population as select_population
 from earlywarn.features.labels import poverty_lines
+from earlywarn.features.monitoring import STATUS_COLUMNS, monitoring_status
 from earlywarn.features.rounds import household_codes
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.policy import flag
@@ -174,6 +175,32 @@ def attach_reasons(scores: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     return out
 
 
+def attach_monitoring_status(
+    scores: pd.DataFrame, tables: Tables, *, verified_months: int = 6
+) -> pd.DataFrame:
+    """Scores with each household's monitoring status at its ``as_of`` (the status columns of
+    :mod:`earlywarn.features.monitoring`, after the score columns): not monitored, monitored
+    since a date in a category, or exited on a date; and verified not at risk by a visit less
+    than ``verified_months`` months ago with no event since. Only what is dated before
+    ``as_of`` counts."""
+    out = scores.drop(columns=[c for c in STATUS_COLUMNS if c in scores.columns])
+    parts = []
+    for as_of, rows in out.groupby(AS_OF, sort=False):
+        status = monitoring_status(
+            tables, pd.Timestamp(as_of), rows[HOUSEHOLD_ID], verified_months=verified_months
+        )
+        parts.append(status.set_axis(rows.index))
+    if parts:
+        status = pd.concat(parts).reindex(out.index)
+    else:
+        status = monitoring_status(tables, pd.Timestamp.now(), [])
+    columns = list(out.columns)
+    at = columns.index(MODEL_VERSION) + 1 if MODEL_VERSION in columns else len(columns)
+    for offset, column in enumerate(STATUS_COLUMNS):
+        out.insert(at + offset, column, status[column].to_numpy())
+    return out
+
+
 # --- reasons -----------------------------------------------------------------------------
 
 
@@ -258,12 +285,14 @@ def score_households(
     lang: str = "en",
     tables: Tables | None = None,
     rule_cfg: RuleConfig | None = None,
+    verified_months: int | None = None,
 ) -> pd.DataFrame:
     """The scores frame for the households in ``features`` (index household_id).
 
     ``explain``: reasons for the flagged households, for all, or none; with ``tables`` their
     texts quote the household's figures and the rule's triggers follow
-    (:func:`explain_households`).
+    (:func:`explain_households`). With ``tables`` and ``verified_months`` the frame carries
+    the monitoring status too (:func:`attach_monitoring_status`).
     """
     risks = predict_risk_frame(model, features)
     scores = finish_scores(
@@ -273,6 +302,8 @@ def score_households(
         households_frame=households_frame,
         model_version=model.version,
     )
+    if tables is not None and verified_months is not None:
+        scores = attach_monitoring_status(scores, tables, verified_months=verified_months)
     if explain == "none":
         return scores
     chosen = scores[HOUSEHOLD_ID] if explain == "all" else scores.loc[scores[FLAGGED], HOUSEHOLD_ID]
@@ -318,7 +349,7 @@ def partition_tables(
 
     parts = {
         name: [getattr(tables, name).take(rows) for rows in split(getattr(tables, name))]
-        for name in ("household_years", "events", "assistance")
+        for name in ("household_years", "events", "assistance", "monitoring", "visits")
     }
     out: list[tuple[Tables, pd.DataFrame | None]] = []
     for i, rows in enumerate(split(tables.households)):
@@ -329,6 +360,8 @@ def partition_tables(
             events=parts["events"][i],
             assistance=parts["assistance"][i],
             personal=pd.DataFrame(),
+            monitoring=parts["monitoring"][i],
+            visits=parts["visits"][i],
         )
         out.append((sub, None if places is None else places.take(rows)))
     return out

@@ -34,6 +34,15 @@ from earlywarn.data.columns import (
 from earlywarn.data.problems import Problem
 from earlywarn.data.storage import atomic_path
 from earlywarn.errors import SchemaError
+from earlywarn.features.monitoring import (
+    MONITORED_SINCE,
+    MONITORING_CATEGORY,
+    MONITORING_EXITED_ON,
+    MONITORING_STATUS,
+    STATUS_COLUMNS,
+    STATUSES,
+    VERIFIED_NOT_AT_RISK_ON,
+)
 
 PREVIOUS_AS_OF = "previous_as_of"
 PREVIOUS_RISK = "previous_risk"
@@ -52,6 +61,9 @@ SCORE_COLUMNS = (
     MODEL_VERSION,
 )
 """The columns every scores frame has, in file order."""
+MONITORING_COLUMNS = STATUS_COLUMNS
+"""The monitoring status at as_of (``features.monitoring``), after the score columns when
+the run had it."""
 HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
 """The comparison with the previous run (``scoring.history``), after the score columns."""
 REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
@@ -64,8 +76,9 @@ SIDECAR_KEYS = ("data_dir", "model_uri", "explain", "lang", "glossary", "glossar
 """What :func:`read_scores_metadata` takes from ``<scores>.meta.json``."""
 
 
-def scores_schema(*, with_history: bool) -> pa.Schema:
-    """The scores file's Arrow schema (with the history columns when the run compared)."""
+def scores_schema(*, with_history: bool, with_monitoring: bool = False) -> pa.Schema:
+    """The scores file's Arrow schema (with the monitoring status when the run had it, and
+    the history columns when it compared)."""
     fields = [
         (HOUSEHOLD_ID, pa.string()),
         (AS_OF, pa.timestamp("ms")),
@@ -78,6 +91,14 @@ def scores_schema(*, with_history: bool) -> pa.Schema:
         (REASONS, pa.list_(REASON_TYPE)),
         (MODEL_VERSION, pa.string()),
     ]
+    if with_monitoring:
+        fields += [
+            (MONITORING_STATUS, pa.string()),
+            (MONITORED_SINCE, pa.timestamp("ms")),
+            (MONITORING_CATEGORY, pa.string()),
+            (MONITORING_EXITED_ON, pa.timestamp("ms")),
+            (VERIFIED_NOT_AT_RISK_ON, pa.timestamp("ms")),
+        ]
     if with_history:
         fields += [
             (PREVIOUS_AS_OF, pa.timestamp("ms")),
@@ -100,7 +121,10 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[s
     Fixed schema, no pandas index, no timestamps: ``metadata`` (model version, config hash,
     input fingerprints) goes into the file's key-value metadata and must be deterministic.
     """
-    schema = scores_schema(with_history=PREVIOUS_RISK in scores.columns)
+    schema = scores_schema(
+        with_history=PREVIOUS_RISK in scores.columns,
+        with_monitoring=MONITORING_STATUS in scores.columns,
+    )
     table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema, preserve_index=False)
     kv = {key.encode(): value.encode() for key, value in sorted(metadata.items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
@@ -262,7 +286,17 @@ def _row_checks(scores: pd.DataFrame, as_of: pd.Series) -> list[_Check]:
             False,
         ),
         (MODEL_VERSION, "must not be empty", _blank(scores[MODEL_VERSION]), False),
+        *_monitoring_checks(scores),
     ]
+
+
+def _monitoring_checks(scores: pd.DataFrame) -> list[_Check]:
+    """The monitoring status, when the file has it, is one of the statuses."""
+    if MONITORING_STATUS not in scores.columns:
+        return []
+    status = scores[MONITORING_STATUS]
+    rule = f"must be one of {', '.join(STATUSES)}"
+    return [(MONITORING_STATUS, rule, ~status.isin(STATUSES).astype(bool), True)]
 
 
 def _recorded_checks(

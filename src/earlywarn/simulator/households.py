@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from earlywarn.config import SimulateConfig
 from earlywarn.data import columns as c
 from earlywarn.data.contract import empty_table
 from earlywarn.data.tables import Tables
+from earlywarn.simulator.monitoring import monitoring_cycle
 from earlywarn.simulator.month import run_months
 from earlywarn.simulator.new_year import end_year, start_year
 from earlywarn.simulator.oracle import poverty_probability
@@ -107,6 +108,7 @@ def simulate_tables(
     rounds: list[pd.DataFrame] = []
     snapshots: list[_Snapshot] = []
     true_poor: dict[int, np.ndarray] = {}
+    true_per_capita: dict[int, np.ndarray] = {}
     observed_pc = np.full(n_households, np.nan)
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         if year > FIRST_YEAR:
@@ -128,11 +130,22 @@ def simulate_tables(
         survey, surveyed = survey_round(start_of_year, state, year, registry, survey_rng)
         rounds.append(survey)
         observed_pc = observed_per_capita(survey, surveyed, n_households)
-        true_poor[year] = state.per_capita_net() < LINES[year]
+        true_per_capita[year] = state.per_capita_net()
+        true_poor[year] = true_per_capita[year] < LINES[year]
         before = state.exited
         state = end_year(state, year, rng, settings)
         exit_year[state.exited & ~before] = year
     tables = _assemble(registry, exit_year, state, rounds, records)
+    # the monitoring cycle observes the world from its own stream (issue 14)
+    cycle = monitoring_cycle(
+        tables.households,
+        tables.household_years,
+        tables.events,
+        true_per_capita,
+        LINES,
+        seed=root.spawn(1)[0],
+    )
+    tables = replace(tables, monitoring=cycle.monitoring, visits=cycle.visits)
     truth = _truth(
         snapshots,
         true_poor,

@@ -16,14 +16,16 @@ from earlywarn.errors import EarlywarnError
 from earlywarn.features.build import build_features
 from earlywarn.features.catalog import FEATURE_NAMES
 from earlywarn.features.labels import population
+from earlywarn.features.monitoring import monitoring_status
 from earlywarn.features.place import place_rates
 from feature_frames import make_tables, random_tables
+from monitoring_frames import MONITORING_OPERATIONS, future_monitoring_change, with_monitoring
 from plain_features import plain_build_features
 
 
 @pytest.fixture(scope="module")
 def random_world() -> Tables:
-    return random_tables(n_households=40, seed=3)
+    return with_monitoring(random_tables(n_households=40, seed=3), seed=3)
 
 
 def assert_same_features(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -232,7 +234,9 @@ def _future_changes(
             "datetime64[us]"
         )
 
-    for operation in operations:
+    for operation in [o for o in operations if o in MONITORING_OPERATIONS]:
+        tables = future_monitoring_change(tables, as_of, operation, rng)
+    for operation in [o for o in operations if o not in MONITORING_OPERATIONS]:
         future_rounds = rounds[YEAR] >= year
         future_events = events["date"] >= as_of
         future_assistance = assistance["start_date"] >= as_of
@@ -296,6 +300,8 @@ def _future_changes(
             return replace(
                 tables,
                 households=shuffled(tables.households),
+                monitoring=shuffled(tables.monitoring),
+                visits=shuffled(tables.visits),
                 household_years=shuffled(rounds),
                 events=shuffled(events),
                 assistance=shuffled(assistance),
@@ -314,6 +320,7 @@ OPERATIONS = [
     "change_end_dates",
     "drop_assistance",
     "shuffle",
+    *MONITORING_OPERATIONS,
 ]
 
 
@@ -330,6 +337,10 @@ def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days,
     actual = build_features(changed, as_of=as_of, households=all_ids(random_world))
     assert_same_features(actual, expected)
     assert sorted(population(changed, as_of)) == sorted(population(random_world, as_of))
+    ids = all_ids(random_world)
+    pd.testing.assert_frame_equal(
+        monitoring_status(changed, as_of, ids), monitoring_status(random_world, as_of, ids)
+    )
     default = build_features(changed, as_of=as_of)
     assert_same_features(
         default.sort_index(), build_features(random_world, as_of=as_of).sort_index()

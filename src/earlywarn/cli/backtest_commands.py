@@ -1,0 +1,44 @@
+"""The backtest command: how good the stored scoring runs of a year were, once its round is in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from earlywarn.cli.arguments import ConfigOption, DataOption, reports_errors
+
+
+@reports_errors
+def backtest(
+    history: Annotated[
+        Path, typer.Option("--history", help="Score history folder (as_of=*/model_version=*).")
+    ],
+    data: DataOption,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the reports (both languages) and CSVs.")
+    ],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Target year (default: the latest with runs and a round)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Evaluate every stored run of a year against that year's survey round, model vs rule."""
+    from earlywarn.cli import show
+    from earlywarn.config import load_config
+    from earlywarn.explain.backtest_report import backtest_summary
+    from earlywarn.jobs.audit import audited
+    from earlywarn.jobs.backtest import run_backtest
+
+    cfg = load_config(config)
+    details = {"history": str(history), "year": year}
+    with audited("backtest", data_dir=data, details=details) as audit:
+        result = run_backtest(cfg, history, data, out, year=year)
+        audit.add_outputs(out)
+    found = result.backtest
+    for line in backtest_summary(found.runs, target_year=found.target_year):
+        show.console.print(line, highlight=False, soft_wrap=True)
+    for lang, path in result.reports.items():
+        show.console.print(f"report ({lang}): {path}", highlight=False, soft_wrap=True)
