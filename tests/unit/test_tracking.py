@@ -81,11 +81,11 @@ def test_flatten_config_names_every_field():
     assert all(len(v) <= 6000 for v in flat.values())
 
 
-def test_signature_declares_categoricals_as_string_and_the_rest_as_double(model):
+def test_signature_requires_every_feature_categoricals_as_any_the_rest_as_double(model):
     signature = tracking.model_signature(model)
-    assert [(c.name, c.type.name) for c in signature.inputs.inputs] == [
-        ("county", "string"),
-        ("n_illness_events_12m", "double"),
+    assert [(c["name"], c["type"], c["required"]) for c in signature.inputs.to_dict()] == [
+        ("county", "any", True),
+        ("n_illness_events_12m", "double", True),
     ]
     assert [c.name for c in signature.outputs.inputs] == ["risk"]
     frame = pd.DataFrame(

@@ -43,6 +43,7 @@ from earlywarn.tracking.store import (
     redact_uri,
     tracking_uri,
 )
+from earlywarn.tracking.tuning import StudyRef
 
 __all__ = [
     "CANDIDATE_ALIAS",
@@ -56,6 +57,7 @@ __all__ = [
     "Comparison",
     "ModelRef",
     "Promotion",
+    "StudyRef",
     "check_tracking_available",
     "clean_metrics",
     "configure",
