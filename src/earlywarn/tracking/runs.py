@@ -10,6 +10,7 @@ FAILED. Personal columns or values anywhere refuse the run before MLflow is touc
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -63,6 +64,7 @@ from earlywarn.tracking.tuning import StudyRef, study_params, trial_metrics
 
 log = logging.getLogger(__name__)
 
+UV_FILES_VARIABLE = "MLFLOW_LOG_UV_FILES"
 MODEL_FORMATS = {"lightgbm": "lightgbm-booster-text+json", "linear": "linear-scorer-json+json"}
 
 
@@ -268,16 +270,33 @@ def _start_run(experiment: str, run_name: str | None, tags: dict[str, str], uri:
 def _log_model(model: RiskModel, model_dir: Path, staged: Path, example: pd.DataFrame) -> str:
     """Log the model folder (copied to ``staged``) as the pyfunc; the logged model's URI."""
     shutil.copytree(model_dir, staged)  # logged as artifacts/risk_model/
-    logged = mlflow.pyfunc.log_model(
-        name=MODEL_NAME,
-        python_model=str(PYFUNC_CODE),
-        artifacts={RISK_MODEL_ARTIFACT: str(staged)},
-        code_paths=[str(SCORER_CODE)],
-        signature=model_signature(model),
-        input_example=example,
-        pip_requirements=pip_requirements(),
-    )
+    with _without_uv_project_files():
+        logged = mlflow.pyfunc.log_model(
+            name=MODEL_NAME,
+            python_model=str(PYFUNC_CODE),
+            artifacts={RISK_MODEL_ARTIFACT: str(staged)},
+            code_paths=[str(SCORER_CODE)],
+            signature=model_signature(model),
+            input_example=example,
+            pip_requirements=pip_requirements(),
+        )
     return str(logged.model_uri)
+
+
+@contextmanager
+def _without_uv_project_files() -> Iterator[None]:
+    """MLflow copies the uv project it finds in the working directory (earlywarn's own
+    uv.lock and pyproject.toml) into the model, and ``--env-manager uv`` would then build
+    earlywarn: the model's environment is its requirements.txt alone."""
+    previous = os.environ.get(UV_FILES_VARIABLE)
+    os.environ[UV_FILES_VARIABLE] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(UV_FILES_VARIABLE, None)
+        else:
+            os.environ[UV_FILES_VARIABLE] = previous
 
 
 @contextmanager
