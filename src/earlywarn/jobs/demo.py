@@ -92,7 +92,7 @@ def run_demo(
 
     stage("tuning, fitting and calibrating the risk model")
     training = run_training(cfg, data_dir, out_dir=out_dir / "models" / "demo")
-    promotion, not_promoted = _promote(cfg, training, stage)
+    promotion, not_promoted = promote_if_better(cfg, training, stage)
 
     as_of = (
         pd.Timestamp(as_of)
@@ -130,7 +130,7 @@ def run_demo(
     )
 
 
-def _promote(
+def promote_if_better(
     cfg: Config, training: TrainingResult, stage: Callable[[str], None]
 ) -> tuple[Promotion | None, str | None]:
     """Make the trained version ``champion`` if it beats the rule on the test year, exactly as
