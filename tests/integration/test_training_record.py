@@ -80,7 +80,7 @@ def test_the_version_is_described_by_its_card_and_lists_its_input_tables(trained
     assert version.description.startswith("earlywarn risk model ")
     assert f"({result.model.kind}, " in version.description
     assert "Test-year average precision" in version.description
-    assert version.description.count("\n") == 0 and len(version.description) < 1200
+    assert version.description.count("\n") == 0 and len(version.description) < 700
     for table in TABLES:
         assert len(version.tags[f"earlywarn.fingerprint.{table}"]) == 64
     inputs = client.get_run(result.run_id).inputs.dataset_inputs

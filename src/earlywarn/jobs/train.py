@@ -267,12 +267,13 @@ def card_summary(card: ModelCard, test_metrics: dict[str, float]) -> str:
     verdict = "beats" if model_ap > rule_ap else "does not beat"
     return (
         f"earlywarn risk model {card.model_version} ({card.model_kind}, {card.calibration_method}"
-        f" calibration): the probability that a household of population '{card.population}' "
-        f"is poor in the year of the as-of date. Target years {card.data_window}; fitted on "
-        f"{card.fit_years}, calibrated on {card.calibration_year}, tested on {card.test_year}. "
-        f"Test-year average precision {model_ap:.3f} vs {rule_ap:.3f} for the current rule: it "
-        f"{verdict} the rule. {card.choice_summary} Intended use: ranks households for "
-        "caseworker visits; it does not decide eligibility for assistance."
+        f" calibration; {card.chosen_candidate} chosen on the validation years): the probability"
+        f" that a household of population '{card.population}' is poor in the year of the as-of"
+        f" date. Target years {card.data_window}; fitted on {card.fit_years}, calibrated on "
+        f"{card.calibration_year}, tested on {card.test_year}. Test-year average precision "
+        f"{model_ap:.3f} vs {rule_ap:.3f} for the current rule: it {verdict} the rule. Ranks "
+        "households for caseworker visits; it does not decide eligibility for assistance. "
+        "The model card (model_card.md in the run) has the rest."
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import warnings
 from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
@@ -103,11 +104,11 @@ def log_table_inputs(
     """Log each input table as a run input (context ``training``): its name, fingerprint
     (the digest, shortened as the store requires; in full as the input's tag) and columns
     with their types. ``table_columns`` holds frames whose rows are never read."""
-    source: DatasetSource = (
-        resolve_dataset_source(data_source)
-        if data_source is not None
-        else CodeDatasetSource(tags={"earlywarn": "tables passed in memory"})
-    )
+    source: DatasetSource = CodeDatasetSource(tags={"earlywarn": "tables passed in memory"})
+    if data_source is not None:
+        with warnings.catch_warnings():  # two local sources claim a path; both are "local"
+            warnings.simplefilter("ignore", UserWarning)
+            source = resolve_dataset_source(data_source)
     for table, frame in table_columns.items():
         fingerprint = str(table_fingerprints.get(table, ""))
         dataset = MetaDataset(  # type: ignore[abstract]  # Dataset is not an ABC
