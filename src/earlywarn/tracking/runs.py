@@ -22,7 +22,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 import yaml
-from mlflow.entities import Metric, RunStatus
+from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -117,12 +117,7 @@ def log_training_run(
     model_dir = Path(model_dir)
     name = config.tracking.registered_model
     _check_saved_model(model, model_dir)
-    run_params = {
-        **flatten_config(config),
-        **unique_names({k: param_value(v) for k, v in params.items()}, "param"),
-        **{f"fingerprint.{sanitize_name(t)}": str(h) for t, h in table_fingerprints.items()},
-        **(study_params(StudyRef(redact_uri(study.storage), study.name)) if study else {}),
-    }
+    run_params = _run_params(config, params, table_fingerprints, study)
     _refuse_personal_data(
         model=model,
         input_example=input_example,
@@ -147,13 +142,7 @@ def log_training_run(
     run_id = _start_run(experiment, run_name, tags, uri)
     version: str | None = None
     try:
-        if run_params:
-            mlflow.log_params(run_params)
-        if run_metrics:
-            mlflow.log_metrics(run_metrics)
-        _log_batches(
-            client, run_id, trial_metrics(tuning_history) if tuning_history is not None else []
-        )
+        _log_records(client, run_id, run_params, run_metrics, tuning_history)
         if table_columns:
             log_table_inputs(table_columns, table_fingerprints, data_source)
         with _staging_dir() as staging:
@@ -188,10 +177,38 @@ def log_training_run(
     return ref
 
 
-def _log_batches(client: MlflowClient, run_id: str, metrics: list[Metric]) -> None:
-    """Log metrics with their own steps and timestamps, a thousand at a time (MLflow's cap)."""
-    for start in range(0, len(metrics), 1000):
-        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+def _run_params(
+    config: Config,
+    params: Mapping[str, Any],
+    table_fingerprints: Mapping[str, str],
+    study: StudyRef | None,
+) -> dict[str, str]:
+    """The config as ``config.<section>.<field>``, the given parameters, the fingerprints and
+    where the tuning study lives, with keys and values MLflow accepts."""
+    return {
+        **flatten_config(config),
+        **unique_names({k: param_value(v) for k, v in params.items()}, "param"),
+        **{f"fingerprint.{sanitize_name(t)}": str(h) for t, h in table_fingerprints.items()},
+        **(study_params(StudyRef(redact_uri(study.storage), study.name)) if study else {}),
+    }
+
+
+def _log_records(
+    client: MlflowClient,
+    run_id: str,
+    run_params: dict[str, str],
+    run_metrics: dict[str, float],
+    tuning_history: pd.DataFrame | None,
+) -> None:
+    """Parameters, metrics, and each tuning trial as metrics by step (with their own
+    timestamps, a thousand at a time: MLflow's cap)."""
+    if run_params:
+        mlflow.log_params(run_params)
+    if run_metrics:
+        mlflow.log_metrics(run_metrics)
+    trials = trial_metrics(tuning_history) if tuning_history is not None else []
+    for start in range(0, len(trials), 1000):
+        client.log_batch(run_id, metrics=trials[start : start + 1000])
 
 
 def _study_tags(study: StudyRef | None) -> dict[str, str]:
