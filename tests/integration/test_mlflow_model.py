@@ -22,6 +22,20 @@ from earlywarn.model.fit import fit_model
 from earlywarn.model.model_file import Calibrator, RiskModel, save_model
 
 NAME = "earlywarn-test"
+TRIALS = pd.DataFrame(  # what search.trial_history gives: four trials, one pruned, one running
+    {
+        "number": [0, 1, 2, 3],
+        "state": ["COMPLETE", "PRUNED", "COMPLETE", "RUNNING"],
+        "value": [0.4, float("nan"), 0.5, float("nan")],
+        "duration_seconds": [2.0, 1.0, 3.0, float("nan")],
+        "finished_at": [
+            "2026-01-01T00:00:02+00:00",
+            "2026-01-01T00:00:03+00:00",
+            "2026-01-01T00:00:06+00:00",
+            None,
+        ],
+    }
+)
 CONFIG = Config(tracking=TrackingConfig(experiment="earlywarn-test", registered_model=NAME))
 
 
@@ -86,9 +100,16 @@ def _log(
         table_fingerprints={"households": "a" * 64, "household_years": "b" * 64},
         artifacts=artifacts or {},
         input_example=features.head(5),
-        tuning_history=pd.DataFrame({"number": [0, 1], "value": [0.4, 0.5]}),
+        tuning_history=TRIALS,
         feature_catalog=pd.DataFrame({"name": list(model.feature_names)}),
         run_name="test-run",
+        description=f"Model card summary: AP {ap_model} vs rule {ap_rule}.",
+        study=tracking.StudyRef("sqlite:////studies/tuning.sqlite3", "study-x"),
+        table_columns={
+            "households": pd.DataFrame({"household_id": ["H1"], "county": ["c1"]}),
+            "household_years": pd.DataFrame({"household_id": ["H1"], "year": [2020]}),
+        },
+        data_source="/data/county-a",
     )
 
 
@@ -142,11 +163,11 @@ def test_model_is_registered_as_candidate_with_booster_in_its_own_format(store):
     } <= files
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))]
     signature = mlflow.models.get_model_info(ref.registered_uri).signature
-    types = {c.name: c.type.name for c in signature.inputs.inputs}
-    assert types == {
-        "county": "string",
-        "net_income_per_capita_last_round": "double",
-        "n_illness_events_12m": "double",
+    columns = {c["name"]: (c["type"], c["required"]) for c in signature.inputs.to_dict()}
+    assert columns == {  # a category column is "any": MLflow refuses it as "string"
+        "county": ("any", True),
+        "net_income_per_capita_last_round": ("double", True),
+        "n_illness_events_12m": ("double", True),
     }
     example = json.loads((local / "input_example.json").read_text())
     assert "H0000" not in json.dumps(example)  # household ids are not logged
@@ -322,3 +343,87 @@ def test_logging_refuses_a_folder_holding_another_kind_of_model(store, tmp_path)
     save_model(fit_linear_model(features, poor, seed=0), tmp_path / "linear")
     with pytest.raises(ModelError, match="holds a different model"):
         _log(store["model"], tmp_path / "linear", features, ap_model=0.6, ap_rule=0.4)
+
+
+def test_version_is_described_by_the_card_summary_and_tagged_with_provenance(store):
+    ref = store["ref"]
+    client = _client()
+    version = client.get_model_version(NAME, ref.version)
+    assert version.description == "Model card summary: AP 0.6 vs rule 0.4."
+    assert "mlflow, lightgbm, pandas, numpy" in client.get_registered_model(NAME).description
+    from importlib import metadata
+
+    assert version.tags["earlywarn.version"] == metadata.version("earlywarn")
+    assert version.tags["earlywarn.fingerprint.households"] == "a" * 64
+    assert version.tags["run_id"] == ref.run_id
+    run_tags = client.get_run(ref.run_id).data.tags
+    assert run_tags["earlywarn.version"] == version.tags["earlywarn.version"]
+    from earlywarn.tracking.provenance import git_commit
+
+    commit = git_commit()  # this checkout's HEAD when the tests run from git
+    if commit is not None:
+        assert len(commit[0]) == 40
+        assert version.tags["earlywarn.git_commit"] == run_tags["earlywarn.git_commit"]
+        assert version.tags["earlywarn.git_commit"] == commit[0]
+
+
+def test_run_records_its_study_and_each_trial_by_step(store):
+    client = _client()
+    run = client.get_run(store["ref"].run_id)
+    assert run.data.params["tune.storage"] == "sqlite:////studies/tuning.sqlite3"
+    assert run.data.params["tune.study_name"] == "study-x"
+    assert run.data.tags["optuna.study_name"] == "study-x"
+
+    def history(key):
+        return [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, key)]
+
+    assert history("tune_trial_value") == [(0, 0.4), (2, 0.5)]
+    assert history("tune_best_value_so_far") == [(0, 0.4), (1, 0.4), (2, 0.5)]
+    assert history("tune_trials_pruned_so_far") == [(0, 0.0), (1, 1.0), (2, 1.0)]
+    trial_2 = client.get_metric_history(run.info.run_id, "tune_trial_value")[-1]
+    assert trial_2.timestamp == 1767225606000  # when trial 2 ended, not when it was logged
+
+
+def test_input_tables_are_run_inputs_with_fingerprints_and_columns_but_no_rows(store):
+    run = _client().get_run(store["ref"].run_id)
+    inputs = {d.dataset.name: d for d in run.inputs.dataset_inputs}
+    assert set(inputs) == {"households", "household_years"}
+    households = inputs["households"]
+    assert households.dataset.digest == "a" * 32
+    assert {t.key: t.value for t in households.tags}["earlywarn.fingerprint"] == "a" * 64
+    assert {t.key: t.value for t in households.tags}["mlflow.data.context"] == "training"
+    schema = json.loads(households.dataset.schema)
+    assert [c["name"] for c in schema["mlflow_colspec"]] == ["household_id", "county"]
+    assert "/data/county-a" in households.dataset.source
+    assert "H1" not in json.dumps([d.dataset.to_dictionary() for d in inputs.values()])
+
+
+def test_input_tables_with_personal_columns_refuse_the_run(store):
+    with pytest.raises(PersonalDataError, match=r"input table households has personal columns"):
+        tracking.log_training_run(
+            config=CONFIG,
+            model=store["model"],
+            model_dir=store["root"] / "model",
+            metrics={},
+            params={},
+            table_fingerprints={},
+            artifacts={},
+            input_example=store["features"].head(5),
+            tuning_history=None,
+            feature_catalog=pd.DataFrame({"name": ["x"]}),
+            table_columns={"households": pd.DataFrame({"household_id": [], "head_name": []})},
+        )
+
+
+def test_a_training_run_inside_an_active_run_is_nested_in_it(store):
+    tracking.configure()
+    experiment = mlflow.set_experiment("a-notebook")
+    with mlflow.start_run() as outer:
+        ref = _log(
+            store["model"], store["root"] / "model", store["features"], ap_model=0.6, ap_rule=0.4
+        )
+        assert mlflow.active_run().info.run_id == outer.info.run_id
+    run = _client().get_run(ref.run_id)
+    assert run.data.tags["mlflow.parentRunId"] == outer.info.run_id
+    assert run.info.status == "FINISHED"
+    assert experiment.experiment_id != run.info.experiment_id  # in earlywarn's experiment

@@ -81,11 +81,11 @@ def test_flatten_config_names_every_field():
     assert all(len(v) <= 6000 for v in flat.values())
 
 
-def test_signature_declares_categoricals_as_string_and_the_rest_as_double(model):
+def test_signature_requires_every_feature_categoricals_as_any_the_rest_as_double(model):
     signature = tracking.model_signature(model)
-    assert [(c.name, c.type.name) for c in signature.inputs.inputs] == [
-        ("county", "string"),
-        ("n_illness_events_12m", "double"),
+    assert [(c["name"], c["type"], c["required"]) for c in signature.inputs.to_dict()] == [
+        ("county", "any", True),
+        ("n_illness_events_12m", "double", True),
     ]
     assert [c.name for c in signature.outputs.inputs] == ["risk"]
     frame = pd.DataFrame(
@@ -180,3 +180,50 @@ def test_promotion_compares_the_metrics_training_logs():
     assert tracking.PROMOTION_REQUIREMENTS == (
         ("test_average_precision_model", "test_average_precision_rule"),
     )
+
+
+def test_trial_metrics_chart_each_finished_trial_by_its_number():
+    from earlywarn.tracking.tuning import trial_metrics
+
+    history = pd.DataFrame(
+        {
+            "number": [2, 0, 1, 3],  # out of order, as a resumed study may list them
+            "state": ["COMPLETE", "PRUNED", "FAIL", "COMPLETE"],
+            "value": [0.3, np.nan, np.nan, 0.2],
+            "duration_seconds": [1.0, 2.0, np.nan, 4.0],
+            "finished_at": ["2026-01-01T00:00:00+00:00", None, None, "not a date"],
+        }
+    )
+    points = {(m.key, m.step): m for m in trial_metrics(history)}
+    assert {step for _, step in points} == {0, 2, 3}  # the failed trial is not charted
+    assert ("tune_trial_value", 0) not in points  # pruned: no score
+    assert points[("tune_trials_pruned_so_far", 3)].value == 1.0
+    assert points[("tune_best_value_so_far", 3)].value == 0.3
+    assert points[("tune_trial_value", 2)].timestamp == 1767225600000
+    assert points[("tune_trial_seconds", 3)].value == 4.0
+    assert trial_metrics(pd.DataFrame()) == []
+
+
+def test_provenance_tags_name_version_commit_and_fingerprints(monkeypatch):
+    from earlywarn.tracking import provenance
+
+    monkeypatch.setattr(provenance, "git_commit", lambda: ("f" * 40, True))
+    tags = provenance.provenance_tags({"households": "a" * 64})
+    assert tags["earlywarn.git_commit"] == "f" * 40
+    assert tags["earlywarn.git_dirty"] == "true"
+    assert tags["earlywarn.fingerprint.households"] == "a" * 64
+    assert tags["earlywarn.version"] == provenance.earlywarn_version() != ""
+    monkeypatch.setattr(provenance, "git_commit", lambda: None)
+    assert "earlywarn.git_commit" not in provenance.provenance_tags({})
+
+
+def test_git_commit_of_an_installed_copy_comes_from_its_install_record(monkeypatch, tmp_path):
+    from earlywarn.tracking import provenance
+
+    provenance.git_commit.cache_clear()
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", tmp_path)  # not a git checkout
+    monkeypatch.setattr(provenance, "_installed_commit", lambda: ("c" * 40, False))
+    try:
+        assert provenance.git_commit() == ("c" * 40, False)
+    finally:
+        provenance.git_commit.cache_clear()

@@ -1,4 +1,5 @@
-"""The demo job: the whole path on the built-in default, simulate -> train -> score -> report."""
+"""The demo job: the whole path on the built-in default, simulate -> train -> promote ->
+score -> report."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from earlywarn.config import Config
 from earlywarn.data.storage import check_writable
-from earlywarn.errors import OutputError
+from earlywarn.errors import OutputError, PromotionRefused
+from earlywarn.jobs.promote import run_promote
 from earlywarn.jobs.report import ReportsResult, run_reports
 from earlywarn.jobs.score import ScoringResult, run_scoring
 from earlywarn.jobs.simulate import run_simulate
 from earlywarn.jobs.train import TrainingResult, run_training
 from earlywarn.jobs.validate import run_validate
 from earlywarn.resources import RESOURCES
+
+if TYPE_CHECKING:  # mlflow is imported only when a command needs it
+    from earlywarn.tracking import Promotion
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ class DemoResult:
     scoring: ScoringResult
     reports: dict[str, ReportsResult]  # by language
     tracking_uri: str
+    promotion: Promotion | None = None  # the model made champion, as ``promote`` would
+    not_promoted: str | None = None  # why it was not (it did not beat the rule)
 
 
 def run_demo(
@@ -48,8 +56,10 @@ def run_demo(
     langs: tuple[str, ...] = ("zh-CN", "en"),
     on_stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Simulated households -> validated tables -> trained model -> scores -> reports.
+    """Simulated households -> validated tables -> trained model -> champion -> scores ->
+    reports.
 
+    The trained version becomes ``champion`` when it beats the rule on the test year.
     Everything goes under ``out_dir``: ``data/`` (with truth.parquet), ``models/``,
     ``mlflow.db`` (unless ``MLFLOW_TRACKING_URI`` is set), ``scores.parquet`` and
     ``reports/<lang>/``. Scoring is as of ``as_of``, by default 1 July of the last simulated
@@ -82,6 +92,7 @@ def run_demo(
 
     stage("tuning, fitting and calibrating the risk model")
     training = run_training(cfg, data_dir, out_dir=out_dir / "models" / "demo")
+    promotion, not_promoted = promote_if_better(cfg, training, stage)
 
     as_of = (
         pd.Timestamp(as_of)
@@ -114,4 +125,21 @@ def run_demo(
         scoring=scoring,
         reports=reports,
         tracking_uri=uri,
+        promotion=promotion,
+        not_promoted=not_promoted,
     )
+
+
+def promote_if_better(
+    cfg: Config, training: TrainingResult, stage: Callable[[str], None]
+) -> tuple[Promotion | None, str | None]:
+    """Make the trained version ``champion`` if it beats the rule on the test year, exactly as
+    ``earlywarn promote`` would: (the promotion, or why there was none)."""
+    version = training.model_uri.rsplit("/", 1)[-1]
+    try:
+        promotion = run_promote(cfg, version)
+    except PromotionRefused as refused:
+        stage(f"not promoted: {refused}")
+        return None, str(refused)
+    stage(f"promoted models:/{promotion.name}/{promotion.version} to @{promotion.alias}")
+    return promotion, None

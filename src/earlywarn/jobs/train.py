@@ -4,7 +4,10 @@ model and its card -> log the run to MLflow."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 import optuna
 import pandas as pd
 from matplotlib.figure import Figure
+from sqlalchemy.exc import SQLAlchemyError
 
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.contract import TABLES
@@ -21,10 +25,12 @@ from earlywarn.data.storage import atomic_path, check_writable, fingerprint_fram
 from earlywarn.data.tables import Tables
 from earlywarn.explain.contributions import contributions, shap_summary_png
 from earlywarn.features.catalog import catalog_frame
-from earlywarn.model.card import render_model_card, training_card
+from earlywarn.model import search as search_module
+from earlywarn.model.card import ModelCard, render_model_card, training_card
 from earlywarn.model.charts import precision_recall_figure, reliability_figure
-from earlywarn.model.comparison import YearComparison, compare_on_test_year
+from earlywarn.model.comparison import MODEL, RULE, YearComparison, compare_on_test_year, metric_key
 from earlywarn.model.model_file import RiskModel, save_model
+from earlywarn.model.search import record_run
 from earlywarn.model.training import TrainedModel, model_metadata, train_risk_model
 from earlywarn.scoring.drift import drift_reference
 
@@ -83,6 +89,7 @@ def run_training(
         trials=trials,
         population=population,
         track=track,
+        data_dir=data_dir,
     )
 
 
@@ -95,14 +102,17 @@ def train_on_tables(
     trials: int | None = None,
     population: Population | None = None,
     track: bool = True,
+    data_dir: Path | None = None,
+    progress: bool = True,
 ) -> TrainingResult:
     """Train, calibrate and compare the risk model on ``tables``; save and track it.
 
     ``truth`` is the simulator's oracle (household_id, as_of, oracle_probability), if any.
     The model goes to ``out_dir`` (default ``models/<run-name>``), the card, plots and tables
     to ``<out_dir>_card/``; the study to ``cfg.tune.storage`` (default ``tuning.sqlite3``
-    beside the model directory) so that an interrupted tuning resumes. ``track=False`` (tests
-    only) skips MLflow.
+    beside the model directory) so that an interrupted tuning resumes. ``progress`` shows a
+    line per tuning trial on stderr. ``data_dir`` (where ``tables`` were read) is the source
+    of the run's input datasets. ``track=False`` (tests only) skips MLflow.
     """
     if track:  # fail before any tuning when the tracking store cannot be used
         from earlywarn.tracking import check_tracking_available
@@ -117,13 +127,11 @@ def train_on_tables(
     storage_path = cfg.tune.storage or model_dir.parent / "tuning.sqlite3"
     storage_path.parent.mkdir(parents=True, exist_ok=True)
 
-    trained = train_risk_model(
-        tables,
-        cfg,
-        population=population,
-        storage_url=f"sqlite:///{Path(storage_path).resolve()}",
-        n_trials=trials,
-    )
+    storage_url = f"sqlite:///{Path(storage_path).resolve()}"
+    with tuning_progress(enabled=progress):
+        trained = train_risk_model(
+            tables, cfg, population=population, storage_url=storage_url, n_trials=trials
+        )
     year = compare_on_test_year(tables, trained, truth=truth, cfg=cfg)
     metrics = {**year.test_metrics(), **trained.metrics(), **year.subgroup_metrics()}
     model = replace(
@@ -132,7 +140,7 @@ def train_on_tables(
     )
     save_model(model, model_dir)
     card_dir = model_dir.with_name(f"{model_dir.name}_card")
-    artifacts = _write_card(card_dir, trained, year, cfg, run_name, population)
+    artifacts, summary = _write_card(card_dir, trained, year, cfg, run_name, population)
 
     model_uri, run_id = str(model_dir), None
     if track:
@@ -146,6 +154,12 @@ def train_on_tables(
             fingerprints=fingerprints,
             metrics=metrics,
             artifacts=artifacts,
+            inputs=TrainingInputs(
+                table_columns={name: getattr(tables, name).head(0) for name in TABLES},
+                data_source=str(Path(data_dir).resolve()) if data_dir is not None else None,
+                storage_url=storage_url,
+                summary=summary,
+            ),
         )
     log.info("training finished in %.1f s: %s", time.perf_counter() - started, model_uri)
     return TrainingResult(
@@ -195,8 +209,9 @@ def _write_card(
     cfg: Config,
     run_name: str,
     population: Population,
-) -> dict[str, Path]:
-    """The plots, evaluation tables and model card, in ``card_dir``: run path -> file."""
+) -> tuple[dict[str, Path], str]:
+    """The plots, evaluation tables and model card, in ``card_dir``: (run path -> file, the
+    card's summary)."""
     card_dir.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, Path] = {}
     figures = {
@@ -241,7 +256,25 @@ def _write_card(
     for suffix, text in (("md", markdown), ("html", html)):
         write_text_atomic(text, card_dir / f"model_card.{suffix}")
         artifacts[f"model_card.{suffix}"] = card_dir / f"model_card.{suffix}"
-    return artifacts
+    return artifacts, card_summary(card, year.test_metrics())
+
+
+def card_summary(card: ModelCard, test_metrics: dict[str, float]) -> str:
+    """A few lines saying what the model is and how it did: the registered version's
+    description."""
+    model_ap = test_metrics.get(metric_key("average_precision", MODEL), float("nan"))
+    rule_ap = test_metrics.get(metric_key("average_precision", RULE), float("nan"))
+    verdict = "beats" if model_ap > rule_ap else "does not beat"
+    return (
+        f"earlywarn risk model {card.model_version} ({card.model_kind}, {card.calibration_method}"
+        f" calibration; {card.chosen_candidate} chosen on the validation years): the probability"
+        f" that a household of population '{card.population}' is poor in the year of the as-of"
+        f" date. Target years {card.data_window}; fitted on {card.fit_years}, calibrated on "
+        f"{card.calibration_year}, tested on {card.test_year}. Test-year average precision "
+        f"{model_ap:.3f} vs {rule_ap:.3f} for the current rule: it {verdict} the rule. Ranks "
+        "households for caseworker visits; it does not decide eligibility for assistance. "
+        "The model card (model_card.md in the run) has the rest."
+    )
 
 
 def _log_run(
@@ -255,11 +288,25 @@ def _log_run(
     fingerprints: dict[str, str],
     metrics: dict[str, float],
     artifacts: dict[str, Path],
+    inputs: TrainingInputs,
 ) -> tuple[str, str]:
-    """Log the run and register the model (alias ``candidate``): (registered URI, run id)."""
-    from earlywarn.tracking import log_training_run
+    """Log the run and register the model (alias ``candidate``), and record the run in the
+    tuning study: (registered URI, run id)."""
+    from earlywarn.tracking import StudyRef, log_training_run
 
     tuning = trained.tuning
+    study = StudyRef(inputs.storage_url, tuning.study_name) if tuning is not None else None
+    if tuning is not None:  # the run's config names the study's real storage and name
+        cfg = cfg.model_copy(
+            update={
+                "tune": cfg.tune.model_copy(
+                    update={
+                        "storage": Path(inputs.storage_url.removeprefix("sqlite:///")),
+                        "study_name": tuning.study_name,
+                    }
+                )
+            }
+        )
     booster_params = (
         {
             **tuning.params,
@@ -287,8 +334,50 @@ def _log_run(
         tuning_history=tuning.history if tuning is not None else None,
         feature_catalog=catalog_frame(),
         run_name=run_name,
+        description=inputs.summary,
+        study=study,
+        table_columns=inputs.table_columns,
+        data_source=inputs.data_source,
     )
+    if study is not None:
+        try:
+            record_run(study.storage, study.name, ref.run_id)
+        except (optuna.exceptions.OptunaError, SQLAlchemyError, OSError) as err:
+            log.warning("could not record run %s in study %s: %s", ref.run_id, study.name, err)
     return ref.registered_uri, ref.run_id
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    """What the run records beside the model: the input tables' columns (no rows) and where
+    they were read, the tuning study's storage, the model card's summary."""
+
+    table_columns: dict[str, pd.DataFrame]
+    data_source: str | None
+    storage_url: str
+    summary: str
+
+
+@contextmanager
+def tuning_progress(*, enabled: bool) -> Iterator[None]:
+    """Show the search's per-trial lines (:class:`~earlywarn.model.search.TrialProgress`) on
+    stderr while the block runs, whatever the logging setup; nothing when not ``enabled``."""
+    logger = logging.getLogger(search_module.__name__)
+    if not enabled or (logger.isEnabledFor(logging.INFO) and logging.getLogger().handlers):
+        yield  # already shown (verbose) or not wanted
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def _save_figure(figure: Figure, target: Path) -> Path:

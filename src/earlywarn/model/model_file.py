@@ -20,6 +20,7 @@ import pandas as pd
 from earlywarn.data.storage import atomic_path, sha256_file
 from earlywarn.errors import ModelError
 from earlywarn.model.linear import LinearScorer
+from earlywarn.model.risk_scorer import calibrate, prepare_columns
 
 BOOSTER_FILE = "booster.txt"
 LINEAR_FILE = "linear.json"
@@ -47,10 +48,14 @@ class Calibrator:
     y: tuple[float, ...] = ()
 
     def __call__(self, log_odds: np.ndarray) -> np.ndarray:
-        log_odds = np.asarray(log_odds, dtype=float)
-        if self.method == "isotonic":
-            return np.interp(log_odds, np.asarray(self.x), np.asarray(self.y))
-        return 1.0 / (1.0 + np.exp(-(self.slope * log_odds + self.intercept)))
+        return calibrate(
+            log_odds,
+            method=self.method,
+            slope=self.slope,
+            intercept=self.intercept,
+            x=self.x,
+            y=self.y,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,19 +150,12 @@ def prepare_features(
 ) -> pd.DataFrame:
     """``feature_names`` of ``features`` in that order: the ``categories`` columns as
     categoricals with exactly those levels (any other value becomes missing, as LightGBM
-    treats unseen levels), every other column as float64 (non-numbers missing)."""
+    treats unseen levels), every other column as float64 (non-numbers missing): the logged
+    MLflow model's preparation (:func:`~earlywarn.model.risk_scorer.prepare_columns`)."""
     missing = [name for name in feature_names if name not in features.columns]
     if missing:
         raise ModelError(f"features are missing columns the model needs: {missing}")
-    X = features.loc[:, list(feature_names)].copy()
-    for name, levels in categories.items():
-        text = X[name].astype("string")
-        text = text.where(text.isin(levels))
-        X[name] = pd.Categorical(text, categories=list(levels))
-    for name in X.columns:
-        if name not in categories:
-            X[name] = pd.to_numeric(X[name], errors="coerce").astype("float64")
-    return X
+    return prepare_columns(features, feature_names, categories)
 
 
 def is_model_folder(folder: Path) -> bool:

@@ -8,6 +8,10 @@ the same study up to ``n_trials`` finished trials.
 
 Explaining a household costs about trees x leaves x depth², so among the trials within
 ``size_tolerance`` of the best score the smallest model is chosen.
+
+Each finished trial is reported at INFO on this module's logger (trials done, best so far,
+pruned, elapsed): the training job shows these lines on stderr. The study keeps, as user
+attributes, the MLflow runs trained from it (:func:`record_run`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import lightgbm as lgb
@@ -33,6 +38,8 @@ log = logging.getLogger(__name__)
 
 LGB_METRIC = {"average_precision": "average_precision", "roc_auc": "auc"}
 BEST_ITERATION = "best_iteration"
+RUN_ID_ATTR = "mlflow_run_id"  # study user attributes: the last run trained from the study
+RUN_IDS_ATTR = "mlflow_run_ids"  # and every one, oldest first
 SEARCH_SPACE_VERSION = 2  # bump when suggest_params changes: a new study, not a resumed one
 Folds = Sequence[tuple[np.ndarray, np.ndarray]]
 
@@ -200,14 +207,56 @@ def search(
             n_trials=remaining,
             timeout=cfg.timeout_seconds,
             gc_after_trial=False,
+            callbacks=[TrialProgress(target=target, already_finished=finished)],
         )
     return summarize_study(
         study, tolerance=bounds.size_tolerance, metric=cfg.metric, n_trials_run=remaining
     )
 
 
+class TrialProgress:
+    """An Optuna callback logging, after each trial, how far the search is (INFO)."""
+
+    def __init__(self, *, target: int, already_finished: int = 0) -> None:
+        self.target = target
+        self.already_finished = already_finished
+        self.started = time.perf_counter()
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        trials = study.get_trials(deepcopy=False)
+        states = [t.state for t in trials]
+        done = sum(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states)
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+        best = max(complete, key=lambda t: float(t.value or 0.0), default=None)
+        outcome = (
+            f"{trial.value:.4f}" if trial.state == TrialState.COMPLETE else trial.state.name.lower()
+        )
+        seconds = trial.duration.total_seconds() if trial.duration is not None else float("nan")
+        log.info(
+            "tuning: trial %d/%d %s in %.1f s; best so far %s; %d pruned, %d failed; "
+            "%.0f s elapsed",
+            done,
+            self.target,
+            outcome,
+            seconds,
+            f"{best.value:.4f} (trial {best.number})" if best is not None else "none",
+            states.count(TrialState.PRUNED),
+            states.count(TrialState.FAIL),
+            time.perf_counter() - self.started,
+        )
+
+
+def record_run(storage_url: str, study_name: str, run_id: str) -> None:
+    """Record in the study (user attributes) that MLflow run ``run_id`` was trained from it."""
+    study = optuna.load_study(study_name=study_name, storage=storage_url)
+    runs = [str(r) for r in study.user_attrs.get(RUN_IDS_ATTR, []) if str(r) != run_id]
+    study.set_user_attr(RUN_IDS_ATTR, [*runs, run_id])
+    study.set_user_attr(RUN_ID_ATTR, run_id)
+
+
 def trial_history(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial: number, state, value, best_iteration, complexity, parameters."""
+    """One row per trial: number, state, value, best_iteration, complexity, duration, when it
+    finished (ISO text, UTC), parameters."""
     rows = []
     for trial in study.trials:
         best_iteration = trial.user_attrs.get(BEST_ITERATION)
@@ -221,6 +270,11 @@ def trial_history(study: optuna.Study) -> pd.DataFrame:
                 "complexity": (best_iteration or np.nan) * leaves,
                 "duration_seconds": (
                     trial.duration.total_seconds() if trial.duration is not None else np.nan
+                ),
+                "finished_at": (
+                    trial.datetime_complete.astimezone(UTC).isoformat()  # Optuna's are local
+                    if trial.datetime_complete is not None
+                    else None
                 ),
                 **{f"param_{name}": value for name, value in trial.params.items()},
             }

@@ -4,10 +4,14 @@ The one package that imports mlflow. :mod:`~earlywarn.tracking.store` finds and 
 tracking store (``sqlite:///mlflow.db`` in the working directory unless
 ``MLFLOW_TRACKING_URI`` says otherwise); :mod:`~earlywarn.tracking.runs` logs a training run
 and the model as a pyfunc "from code" (:mod:`~earlywarn.tracking.pyfunc`, laid out as
-:mod:`~earlywarn.tracking.logged_model` says), after :mod:`~earlywarn.tracking.personal_data`
-has refused any personal data and with keys made valid by :mod:`~earlywarn.tracking.names`;
-:mod:`~earlywarn.tracking.registry` registers versions and moves the ``candidate`` and
-``champion`` aliases; :mod:`~earlywarn.tracking.resolve` turns a model URI into a
+:mod:`~earlywarn.tracking.logged_model` says) that loads and serves with mlflow, lightgbm,
+pandas and numpy alone, after :mod:`~earlywarn.tracking.personal_data` has refused any
+personal data and with keys made valid by :mod:`~earlywarn.tracking.names`; the run carries
+its provenance (:mod:`~earlywarn.tracking.provenance`: earlywarn version, git commit, input
+tables) and its tuning study (:mod:`~earlywarn.tracking.tuning`: trials by step);
+:mod:`~earlywarn.tracking.registry` registers versions (described by the model card's
+summary) and moves the ``candidate`` and ``champion`` aliases;
+:mod:`~earlywarn.tracking.resolve` turns a model URI into a
 :class:`~earlywarn.model.model_file.RiskModel`, downloading files only (nothing from the
 store is run or unpickled).
 """
@@ -43,6 +47,7 @@ from earlywarn.tracking.store import (
     redact_uri,
     tracking_uri,
 )
+from earlywarn.tracking.tuning import StudyRef
 
 __all__ = [
     "CANDIDATE_ALIAS",
@@ -56,6 +61,7 @@ __all__ = [
     "Comparison",
     "ModelRef",
     "Promotion",
+    "StudyRef",
     "check_tracking_available",
     "clean_metrics",
     "configure",

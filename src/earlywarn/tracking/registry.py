@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from earlywarn.errors import PromotionRefused
 from earlywarn.model.comparison import MODEL, RULE, metric_key
+from earlywarn.tracking.provenance import REGISTERED_MODEL_DESCRIPTION
 from earlywarn.tracking.store import (
     check_tracking_available,
     configure,
@@ -64,16 +65,27 @@ class Promotion:
 
 
 def register_version(
-    model_uri: str, name: str, *, run_id: str, catalog_hash: str, metrics: Mapping[str, float]
+    model_uri: str,
+    name: str,
+    *,
+    run_id: str,
+    catalog_hash: str,
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str] | None = None,
+    description: str = "",
 ) -> str:
     """Register a logged model under ``name``; the new version's number.
 
-    The version is tagged with its run, its feature catalog and the promotion metrics.
+    The version is tagged with its run, its feature catalog, the promotion metrics and
+    ``tags`` (earlywarn version, git commit, data fingerprints), and described by
+    ``description`` (its model card's summary). A registered model without a description
+    gets :data:`~earlywarn.tracking.provenance.REGISTERED_MODEL_DESCRIPTION`.
     """
     registered = mlflow.register_model(
         model_uri,
         name,
         tags={
+            **dict(tags or {}),
             "run_id": run_id,
             "catalog_hash": catalog_hash,
             **{
@@ -83,6 +95,11 @@ def register_version(
             },
         },
     )
+    client = MlflowClient()
+    if description:
+        client.update_model_version(name, registered.version, description=description)
+    if not client.get_registered_model(name).description:
+        client.update_registered_model(name, description=REGISTERED_MODEL_DESCRIPTION)
     return str(registered.version)
 
 

@@ -10,6 +10,7 @@ FAILED. Personal columns or values anywhere refuse the run before MLflow is touc
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +33,7 @@ from earlywarn.tracking.logged_model import (
     MODEL_NAME,
     PYFUNC_CODE,
     RISK_MODEL_ARTIFACT,
+    SCORER_CODE,
     model_signature,
     pip_requirements,
     signature_frame,
@@ -48,6 +50,7 @@ from earlywarn.tracking.personal_data import (
     ensure_no_personal_files,
     ensure_no_personal_values,
 )
+from earlywarn.tracking.provenance import log_table_inputs, provenance_tags
 from earlywarn.tracking.registry import CANDIDATE_ALIAS, make_candidate, register_version
 from earlywarn.tracking.store import (
     check_tracking_available,
@@ -57,9 +60,11 @@ from earlywarn.tracking.store import (
     redact_uri,
     tracking_uri,
 )
+from earlywarn.tracking.tuning import StudyRef, study_params, trial_metrics
 
 log = logging.getLogger(__name__)
 
+UV_FILES_VARIABLE = "MLFLOW_LOG_UV_FILES"
 MODEL_FORMATS = {"lightgbm": "lightgbm-booster-text+json", "linear": "linear-scorer-json+json"}
 
 
@@ -91,6 +96,10 @@ def log_training_run(
     tuning_history: pd.DataFrame | None,
     feature_catalog: pd.DataFrame,
     run_name: str | None = None,
+    description: str = "",
+    study: StudyRef | None = None,
+    table_columns: Mapping[str, pd.DataFrame] | None = None,
+    data_source: str | None = None,
 ) -> ModelRef:
     """Log a training run, the model as a pyfunc, and register it with the alias ``candidate``.
 
@@ -98,20 +107,27 @@ def log_training_run(
     ``artifacts`` maps a run-relative path (``"plots/pr_curve.png"``, ``"model_card.md"``) to
     a local file or folder. Metric names are sanitised for MLflow; parameters are logged as
     given (sanitised keys), the config as ``config.<section>.<field>`` and fingerprints as
-    ``fingerprint.<table>`` (also tags). Personal columns anywhere refuse the whole run.
+    ``fingerprint.<table>`` (also tags, with the earlywarn version and git commit, on the
+    run and the model version). ``description`` (the model card's summary) describes the
+    version; ``study`` is where the tuning study lives (parameters ``tune.storage`` and
+    ``tune.study_name``), its trials metrics by step; ``table_columns`` (frames whose rows
+    are never read) become run inputs with ``data_source``. Inside an active run the
+    training run is nested in it. Personal columns anywhere refuse the whole run.
     """
     model_dir = Path(model_dir)
     name = config.tracking.registered_model
     _check_saved_model(model, model_dir)
+    run_params = _run_params(config, params, table_fingerprints, study)
     _refuse_personal_data(
         model=model,
         input_example=input_example,
         feature_catalog=feature_catalog,
         tuning_history=tuning_history,
-        params=params,
+        params={**params, **run_params, "description": description},
         table_fingerprints=table_fingerprints,
         metrics=metrics,
         artifacts=artifacts,
+        table_columns=table_columns or {},
     )
 
     uri = tracking_uri()
@@ -119,28 +135,29 @@ def log_training_run(
     configure(uri)
     client = MlflowClient(tracking_uri=uri)
     experiment = experiment_id(client, config.tracking.experiment, uri)
-    run_params = {
-        **flatten_config(config),
-        **unique_names({k: param_value(v) for k, v in params.items()}, "param"),
-        **{f"fingerprint.{sanitize_name(t)}": str(h) for t, h in table_fingerprints.items()},
-    }
     run_metrics = clean_metrics(metrics)
     example = signature_frame(model, input_example.head(5))
+    tags = {**_run_tags(model, table_fingerprints), **_study_tags(study)}
 
-    run_id = _start_run(experiment, run_name, _run_tags(model, table_fingerprints), uri)
+    run_id = _start_run(experiment, run_name, tags, uri)
     version: str | None = None
     try:
-        if run_params:
-            mlflow.log_params(run_params)
-        if run_metrics:
-            mlflow.log_metrics(run_metrics)
+        _log_records(client, run_id, run_params, run_metrics, tuning_history)
+        if table_columns:
+            log_table_inputs(table_columns, table_fingerprints, data_source)
         with _staging_dir() as staging:
             run_files = staging / "run"
             _stage_artifacts(run_files, config, feature_catalog, tuning_history, artifacts)
             mlflow.log_artifacts(str(run_files))
             model_uri = _log_model(model, model_dir, staging / RISK_MODEL_ARTIFACT, example)
         version = register_version(
-            model_uri, name, run_id=run_id, catalog_hash=model.catalog_hash, metrics=run_metrics
+            model_uri,
+            name,
+            run_id=run_id,
+            catalog_hash=model.catalog_hash,
+            metrics=run_metrics,
+            tags=provenance_tags(table_fingerprints),
+            description=description,
         )
         make_candidate(client, name, version)
     except BaseException as err:
@@ -158,6 +175,46 @@ def log_training_run(
         "logged run %s; registered %s with alias %s", run_id, ref.registered_uri, CANDIDATE_ALIAS
     )
     return ref
+
+
+def _run_params(
+    config: Config,
+    params: Mapping[str, Any],
+    table_fingerprints: Mapping[str, str],
+    study: StudyRef | None,
+) -> dict[str, str]:
+    """The config as ``config.<section>.<field>``, the given parameters, the fingerprints and
+    where the tuning study lives, with keys and values MLflow accepts."""
+    return {
+        **flatten_config(config),
+        **unique_names({k: param_value(v) for k, v in params.items()}, "param"),
+        **{f"fingerprint.{sanitize_name(t)}": str(h) for t, h in table_fingerprints.items()},
+        **(study_params(StudyRef(redact_uri(study.storage), study.name)) if study else {}),
+    }
+
+
+def _log_records(
+    client: MlflowClient,
+    run_id: str,
+    run_params: dict[str, str],
+    run_metrics: dict[str, float],
+    tuning_history: pd.DataFrame | None,
+) -> None:
+    """Parameters, metrics, and each tuning trial as metrics by step (with their own
+    timestamps, a thousand at a time: MLflow's cap)."""
+    if run_params:
+        mlflow.log_params(run_params)
+    if run_metrics:
+        mlflow.log_metrics(run_metrics)
+    trials = trial_metrics(tuning_history) if tuning_history is not None else []
+    for start in range(0, len(trials), 1000):
+        client.log_batch(run_id, metrics=trials[start : start + 1000])
+
+
+def _study_tags(study: StudyRef | None) -> dict[str, str]:
+    if study is None:
+        return {}
+    return {"optuna.storage": redact_uri(study.storage), "optuna.study_name": study.name}
 
 
 def _check_saved_model(model: RiskModel, model_dir: Path) -> None:
@@ -180,9 +237,12 @@ def _refuse_personal_data(
     table_fingerprints: Mapping[str, str],
     metrics: Mapping[str, float],
     artifacts: Mapping[str, Path],
+    table_columns: Mapping[str, pd.DataFrame],
 ) -> None:
     """Raise :class:`PersonalDataError` if anything to be logged carries personal data."""
     ensure_no_personal_columns(input_example, "input example")
+    for table, frame in table_columns.items():
+        ensure_no_personal_columns(frame, f"input table {table}")
     ensure_no_personal_columns(feature_catalog, "feature catalog")
     ensure_no_personal_columns(list(model.feature_names), "model features")
     if tuning_history is not None:
@@ -195,9 +255,7 @@ def _refuse_personal_data(
 
 
 def _run_tags(model: RiskModel, table_fingerprints: Mapping[str, str]) -> dict[str, str]:
-    tags = {
-        f"earlywarn.fingerprint.{sanitize_name(t)}": str(h) for t, h in table_fingerprints.items()
-    }
+    tags = provenance_tags(table_fingerprints)
     tags.update(
         {
             "earlywarn.catalog_hash": model.catalog_hash,
@@ -213,14 +271,14 @@ def _run_tags(model: RiskModel, table_fingerprints: Mapping[str, str]) -> dict[s
 
 
 def _start_run(experiment: str, run_name: str | None, tags: dict[str, str], uri: str) -> str:
-    """Start the run (refusing while another is active in this process); its id."""
-    if (active := mlflow.active_run()) is not None:
-        raise TrackingError(
-            f"an MLflow run ({active.info.run_id}) is already "
-            "active in this process; end it before logging a training run"
-        )
+    """Start the run, nested in the active run if there is one (a notebook's); its id."""
     try:
-        run = mlflow.start_run(experiment_id=experiment, run_name=run_name, tags=tags)
+        run = mlflow.start_run(
+            experiment_id=experiment,
+            run_name=run_name,
+            tags=tags,
+            nested=mlflow.active_run() is not None,
+        )
     except MlflowException as err:
         raise TrackingError(f"cannot start a run in {redact_uri(uri)}: {first_line(err)}") from err
     return str(run.info.run_id)
@@ -229,15 +287,33 @@ def _start_run(experiment: str, run_name: str | None, tags: dict[str, str], uri:
 def _log_model(model: RiskModel, model_dir: Path, staged: Path, example: pd.DataFrame) -> str:
     """Log the model folder (copied to ``staged``) as the pyfunc; the logged model's URI."""
     shutil.copytree(model_dir, staged)  # logged as artifacts/risk_model/
-    logged = mlflow.pyfunc.log_model(
-        name=MODEL_NAME,
-        python_model=str(PYFUNC_CODE),
-        artifacts={RISK_MODEL_ARTIFACT: str(staged)},
-        signature=model_signature(model),
-        input_example=example,
-        pip_requirements=pip_requirements(),
-    )
+    with _without_uv_project_files():
+        logged = mlflow.pyfunc.log_model(
+            name=MODEL_NAME,
+            python_model=str(PYFUNC_CODE),
+            artifacts={RISK_MODEL_ARTIFACT: str(staged)},
+            code_paths=[str(SCORER_CODE)],
+            signature=model_signature(model),
+            input_example=example,
+            pip_requirements=pip_requirements(),
+        )
     return str(logged.model_uri)
+
+
+@contextmanager
+def _without_uv_project_files() -> Iterator[None]:
+    """MLflow copies the uv project it finds in the working directory (earlywarn's own
+    uv.lock and pyproject.toml) into the model, and ``--env-manager uv`` would then build
+    earlywarn: the model's environment is its requirements.txt alone."""
+    previous = os.environ.get(UV_FILES_VARIABLE)
+    os.environ[UV_FILES_VARIABLE] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(UV_FILES_VARIABLE, None)
+        else:
+            os.environ[UV_FILES_VARIABLE] = previous
 
 
 @contextmanager
