@@ -163,8 +163,8 @@ class DriftConfig(Section):
     )
 
 
-ModelCandidate = Literal["rule_score", "logistic", "lightgbm"]
-MODEL_CANDIDATES: tuple[ModelCandidate, ...] = ("rule_score", "logistic", "lightgbm")
+ModelCandidate = Literal["rule_score", "logistic", "lightgbm", "blend"]
+MODEL_CANDIDATES: tuple[ModelCandidate, ...] = ("rule_score", "logistic", "lightgbm", "blend")
 
 
 class TrainConfig(Section):
@@ -194,6 +194,9 @@ class TrainConfig(Section):
         exclude_if=lambda v: tuple(v) == MODEL_CANDIDATES,
     )
     choice_margin: float = Field(default=0.005, ge=0, exclude_if=lambda v: v == 0.005)
+    # after calibrating, fit the chosen model again on every year before the test year (the
+    # calibration households too) and keep the calibrator (model/training.py)
+    refit_on_calibration_year: bool = Field(default=False, exclude_if=lambda v: v is False)
     models_dir: Path = Path("models")
     run_name: str | None = None
     explain_rate_rows: int = Field(default=2_000, ge=10)

@@ -1,8 +1,8 @@
 """Out-of-time results on one world: earlywarn, the plain peer, the rule and the oracle, all
 scored on the same rows.
 
-The test year is the world's last labelled target year; its rows are the population at
-1 January and 1 July of that year (``TEST_MONTHS``) whose label is known (and, on a simulated
+The test year is the world's last labelled target year; its rows are the population on the
+1st of January, April, July and October (``TEST_MONTHS``) whose label is known (and, on a simulated
 world, whose oracle probability is known). earlywarn trains as ``earlywarn train`` does on
 the same tables (it never fits, tunes or calibrates on the test year); the peer fits on
 every earlier target year at the 1st of ``PEER_MONTHS``; the rule needs no fitting.
@@ -40,7 +40,7 @@ from peer import PeerExamples, fit_lgbm, fit_peer, peer_examples
 
 log = logging.getLogger(__name__)
 
-TEST_MONTHS = (1, 7)
+TEST_MONTHS = (1, 4, 7, 10)
 PEER_MONTHS = (1, 4, 7, 10)
 LABEL = "label"
 EARLYWARN = "earlywarn"

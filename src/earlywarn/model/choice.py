@@ -7,7 +7,9 @@ Candidates, simplest first (:data:`CANDIDATES`):
   per-capita net income over the line (:data:`RULE_FEATURE`, with a missing flag). It ranks
   households exactly as that ratio does;
 - ``logistic``: logistic regression on every feature;
-- ``lightgbm``: the tuned booster.
+- ``lightgbm``: the tuned booster;
+- ``blend``: the booster and the logistic regression averaged on the log-odds scale
+  (:mod:`earlywarn.model.blend`): the trees' interactions with the line's extrapolation.
 
 Each validation year is scored by every candidate fitted only on the years before it: the
 tuning folds' validation years (all their households) and the calibration year (its held-out
@@ -39,7 +41,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,7 @@ from earlywarn.config import MODEL_CANDIDATES
 from earlywarn.data.columns import HOUSEHOLD_ID, TARGET_YEAR
 from earlywarn.errors import ModelError
 from earlywarn.features.examples import Examples
+from earlywarn.model.blend import BlendScorer
 from earlywarn.model.bootstrap import (
     N_BOOTSTRAP,
     average_precision,
@@ -56,6 +59,7 @@ from earlywarn.model.bootstrap import (
     gap_standard_error,
 )
 from earlywarn.model.fit import fit_linear_model, fit_model
+from earlywarn.model.linear import LinearScorer
 from earlywarn.model.model_file import RiskModel
 from earlywarn.model.search import TuneResult
 
@@ -63,7 +67,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = MODEL_CANDIDATES
 """The candidates, simplest first (the order the choice prefers); named in the config."""
-RULE_SCORE, LOGISTIC, LIGHTGBM = CANDIDATES
+RULE_SCORE, LOGISTIC, LIGHTGBM, BLEND = CANDIDATES
 
 RULE_FEATURE = "income_to_line_ratio_last_round"
 """The rule's quantity: last round's per-capita net income over that year's line."""
@@ -181,11 +185,34 @@ def fit_candidate(
     num_threads: int,
     catalog_hash: str = "",
 ) -> RiskModel:
-    """Fit candidate ``name`` on ``X``, ``y`` (uncalibrated); ``lightgbm`` needs ``tuning``."""
-    if name == LIGHTGBM:
+    """Fit candidate ``name`` on ``X``, ``y`` (uncalibrated); ``lightgbm`` and ``blend`` need
+    ``tuning``."""
+    return fit_candidates(
+        (name,), X, y, tuning=tuning, seed=seed, num_threads=num_threads, catalog_hash=catalog_hash
+    )[name]
+
+
+def fit_candidates(
+    names: Sequence[str],
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    tuning: TuneResult | None,
+    seed: int,
+    num_threads: int,
+    catalog_hash: str = "",
+) -> dict[str, RiskModel]:
+    """Each candidate of ``names`` fitted on ``X``, ``y`` (uncalibrated); a blend reuses the
+    booster and the logistic regression fitted for the others."""
+    unknown = sorted(set(names) - set(CANDIDATES))
+    if unknown:
+        raise ModelError(f"unknown model candidates {unknown}; use some of {list(CANDIDATES)}")
+    needed = set(names) | ({LIGHTGBM, LOGISTIC} if BLEND in names else set())
+    fitted: dict[str, RiskModel] = {}
+    if LIGHTGBM in needed:
         if tuning is None:
-            raise ModelError("the lightgbm candidate needs a tuning result")
-        return fit_model(
+            raise ModelError("the lightgbm and blend candidates need a tuning result")
+        fitted[LIGHTGBM] = fit_model(
             X,
             y,
             tuning.params,
@@ -194,13 +221,26 @@ def fit_candidate(
             num_boost_round=tuning.num_boost_round,
             catalog_hash=catalog_hash,
         )
-    if name == LOGISTIC:
-        return fit_linear_model(X, y, seed=seed, catalog_hash=catalog_hash)
-    if name == RULE_SCORE:
+    if LOGISTIC in needed:
+        fitted[LOGISTIC] = fit_linear_model(X, y, seed=seed, catalog_hash=catalog_hash)
+    if RULE_SCORE in needed:
         if RULE_FEATURE not in X.columns:
             raise ModelError(f"the rule_score candidate needs the feature {RULE_FEATURE!r}")
-        return fit_linear_model(X[[RULE_FEATURE]], y, seed=seed, catalog_hash=catalog_hash)
-    raise ModelError(f"unknown model candidate {name!r}; use one of {list(CANDIDATES)}")
+        fitted[RULE_SCORE] = fit_linear_model(
+            X[[RULE_FEATURE]], y, seed=seed, catalog_hash=catalog_hash
+        )
+    if BLEND in needed:
+        booster, linear = fitted[LIGHTGBM], fitted[LOGISTIC]
+        fitted[BLEND] = replace(
+            booster, scorer=BlendScorer(booster=booster.booster, linear=_linear(linear))
+        )
+    return {name: fitted[name] for name in names}
+
+
+def _linear(model: RiskModel) -> LinearScorer:
+    if not isinstance(model.scorer, LinearScorer):
+        raise ModelError(f"expected a linear scorer, found a {model.kind} model")
+    return model.scorer
 
 
 def validate_candidates(
@@ -221,17 +261,15 @@ def validate_candidates(
         if fitting.labels.nunique() < 2:
             log.warning("model choice: no validation on %d (fitting years lack a class)", year)
             continue
-        scores = {
-            name: fit_candidate(
-                name,
-                fitting.features,
-                fitting.labels,
-                tuning=tuning,
-                seed=seed,
-                num_threads=num_threads,
-            ).predict_log_odds(validation.features)
-            for name in ordered(candidates)
-        }
+        models = fit_candidates(
+            ordered(candidates),
+            fitting.features,
+            fitting.labels,
+            tuning=tuning,
+            seed=seed,
+            num_threads=num_threads,
+        )
+        scores = {name: m.predict_log_odds(validation.features) for name, m in models.items()}
         years.append(
             ValidationYear(
                 year=year,

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -218,6 +218,9 @@ def train_risk_model(
     y_calibration = calibration.labels.to_numpy(dtype=float)
     ece_before = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
     model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
+    ece_after = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
+    if cfg.train.refit_on_calibration_year:
+        model = refit_before_test(model, choice.winner, examples, split, tuning, cfg)
     return TrainedModel(
         model=model,
         target_years=tuple(years),
@@ -228,13 +231,38 @@ def train_risk_model(
         tuning=tuning,
         choice=choice,
         ece_before_calibration=ece_before,
-        ece_after_calibration=expected_calibration_error(
-            y_calibration, model.predict_risk(calibration.features)
-        ),
+        ece_after_calibration=ece_after,
         explanation_rate=households_explained_per_second(
             model, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
         ),
     )
+
+
+def refit_before_test(
+    model: RiskModel,
+    winner: str,
+    examples: Examples,
+    split: Split,
+    tuning: TuneResult | None,
+    cfg: Config,
+) -> RiskModel:
+    """``winner`` fitted again on every example before the test year (the fitting examples and
+    the calibration households), with ``model``'s calibrator: the model learns from the year
+    just before the one it predicts in full, the calibrator stays fitted on households the
+    model it calibrated had not seen. (The refitted model has seen a little more data, so its
+    log-odds are a little sharper than those the calibrator was fitted on.)"""
+    everything = examples.take(np.sort(np.concatenate([split.fit, split.calibration])))
+    refit = fit_candidate(
+        winner,
+        everything.features,
+        everything.labels,
+        tuning=tuning,
+        seed=cfg.tune.seed,
+        num_threads=cfg.tune.num_threads,
+        catalog_hash=catalog_hash(),
+    )
+    log.info("refitted %s on %d examples before %d", winner, len(everything), split.test_year)
+    return replace(refit, calibrator=model.calibrator)
 
 
 def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:
@@ -310,13 +338,14 @@ def model_metadata(
     """What the model file records about its training: config, data, split, tuning, test
     metrics and versions (the job adds the drift reference)."""
     split, tuning = trained.split, trained.tuning
-    booster = tuning if trained.model.kind == "lightgbm" else None
+    booster = tuning if trained.model.kind in ("lightgbm", "blend") else None
     return {
         "config_hash": config_hash(cfg),
         "run_name": run_name,
         "population": population,
         "as_of_months": list(cfg.train.as_of_months),
         "fit_years": list(split.fit_years),
+        "refit_on_calibration_year": cfg.train.refit_on_calibration_year,
         "calibration_year": split.calibration_year,
         "test_year": split.test_year,
         "model_kind": trained.model.kind,

@@ -60,7 +60,11 @@ from earlywarn.tracking.store import (
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMATS = {"lightgbm": "lightgbm-booster-text+json", "linear": "linear-scorer-json+json"}
+MODEL_FORMATS = {
+    "lightgbm": "lightgbm-booster-text+json",
+    "linear": "linear-scorer-json+json",
+    "blend": "blend-scorer-json+json",
+}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from earlywarn.model.choice import (
     ValidationYear,
     choose_model,
     fit_candidate,
+    fit_candidates,
     ordered,
     validate_candidates,
 )
@@ -43,8 +44,12 @@ def test_average_precision_is_scikit_learns_with_ties_and_weights(seed):
 
 def test_candidates_are_ordered_simplest_first_and_checked():
     assert ordered(["lightgbm", "rule_score"]) == ("rule_score", "lightgbm")
-    assert ordered(list(CANDIDATES)) == CANDIDATES == ("rule_score", "logistic", "lightgbm")
-    with pytest.raises(ModelError, match=r"some of \['rule_score', 'logistic', 'lightgbm'\]"):
+    assert (
+        ordered(list(CANDIDATES)) == CANDIDATES == ("rule_score", "logistic", "lightgbm", "blend")
+    )
+    with pytest.raises(
+        ModelError, match=r"some of \['rule_score', 'logistic', 'lightgbm', 'blend'\]"
+    ):
         ordered(["forest"])
 
 
@@ -213,3 +218,29 @@ def test_where_income_over_the_line_is_all_there_is_the_choice_does_not_lose_to_
     assert average_precision(labels, model.predict_log_odds(test.features)) >= (
         average_precision(labels, rule) - 1e-12
     )
+
+
+def test_the_blend_is_the_even_average_of_the_booster_and_the_logistic_regression_fitted():
+    """The blend candidate reuses the two fitted parts: its log-odds are their mean, so the
+    validation years score it on exactly what would be registered."""
+    examples = _ratio_world(150, seed=7)
+    fit, test = _in_years(examples, range(2016, 2025)), _in_years(examples, [2025])
+    models = fit_candidates(
+        ["lightgbm", "logistic", "blend"],
+        fit.features,
+        fit.labels,
+        tuning=TUNED,
+        seed=0,
+        num_threads=1,
+    )
+    expected = 0.5 * (
+        models["lightgbm"].predict_log_odds(test.features)
+        + models["logistic"].predict_log_odds(test.features)
+    )
+    np.testing.assert_allclose(
+        models["blend"].predict_log_odds(test.features), expected, atol=1e-12
+    )
+    alone = fit_candidate("blend", fit.features, fit.labels, tuning=TUNED, seed=0, num_threads=1)
+    assert alone.scorer_text() == models["blend"].scorer_text()
+    with pytest.raises(ModelError, match="need a tuning result"):
+        fit_candidate("blend", fit.features, fit.labels, tuning=None, seed=0, num_threads=1)
