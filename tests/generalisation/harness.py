@@ -2,10 +2,11 @@
 scored on the same rows.
 
 The test year is the world's last labelled target year; its rows are the population on the
-1st of January, April, July and October (``TEST_MONTHS``) whose label is known (and, on a simulated
-world, whose oracle probability is known). earlywarn trains as ``earlywarn train`` does on
-the same tables (it never fits, tunes or calibrates on the test year); the peer fits on
-every earlier target year at the 1st of ``PEER_MONTHS``; the rule needs no fitting.
+1st of January, April, July and October (``TEST_MONTHS``) whose label is known (at the dates
+the simulator's oracle is drawn, 1 January and 1 July, those it knows). earlywarn trains as
+``earlywarn train`` does on the same tables (it never fits, tunes or calibrates on the test
+year); the peer fits on every earlier target year at the 1st of ``PEER_MONTHS``; the rule
+needs no fitting.
 """
 
 from __future__ import annotations
@@ -100,8 +101,12 @@ def evaluate_world(
     n_without_oracle = 0
     if world.truth is not None:
         rows["oracle"] = _oracle(world.truth, test.keys)
-        n_without_oracle = int(rows["oracle"].isna().sum())
-        rows = rows[rows["oracle"].notna()].reset_index(drop=True)
+        # the oracle is drawn at some dates only (1 January and 1 July): at those, every
+        # score is measured on the rows the oracle knows; at the others, on all rows
+        has_oracle = rows.groupby(AS_OF)["oracle"].transform(lambda s: s.notna().any())
+        missing = has_oracle & rows["oracle"].isna()
+        n_without_oracle = int(missing.sum())
+        rows = rows[~missing].reset_index(drop=True)
 
     trained: dict[str, TrainedEarlywarn] = {}
     with tempfile.TemporaryDirectory(dir=work_dir) as scratch:

@@ -35,6 +35,7 @@ from earlywarn.features.examples import (
     split_out_of_time,
 )
 from earlywarn.model.choice import (
+    BLEND,
     LIGHTGBM,
     ModelChoice,
     choose_model,
@@ -183,7 +184,7 @@ def train_risk_model(
     n_trials: int | None = None,
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
-    the LightGBM candidate on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
+    the booster (for the LightGBM and blend candidates) on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
     choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
     calibration year), fit the winner on the fitting examples, calibrate on the calibration
     examples. The test year is only split off. Deterministic for a given seed."""
@@ -194,7 +195,7 @@ def train_risk_model(
     split, fit, calibration, test = split_examples(examples, cfg)
     candidates = ordered(cfg.train.candidates)
     tuning = None
-    if LIGHTGBM in candidates:
+    if {LIGHTGBM, BLEND} & set(candidates):
         tuning = search(
             fit.features,
             fit.labels,
