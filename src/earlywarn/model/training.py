@@ -184,8 +184,8 @@ def train_risk_model(
     n_trials: int | None = None,
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
-    the booster (for the LightGBM and blend candidates) on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
-    choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
+    the booster (for the lightgbm and blend candidates) on the fitting years (``n_trials``
+    overrides ``cfg.tune.n_trials``), choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
     calibration year), fit the winner on the fitting examples, calibrate on the calibration
     examples. The test year is only split off. Deterministic for a given seed."""
     years = target_years(tables, cfg.train)
