@@ -185,9 +185,11 @@ def train_risk_model(
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
     the booster (for the lightgbm and blend candidates) on the fitting years (``n_trials``
-    overrides ``cfg.tune.n_trials``), choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
-    calibration year), fit the winner on the fitting examples, calibrate on the calibration
-    examples. The test year is only split off. Deterministic for a given seed."""
+    overrides ``cfg.tune.n_trials``), choose among ``cfg.train.candidates`` on the validation
+    years (the folds' years and the calibration year), fit the winner on the fitting examples,
+    calibrate on the calibration examples (then, with ``refit_on_calibration_year``, fit it
+    again on every year before the test year). The test year is only split off.
+    Deterministic for a given seed."""
     years = target_years(tables, cfg.train)
     examples = build_examples(
         tables, as_of_dates(years, cfg.train.as_of_months), population=population
