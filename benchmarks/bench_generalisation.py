@@ -9,7 +9,7 @@ For each world (``tests/generalisation/worlds.py``: the simulator, the real wage
 ``linearmodels``; more simulator settings plug in there by name) and each seed (drawn fresh
 and printed unless ``--seeds`` replays them), trains earlywarn as ``earlywarn train --trials
 N`` does, the plain peer (``tests/peer.py``) on every earlier target year, and scores the
-test year at 1 January and 1 July with earlywarn, the peer's LightGBM and logistic
+test year at 1 January, April, July and October with earlywarn, the peer's LightGBM and logistic
 regression, the rule (its 0/1 flag, and its one-line ranking by last income over the line)
 and the oracle where there is one. Prints and writes (``--out``.md and .csv):
 
@@ -39,7 +39,7 @@ import pandas as pd  # noqa: E402
 from earlywarn.model.model_file import RiskModel  # noqa: E402
 from generalisation.ablation import VARIANTS, ablation_table  # noqa: E402
 from generalisation.harness import evaluate_world  # noqa: E402
-from generalisation.report import harness_table, markdown  # noqa: E402
+from generalisation.report import gap_closed, harness_table, level_table, markdown  # noqa: E402
 from generalisation.runner import BASELINE  # noqa: E402
 from generalisation.worlds import WORLDS, simulator_world  # noqa: E402
 
@@ -115,6 +115,11 @@ def main() -> None:
 def tables_text(metrics: pd.DataFrame, *, ablation: bool) -> str:
     """The harness table and, for an ablation run, the ablation table, in Markdown."""
     text = ["## Harness (mean over seeds)", "", markdown(harness_table(metrics))]
+    text += ["", "## Mean risk / realised rate by test month", "", markdown(level_table(metrics))]
+    gaps = gap_closed(metrics)
+    if not gaps.empty:
+        text += ["", "## Share of the best peer's AP gap to the oracle closed", ""]
+        text += [markdown(gaps), "", f"mean gap closed: {gaps['gap closed'].mean():.3f}"]
     if ablation:
         text += ["", "## Ablation (as-of dates pooled)", "", markdown(ablation_table(metrics))]
     return "\n".join(text)

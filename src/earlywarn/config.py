@@ -163,8 +163,8 @@ class DriftConfig(Section):
     )
 
 
-ModelCandidate = Literal["rule_score", "logistic", "lightgbm"]
-MODEL_CANDIDATES: tuple[ModelCandidate, ...] = ("rule_score", "logistic", "lightgbm")
+ModelCandidate = Literal["rule_score", "logistic", "blend", "lightgbm"]
+MODEL_CANDIDATES: tuple[ModelCandidate, ...] = ("rule_score", "logistic", "blend", "lightgbm")
 
 
 class TrainConfig(Section):
@@ -184,8 +184,8 @@ class TrainConfig(Section):
     max_boost_rounds: int = Field(default=600, ge=10)
     early_stopping_rounds: int = Field(default=30, ge=1)
     size_tolerance: float = Field(default=0.005, ge=0)
-    # model kinds compared on the calibration year (one = forced); the simplest within
-    # max(choice_margin, one standard error) of the best validation AP wins (model/choice.py)
+    # model kinds compared on the validation years (one = forced), in the order preferred: the
+    # first within max(choice_margin, one standard error) of the best wins (model/choice.py)
     # (left out of the config's hash at their defaults, like the world settings: configs from
     # before the choice existed keep their hash)
     candidates: tuple[ModelCandidate, ...] = Field(
@@ -194,6 +194,9 @@ class TrainConfig(Section):
         exclude_if=lambda v: tuple(v) == MODEL_CANDIDATES,
     )
     choice_margin: float = Field(default=0.005, ge=0, exclude_if=lambda v: v == 0.005)
+    # after calibrating, fit the chosen model again on every year before the test year (the
+    # calibration households too) and keep the calibrator (model/training.py)
+    refit_on_calibration_year: bool = Field(default=False, exclude_if=lambda v: v is False)
     models_dir: Path = Path("models")
     run_name: str | None = None
     explain_rate_rows: int = Field(default=2_000, ge=10)

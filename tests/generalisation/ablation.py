@@ -88,6 +88,18 @@ VARIANTS: dict[str, Variant] = {
         Variant("as_of_jan_jul", train={"as_of_months": (1, 7)}, note="as-of months 1, 7"),
         Variant("trials_x3", trials_factor=3.0, note="three times the trials"),
         Variant("class_weight", class_weight=True, note="is_unbalance, then Platt"),
+        Variant(
+            "no_blend",
+            train={"candidates": ("rule_score", "logistic", "lightgbm")},
+            note="the blend of booster and logistic regression not a candidate",
+        ),
+        Variant("blend_only", train={"candidates": ("blend",)}, note="always the blend"),
+        Variant("lightgbm_only", train={"candidates": ("lightgbm",)}, note="always the booster"),
+        Variant(
+            "refit_all",
+            train={"refit_on_calibration_year": True},
+            note="after calibrating, refit on every year before the test year",
+        ),
     )
 }
 

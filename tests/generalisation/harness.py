@@ -1,11 +1,12 @@
 """Out-of-time results on one world: earlywarn, the plain peer, the rule and the oracle, all
 scored on the same rows.
 
-The test year is the world's last labelled target year; its rows are the population at
-1 January and 1 July of that year (``TEST_MONTHS``) whose label is known (and, on a simulated
-world, whose oracle probability is known). earlywarn trains as ``earlywarn train`` does on
-the same tables (it never fits, tunes or calibrates on the test year); the peer fits on
-every earlier target year at the 1st of ``PEER_MONTHS``; the rule needs no fitting.
+The test year is the world's last labelled target year; its rows are the population on the
+1st of January, April, July and October (``TEST_MONTHS``) whose label is known (at the dates
+the simulator's oracle is drawn, 1 January and 1 July, those it knows). earlywarn trains as
+``earlywarn train`` does on the same tables (it never fits, tunes or calibrates on the test
+year); the peer fits on every earlier target year at the 1st of ``PEER_MONTHS``; the rule
+needs no fitting.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from peer import PeerExamples, fit_lgbm, fit_peer, peer_examples
 
 log = logging.getLogger(__name__)
 
-TEST_MONTHS = (1, 7)
+TEST_MONTHS = (1, 4, 7, 10)
 PEER_MONTHS = (1, 4, 7, 10)
 LABEL = "label"
 EARLYWARN = "earlywarn"
@@ -100,8 +101,12 @@ def evaluate_world(
     n_without_oracle = 0
     if world.truth is not None:
         rows["oracle"] = _oracle(world.truth, test.keys)
-        n_without_oracle = int(rows["oracle"].isna().sum())
-        rows = rows[rows["oracle"].notna()].reset_index(drop=True)
+        # the oracle is drawn at some dates only (1 January and 1 July): at those, every
+        # score is measured on the rows the oracle knows; at the others, on all rows
+        has_oracle = rows.groupby(AS_OF)["oracle"].transform(lambda s: s.notna().any())
+        missing = has_oracle & rows["oracle"].isna()
+        n_without_oracle = int(missing.sum())
+        rows = rows[~missing].reset_index(drop=True)
 
     trained: dict[str, TrainedEarlywarn] = {}
     with tempfile.TemporaryDirectory(dir=work_dir) as scratch:

@@ -61,13 +61,17 @@ def metrics_table(
     rows: pd.DataFrame, scores: Mapping[str, bool], *, label: str = "label"
 ) -> pd.DataFrame:
     """One row per score and as-of date (and ``all`` dates pooled): ``scores`` maps each
-    score column of ``rows`` to whether it is a probability."""
+    score column of ``rows`` to whether it is a probability. A score is measured on the rows
+    where it is known (the oracle only exists at some dates; a date without it is left out)."""
     out = []
     groups = [(ALL_DATES, rows)] + [
         (f"{pd.Timestamp(d):%Y-%m-%d}", part) for d, part in rows.groupby(AS_OF, sort=True)
     ]
     for name, probability in scores.items():
         for when, part in groups:
+            part = part[part[name].notna()]
+            if part.empty:
+                continue
             metrics = score_metrics(
                 part[label].to_numpy(), part[name].to_numpy(), probability=probability
             )

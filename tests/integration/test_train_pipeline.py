@@ -251,32 +251,40 @@ def test_with_few_poor_households_the_model_ranks_the_test_year_as_the_rule_does
     assert model >= average_precision(labels, rule) - 1e-12
 
 
-def test_a_logistic_winner_trains_scores_and_explains(data_dir, tmp_path, monkeypatch):
-    """Forced by config: ``earlywarn train`` registers logistic regression (JSON, no tuning),
-    ``earlywarn score`` writes its reasons, ``earlywarn explain`` re-derives a household."""
+@pytest.mark.parametrize(("candidate", "kind"), [("logistic", "linear"), ("blend", "blend")])
+def test_a_forced_candidate_trains_scores_and_explains(
+    candidate, kind, data_dir, tmp_path, monkeypatch
+):
+    """Forced by config: ``earlywarn train`` registers logistic regression (JSON, no tuning)
+    or the blend (tuned booster + logistic regression), ``earlywarn score`` writes its reasons,
+    ``earlywarn explain`` re-derives a household."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "train.yaml"
     config.write_text(
         yaml.safe_dump(
             {
-                "train": {"candidates": ["logistic"], "explain_rate_rows": 50},
-                "tracking": {"experiment": "test", "registered_model": "earlywarn-logistic"},
+                "train": {"candidates": [candidate], "explain_rate_rows": 50},
+                "tune": {"n_trials": 2},
+                "tracking": {"experiment": "test", "registered_model": f"earlywarn-{candidate}"},
             }
         )
     )
     runner = CliRunner()
-    out = tmp_path / "models" / "logistic"
+    out = tmp_path / "models" / candidate
     trained = runner.invoke(
         app, ["train", "--data", str(data_dir), "--config", str(config), "--out", str(out)]
     )
     assert trained.exit_code == 0, trained.output
     uri = trained.stdout.strip().splitlines()[-1]
     saved = load_model(out)
-    assert (saved.kind, saved.metadata["model_choice"]["winner"]) == ("linear", "logistic")
-    assert saved.metadata["study_name"] is None and saved.metadata["params"] is None
-    card = (out.with_name("logistic_card") / "model_card.md").read_text(encoding="utf-8")
-    assert "No tuning: LightGBM was not a candidate." in card
+    assert (saved.kind, saved.metadata["model_choice"]["winner"]) == (kind, candidate)
+    if candidate == "logistic":
+        assert saved.metadata["study_name"] is None and saved.metadata["params"] is None
+        card = (out.with_name(f"{candidate}_card") / "model_card.md").read_text(encoding="utf-8")
+        assert "No tuning: LightGBM was not a candidate." in card
+    else:
+        assert saved.metadata["study_name"] and saved.metadata["num_boost_round"] > 0
 
     scores = tmp_path / "scores.parquet"
     scored = runner.invoke(

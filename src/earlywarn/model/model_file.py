@@ -1,9 +1,10 @@
 """The risk model as saved and loaded: its scorer in its own file plus a JSON sidecar (kind,
 features, category levels, calibration, versions, the scorer file's hash). Nothing is pickled.
 
-A scorer is a LightGBM booster (``booster.txt``, LightGBM's text format) or a linear scorer
-(``linear.json``, :mod:`earlywarn.model.linear`). Format 1 (boosters only, hash under
-``booster_sha256``) still loads.
+A scorer is a LightGBM booster (``booster.txt``, LightGBM's text format), a linear scorer
+(``linear.json``, :mod:`earlywarn.model.linear`) or a blend of the two (``blend.json``,
+:mod:`earlywarn.model.blend`). Format 1 (boosters only, hash under ``booster_sha256``) still
+loads.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ import pandas as pd
 
 from earlywarn.data.storage import atomic_path, sha256_file
 from earlywarn.errors import ModelError
+from earlywarn.model.blend import BlendScorer
 from earlywarn.model.linear import LinearScorer
 from earlywarn.model.risk_scorer import calibrate, prepare_columns
 
 BOOSTER_FILE = "booster.txt"
 LINEAR_FILE = "linear.json"
+BLEND_FILE = "blend.json"
 SIDECAR_FILE = "model.json"
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 
-ModelKind = Literal["lightgbm", "linear"]
-SCORER_FILES: dict[ModelKind, str] = {"lightgbm": BOOSTER_FILE, "linear": LINEAR_FILE}
-Scorer = lgb.Booster | LinearScorer
+ModelKind = Literal["lightgbm", "linear", "blend"]
+SCORER_FILES: dict[ModelKind, str] = {
+    "lightgbm": BOOSTER_FILE,
+    "linear": LINEAR_FILE,
+    "blend": BLEND_FILE,
+}
+Scorer = lgb.Booster | LinearScorer | BlendScorer
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class Calibrator:
 
 @dataclass(frozen=True)
 class RiskModel:
-    """A trained scorer (booster or linear), its calibration and what it needs to see.
+    """A trained scorer (booster, linear or blend), its calibration and what it needs to see.
 
     ``categories`` fixes the levels of each categorical feature (in order) so that codes at
     predict time match training. ``catalog_hash`` ties the model to the feature catalog it was
@@ -96,8 +103,10 @@ class RiskModel:
 
     @property
     def kind(self) -> ModelKind:
-        """``lightgbm`` (a booster) or ``linear`` (logistic regression)."""
-        return "lightgbm" if isinstance(self.scorer, lgb.Booster) else "linear"
+        """``lightgbm`` (a booster), ``linear`` (logistic regression) or ``blend`` (both)."""
+        if isinstance(self.scorer, lgb.Booster):
+            return "lightgbm"
+        return "blend" if isinstance(self.scorer, BlendScorer) else "linear"
 
     @property
     def booster(self) -> lgb.Booster:
@@ -124,7 +133,8 @@ class RiskModel:
     def log_odds_contributions(self, features: pd.DataFrame) -> np.ndarray:
         """Rows x (features + 1): each feature's exact contribution to the log-odds, then the
         base value; each row sums to :meth:`predict_log_odds`. A booster gives TreeSHAP
-        (``pred_contrib``), a linear scorer coef x (z - mean z) (see :mod:`..linear`)."""
+        (``pred_contrib``), a linear scorer coef x (z - mean z) (see :mod:`..linear`), a blend
+        their weighted sum (see :mod:`..blend`)."""
         X = self.prepare(features)
         if isinstance(self.scorer, lgb.Booster):
             return np.asarray(self.scorer.predict(X, pred_contrib=True), dtype="float64")
@@ -140,6 +150,11 @@ class RiskModel:
         """How big the scorer is: trees for a booster, coefficients for a linear scorer."""
         if isinstance(self.scorer, lgb.Booster):
             return {"model_num_trees": float(self.scorer.num_trees())}
+        if isinstance(self.scorer, BlendScorer):
+            return {
+                "model_num_trees": float(self.scorer.n_trees()),
+                "model_n_coefficients": float(self.scorer.linear.n_coefficients()),
+            }
         return {"model_n_coefficients": float(self.scorer.n_coefficients())}
 
 
@@ -217,6 +232,8 @@ def load_model(directory: Path, *, version: str | None = None) -> RiskModel:
     scorer: Scorer
     if kind == "lightgbm":
         scorer = lgb.Booster(model_file=str(scorer_path))
+    elif kind == "blend":
+        scorer = BlendScorer.from_json(scorer_path.read_text(encoding="utf-8"))
     else:
         scorer = LinearScorer.from_json(scorer_path.read_text(encoding="utf-8"))
     return RiskModel(
@@ -236,7 +253,7 @@ def _read_sidecar(directory: Path) -> dict[str, Any]:
     if not sidecar_path.is_file():
         raise ModelError(
             f"{directory} is not an earlywarn model (needs {SIDECAR_FILE} and "
-            f"{BOOSTER_FILE} or {LINEAR_FILE})"
+            f"{BOOSTER_FILE}, {LINEAR_FILE} or {BLEND_FILE})"
         )
     try:
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))

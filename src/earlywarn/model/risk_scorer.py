@@ -2,11 +2,11 @@
 model runs, without earlywarn installed.
 
 The MLflow model carries this file as its code (``code/risk_scorer.py``) beside the model
-folder earlywarn saves (``model.json`` + ``booster.txt`` or ``linear.json``), so loading and
-serving it need only the packages its requirements list. earlywarn itself uses the same
-functions (:func:`prepare_columns`, :func:`calibrate`), so the two cannot drift apart; the
-linear scorer's arithmetic mirrors :class:`earlywarn.model.linear.LinearScorer` and a test
-holds them equal.
+folder earlywarn saves (``model.json`` + ``booster.txt``, ``linear.json`` or ``blend.json``),
+so loading and serving it need only the packages its requirements list. earlywarn itself uses
+the same functions (:func:`prepare_columns`, :func:`calibrate`), so the two cannot drift
+apart; the linear scorer's arithmetic mirrors :class:`earlywarn.model.linear.LinearScorer`,
+the blend's :class:`earlywarn.model.blend.BlendScorer`, and tests hold them equal.
 
 This module imports nothing from earlywarn and reads no file: it is given the texts.
 """
@@ -101,6 +101,7 @@ class StandaloneRiskModel:
     calibration: dict[str, Any]
     booster: lgb.Booster | None
     linear: dict[str, Any] | None
+    booster_weight: float = 1.0  # a blend: weight x booster + (1 - weight) x linear
 
     @classmethod
     def from_texts(cls, sidecar_text: str, scorer_bytes: bytes) -> StandaloneRiskModel:
@@ -118,23 +119,37 @@ class StandaloneRiskModel:
             )
         kind = sidecar.get("kind", "lightgbm")
         text = scorer_bytes.decode("utf-8")
-        calibration = dict(sidecar["calibrator"])
+        booster, linear, weight = None, None, 1.0
+        if kind == "lightgbm":
+            booster = lgb.Booster(model_str=text)
+        elif kind == "linear":
+            linear, weight = json.loads(text), 0.0
+        elif kind == "blend":
+            blend = json.loads(text)
+            booster = lgb.Booster(model_str=str(blend["booster"]))
+            linear, weight = blend["linear"], float(blend["booster_weight"])
+        else:
+            raise ValueError(f"unknown model kind {kind!r} (lightgbm, linear or blend)")
         return cls(
             kind=kind,
             feature_names=tuple(sidecar["feature_names"]),
             categories={k: tuple(v) for k, v in sidecar["categories"].items()},
-            calibration=calibration,
-            booster=lgb.Booster(model_str=text) if kind == "lightgbm" else None,
-            linear=json.loads(text) if kind == "linear" else None,
+            calibration=dict(sidecar["calibrator"]),
+            booster=booster,
+            linear=linear,
+            booster_weight=weight,
         )
 
     def predict_log_odds(self, features: pd.DataFrame) -> np.ndarray:
         """Raw scorer output (log-odds), one per row."""
         X = prepare_columns(features, self.feature_names, self.categories)
+        log_odds = np.zeros(len(X), dtype="float64")
         if self.booster is not None:
-            return np.asarray(self.booster.predict(X, raw_score=True), dtype="float64")
-        assert self.linear is not None
-        return linear_log_odds(X, self.linear)
+            trees = np.asarray(self.booster.predict(X, raw_score=True), dtype="float64")
+            log_odds += self.booster_weight * trees
+        if self.linear is not None:
+            log_odds += (1.0 - self.booster_weight) * linear_log_odds(X, self.linear)
+        return log_odds
 
     def predict_risk(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of being poor in the target year, one per row."""

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from earlywarn.features.examples import (
     split_out_of_time,
 )
 from earlywarn.model.choice import (
+    BLEND,
     LIGHTGBM,
     ModelChoice,
     choose_model,
@@ -183,10 +184,12 @@ def train_risk_model(
     n_trials: int | None = None,
 ) -> TrainedModel:
     """Examples at ``cfg.train.as_of_months`` of every target year, split out of time; tune
-    the LightGBM candidate on the fitting years (``n_trials`` overrides ``cfg.tune.n_trials``),
-    choose among ``cfg.train.candidates`` on the validation years (the folds' years and the
-    calibration year), fit the winner on the fitting examples, calibrate on the calibration
-    examples. The test year is only split off. Deterministic for a given seed."""
+    the booster (for the lightgbm and blend candidates) on the fitting years (``n_trials``
+    overrides ``cfg.tune.n_trials``), choose among ``cfg.train.candidates`` on the validation
+    years (the folds' years and the calibration year), fit the winner on the fitting examples,
+    calibrate on the calibration examples (then, with ``refit_on_calibration_year``, fit it
+    again on every year before the test year). The test year is only split off.
+    Deterministic for a given seed."""
     years = target_years(tables, cfg.train)
     examples = build_examples(
         tables, as_of_dates(years, cfg.train.as_of_months), population=population
@@ -194,7 +197,7 @@ def train_risk_model(
     split, fit, calibration, test = split_examples(examples, cfg)
     candidates = ordered(cfg.train.candidates)
     tuning = None
-    if LIGHTGBM in candidates:
+    if {LIGHTGBM, BLEND} & set(candidates):
         tuning = search(
             fit.features,
             fit.labels,
@@ -218,6 +221,9 @@ def train_risk_model(
     y_calibration = calibration.labels.to_numpy(dtype=float)
     ece_before = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
     model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
+    ece_after = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
+    if cfg.train.refit_on_calibration_year:
+        model = refit_before_test(model, choice.winner, examples, split, tuning, cfg)
     return TrainedModel(
         model=model,
         target_years=tuple(years),
@@ -228,13 +234,38 @@ def train_risk_model(
         tuning=tuning,
         choice=choice,
         ece_before_calibration=ece_before,
-        ece_after_calibration=expected_calibration_error(
-            y_calibration, model.predict_risk(calibration.features)
-        ),
+        ece_after_calibration=ece_after,
         explanation_rate=households_explained_per_second(
             model, model.prepare(test.features), n_rows=cfg.train.explain_rate_rows
         ),
     )
+
+
+def refit_before_test(
+    model: RiskModel,
+    winner: str,
+    examples: Examples,
+    split: Split,
+    tuning: TuneResult | None,
+    cfg: Config,
+) -> RiskModel:
+    """``winner`` fitted again on every example before the test year (the fitting examples and
+    the calibration households), with ``model``'s calibrator: the model learns from the year
+    just before the one it predicts in full, the calibrator stays fitted on households the
+    model it calibrated had not seen. (The refitted model has seen a little more data, so its
+    log-odds are a little sharper than those the calibrator was fitted on.)"""
+    everything = examples.take(np.sort(np.concatenate([split.fit, split.calibration])))
+    refit = fit_candidate(
+        winner,
+        everything.features,
+        everything.labels,
+        tuning=tuning,
+        seed=cfg.tune.seed,
+        num_threads=cfg.tune.num_threads,
+        catalog_hash=catalog_hash(),
+    )
+    log.info("refitted %s on %d examples before %d", winner, len(everything), split.test_year)
+    return replace(refit, calibrator=model.calibrator)
 
 
 def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:
@@ -310,13 +341,14 @@ def model_metadata(
     """What the model file records about its training: config, data, split, tuning, test
     metrics and versions (the job adds the drift reference)."""
     split, tuning = trained.split, trained.tuning
-    booster = tuning if trained.model.kind == "lightgbm" else None
+    booster = tuning if trained.model.kind in ("lightgbm", "blend") else None
     return {
         "config_hash": config_hash(cfg),
         "run_name": run_name,
         "population": population,
         "as_of_months": list(cfg.train.as_of_months),
         "fit_years": list(split.fit_years),
+        "refit_on_calibration_year": cfg.train.refit_on_calibration_year,
         "calibration_year": split.calibration_year,
         "test_year": split.test_year,
         "model_kind": trained.model.kind,

@@ -7,7 +7,8 @@ the wrapper instead of unpickling an object; that is why it ends by calling ``se
 why nothing imports it, and why it imports nothing from earlywarn: a plain MLflow user loads
 and serves the model with only mlflow, lightgbm, pandas and numpy installed.
 
-Loading reads ``model.json`` and the scorer file (``booster.txt`` or ``linear.json``) from
+Loading reads ``model.json`` and the scorer file (``booster.txt``, ``linear.json`` or
+``blend.json``) from
 the model's ``risk_model`` artifact, checking the scorer file against its recorded SHA-256.
 ``predict`` takes one row per household (the model's feature columns; others are ignored)
 and returns the calibrated risk in a column ``risk``.
@@ -26,7 +27,7 @@ from mlflow.pyfunc.model import PythonModelContext
 
 RISK_MODEL_ARTIFACT = "risk_model"  # as earlywarn.tracking.logged_model names it
 SIDECAR_FILE = "model.json"
-SCORER_FILES = {"lightgbm": "booster.txt", "linear": "linear.json"}
+SCORER_FILES = {"lightgbm": "booster.txt", "linear": "linear.json", "blend": "blend.json"}
 RISK = "risk"
 
 

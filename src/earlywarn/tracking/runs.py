@@ -65,7 +65,11 @@ from earlywarn.tracking.tuning import StudyRef, study_params, trial_metrics
 log = logging.getLogger(__name__)
 
 UV_FILES_VARIABLE = "MLFLOW_LOG_UV_FILES"
-MODEL_FORMATS = {"lightgbm": "lightgbm-booster-text+json", "linear": "linear-scorer-json+json"}
+MODEL_FORMATS = {
+    "lightgbm": "lightgbm-booster-text+json",
+    "linear": "linear-scorer-json+json",
+    "blend": "blend-scorer-json+json",
+}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from earlywarn.model.choice import (
     ValidationYear,
     choose_model,
     fit_candidate,
+    fit_candidates,
     ordered,
     validate_candidates,
 )
@@ -41,10 +42,14 @@ def test_average_precision_is_scikit_learns_with_ties_and_weights(seed):
     assert np.isnan(average_precision(np.zeros(5), np.arange(5.0)))
 
 
-def test_candidates_are_ordered_simplest_first_and_checked():
+def test_candidates_are_ordered_as_preferred_and_checked():
     assert ordered(["lightgbm", "rule_score"]) == ("rule_score", "lightgbm")
-    assert ordered(list(CANDIDATES)) == CANDIDATES == ("rule_score", "logistic", "lightgbm")
-    with pytest.raises(ModelError, match=r"some of \['rule_score', 'logistic', 'lightgbm'\]"):
+    assert (
+        ordered(list(CANDIDATES)) == CANDIDATES == ("rule_score", "logistic", "blend", "lightgbm")
+    )
+    with pytest.raises(
+        ModelError, match=r"some of \['rule_score', 'logistic', 'blend', 'lightgbm'\]"
+    ):
         ordered(["forest"])
 
 
@@ -110,12 +115,13 @@ def test_with_few_poor_households_the_rule_score_is_kept_however_large_the_lead(
     assert "too little evidence" in choice.reason
 
 
-def test_between_fitted_models_the_simpler_wins_only_within_the_margin():
-    close = {"rule_score": 0.2, "logistic": 2.0, "lightgbm": 2.0}
+def test_between_fitted_models_the_earlier_wins_only_within_the_margin():
+    close = {"rule_score": 0.2, "logistic": 2.0, "blend": 2.0, "lightgbm": 2.0}
     years = [_year(y, 1_500, 0.08, close, seed=y) for y in (2023, 2024)]
     table = choose_model(years, margin=0.005, seed=0).table.set_index("candidate")
     ap = table["average_precision"]
-    expected = "logistic" if ap["logistic"] >= ap["lightgbm"] - 0.005 else "lightgbm"
+    best = ap.drop("rule_score").max()
+    expected = next(n for n in ("logistic", "blend", "lightgbm") if ap[n] >= best - 0.005)
     assert table.loc[expected, "chosen"]
     assert choose_model(years, margin=1.0, seed=0).winner == "rule_score"
 
@@ -213,3 +219,29 @@ def test_where_income_over_the_line_is_all_there_is_the_choice_does_not_lose_to_
     assert average_precision(labels, model.predict_log_odds(test.features)) >= (
         average_precision(labels, rule) - 1e-12
     )
+
+
+def test_the_blend_is_the_even_average_of_the_booster_and_the_logistic_regression_fitted():
+    """The blend candidate reuses the two fitted parts: its log-odds are their mean, so the
+    validation years score it on exactly what would be registered."""
+    examples = _ratio_world(150, seed=7)
+    fit, test = _in_years(examples, range(2016, 2025)), _in_years(examples, [2025])
+    models = fit_candidates(
+        ["lightgbm", "logistic", "blend"],
+        fit.features,
+        fit.labels,
+        tuning=TUNED,
+        seed=0,
+        num_threads=1,
+    )
+    expected = 0.5 * (
+        models["lightgbm"].predict_log_odds(test.features)
+        + models["logistic"].predict_log_odds(test.features)
+    )
+    np.testing.assert_allclose(
+        models["blend"].predict_log_odds(test.features), expected, atol=1e-12
+    )
+    alone = fit_candidate("blend", fit.features, fit.labels, tuning=TUNED, seed=0, num_threads=1)
+    assert alone.scorer_text() == models["blend"].scorer_text()
+    with pytest.raises(ModelError, match="need a tuning result"):
+        fit_candidate("blend", fit.features, fit.labels, tuning=None, seed=0, num_threads=1)

@@ -1,4 +1,4 @@
-"""The model file: booster text or linear-scorer JSON + JSON sidecar round-trip exactly; a
+"""The model file: booster text, linear-scorer or blend JSON + JSON sidecar round-trip exactly; a
 changed scorer file, an unknown format or a broken sidecar is refused; format 1 still loads;
 features are prepared as at training."""
 
@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from earlywarn.errors import ModelError
+from earlywarn.model.blend import BlendScorer
 from earlywarn.model.fit import fit_linear_model, fit_model
 from earlywarn.model.model_file import (
+    BLEND_FILE,
     BOOSTER_FILE,
     FORMAT_VERSION,
     LINEAR_FILE,
@@ -219,3 +221,37 @@ def test_a_folder_without_a_scorer_file_is_not_a_model(model, tmp_path):
     assert not is_model_folder(saved)
     with pytest.raises(ModelError, match=r"is not an earlywarn model \(needs booster\.txt"):
         load_model(saved)
+
+
+def test_a_blend_averages_its_parts_exactly_and_round_trips_in_one_file(
+    model, linear, features, tmp_path
+):
+    blend = replace(
+        model, scorer=BlendScorer(booster=model.booster, linear=linear.scorer, booster_weight=0.3)
+    )
+    assert blend.kind == "blend"
+    expected = 0.3 * model.predict_log_odds(features) + 0.7 * linear.predict_log_odds(features)
+    np.testing.assert_allclose(blend.predict_log_odds(features), expected, rtol=0, atol=1e-12)
+    contributions = blend.log_odds_contributions(features)
+    np.testing.assert_allclose(contributions.sum(axis=1), expected, rtol=0, atol=1e-9)
+    assert blend.size() == {
+        "model_num_trees": float(model.booster.num_trees()),
+        "model_n_coefficients": float(linear.scorer.n_coefficients()),
+    }
+    saved = save_model(blend, tmp_path / "model")
+    assert sorted(p.name for p in saved.iterdir()) == [BLEND_FILE, SIDECAR_FILE]
+    loaded = load_model(saved)
+    assert loaded.kind == "blend" and loaded.scorer_text() == blend.scorer_text()
+    np.testing.assert_array_equal(loaded.predict_risk(features), blend.predict_risk(features))
+    np.testing.assert_array_equal(loaded.log_odds_contributions(features), contributions)
+    scorer = saved / BLEND_FILE
+    changed = json.loads(scorer.read_text(encoding="utf-8"))
+    changed["booster_weight"] = 1.0  # all booster
+    scorer.write_text(json.dumps(changed), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"blend\.json does not match the hash recorded"):
+        load_model(saved)
+
+
+def test_a_blend_weight_outside_zero_to_one_is_refused(model, linear):
+    with pytest.raises(ModelError, match=r"booster weight must be in \[0, 1\]"):
+        BlendScorer(booster=model.booster, linear=linear.scorer, booster_weight=1.5)

@@ -1,5 +1,5 @@
 """The logged MLflow model's arithmetic (model/risk_scorer.py) without earlywarn: it imports
-only numpy, pandas and lightgbm, and gives earlywarn's own risks for both kinds of model."""
+only numpy, pandas and lightgbm, and gives earlywarn's own risks for every kind of model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from earlywarn.model import risk_scorer
+from earlywarn.model.blend import BlendScorer
 from earlywarn.model.fit import fit_linear_model, fit_model
 from earlywarn.model.model_file import SCORER_FILES, SIDECAR_FILE, Calibrator, save_model
 from earlywarn.model.risk_scorer import StandaloneRiskModel
@@ -92,6 +93,25 @@ def test_a_linear_scorer_gives_earlywarns_risk(features, tmp_path):
     standalone = _standalone(model, tmp_path / "linear")
     np.testing.assert_allclose(
         standalone.predict_risk(rows), model.predict_risk(rows), rtol=1e-13, atol=0
+    )
+
+
+def test_a_blend_gives_earlywarns_risk(features, tmp_path):
+    labels = _labels(features)
+    booster = fit_model(
+        features, labels, {"min_data_in_leaf": 5}, seed=0, num_threads=1, num_boost_round=10
+    )
+    linear = fit_linear_model(features, labels, seed=0)
+    model = replace(
+        booster,
+        scorer=BlendScorer(booster=booster.booster, linear=linear.scorer, booster_weight=0.4),
+        calibrator=Calibrator("platt", 0.9, -0.1),
+    )
+    rows = _scoring_rows(features)
+    standalone = _standalone(model, tmp_path / "blend")
+    assert standalone.kind == "blend"
+    np.testing.assert_allclose(
+        standalone.predict_risk(rows), model.predict_risk(rows), rtol=1e-12, atol=0
     )
 
 

@@ -1,0 +1,69 @@
+"""Refitting after calibration: the chosen model is fitted again on every example before the
+test year (never the test year) and keeps the calibrator it was given."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from earlywarn.config import Config
+from earlywarn.data.columns import AS_OF, HOUSEHOLD_ID, TARGET_YEAR
+from earlywarn.features.examples import Examples, split_out_of_time
+from earlywarn.model.choice import fit_candidate
+from earlywarn.model.model_file import Calibrator
+from earlywarn.model.training import refit_before_test
+
+
+def _examples(n_households: int = 200, seed: int = 0) -> Examples:
+    rng = np.random.default_rng(seed)
+    frames, labels, keys = [], [], []
+    for year in range(2019, 2026):
+        ratio = rng.lognormal(0.5, 0.5, n_households)
+        frames.append(pd.DataFrame({"ratio": ratio, "noise": rng.normal(size=n_households)}))
+        labels.append(pd.Series(ratio + rng.normal(0, 0.3, n_households) < 1.2))
+        keys.append(
+            pd.DataFrame(
+                {
+                    HOUSEHOLD_ID: [f"H{i}" for i in range(n_households)],
+                    AS_OF: pd.Timestamp(year=year, month=1, day=1),
+                    TARGET_YEAR: year,
+                }
+            )
+        )
+    return Examples(
+        features=pd.concat(frames, ignore_index=True),
+        labels=pd.concat(labels, ignore_index=True).rename("label_poor"),
+        keys=pd.concat(keys, ignore_index=True),
+    )
+
+
+def test_the_refit_learns_from_the_calibration_households_never_the_test_year():
+    examples = _examples()
+    cfg = Config()
+    split = split_out_of_time(examples.keys, calibration_share=0.5, seed=0)
+    fit = examples.take(split.fit)
+    first = fit_candidate("logistic", fit.features, fit.labels, tuning=None, seed=0, num_threads=1)
+    calibrator = Calibrator("platt", slope=0.7, intercept=-0.2)
+    given = replace(first, calibrator=calibrator)
+
+    refit = refit_before_test(given, "logistic", examples, split, None, cfg)
+
+    assert refit.calibrator == calibrator
+    assert refit.scorer_text() != first.scorer_text()
+    before_test = np.sort(np.concatenate([split.fit, split.calibration]))
+    assert not set(split.test) & set(before_test)
+    everything = examples.take(before_test)
+    expected = fit_candidate(
+        "logistic", everything.features, everything.labels, tuning=None, seed=0, num_threads=1
+    )
+    assert refit.scorer_text() == expected.scorer_text()
+    # the test year's labels play no part: turning them upside down changes nothing
+    flipped = Examples(
+        features=examples.features,
+        labels=examples.labels.where(examples.keys[TARGET_YEAR] != 2025, ~examples.labels),
+        keys=examples.keys,
+    )
+    again = refit_before_test(given, "logistic", flipped, split, None, cfg)
+    assert again.scorer_text() == refit.scorer_text()
