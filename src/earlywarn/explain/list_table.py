@@ -72,10 +72,9 @@ def cell(key: str, value: Any, words: ListWords) -> tuple[str, str]:
         return shown, f"{100 * value:.1f}"
     if key == "risk_change":
         return f"{100 * value:+.1f}", f"{100 * value:.1f}"
-    if key == NEWLY_FLAGGED:
-        return (words("yes_new"), "1") if value else ("", "0")
-    if key == RISK_DOUBLED:
-        return (words("yes_doubled"), "1") if value else ("", "0")
+    if key in (NEWLY_FLAGGED, RISK_DOUBLED):
+        mark = words("yes_new" if key == NEWLY_FLAGGED else "yes_doubled") if value else ""
+        return mark, mark
     if key == "who":
         return words(f"who_{value}"), words(f"who_{value}")
     if key == RANK_IN_VILLAGE:
