@@ -71,7 +71,8 @@ def cell(key: str, value: Any, words: ListWords) -> tuple[str, str]:
         shown = "<1%" if 0 < value < 0.005 else f"{100 * value:.0f}%"
         return shown, f"{100 * value:.1f}"
     if key == "risk_change":
-        return f"{100 * value:+.1f}", f"{100 * value:.1f}"
+        points = round(100 * value, 1) + 0.0  # no "-0.0"
+        return ("0.0" if points == 0 else f"{points:+.1f}"), f"{points:.1f}"
     if key in (NEWLY_FLAGGED, RISK_DOUBLED):
         mark = words("yes_new" if key == NEWLY_FLAGGED else "yes_doubled") if value else ""
         return mark, mark
@@ -128,7 +129,7 @@ def export_frame(frame: pd.DataFrame, columns: list[Column], words: ListWords) -
 
 def export_label(column: Column, words: ListWords) -> str:
     """A column's heading in an export (risks say they are in percent)."""
-    word = words(column.word)
+    word = words.plain(column.word)
     if column.key in (RISK, PREVIOUS_RISK):
         return f"{word}（%）" if words.lang.startswith("zh") else f"{word} (%)"
     return word
@@ -239,7 +240,7 @@ def list_page_context(
         "drift": list(listing.drift_warnings) if listing else [],
         "columns": [
             {
-                "word": words(c.word),
+                "lines": words.lines(c.word),
                 "label": export_label(c, words),
                 "kind": c.kind,
                 "shows": c.shows,

@@ -11,16 +11,16 @@ WORDS: dict[str, dict[str, str]] = {
     # columns (pages and exports)
     "col_county": {"zh-CN": "县", "en": "County"},
     "col_village": {"zh-CN": "村", "en": "Village"},
-    "col_rank": {"zh-CN": "村内排序", "en": "Rank in village"},
+    "col_rank": {"zh-CN": "村内|排序", "en": "Rank in|village"},
     "col_household": {"zh-CN": "户编号", "en": "Household"},
-    "col_head": {"zh-CN": "户主", "en": "Head of household"},
-    "col_masked": {"zh-CN": "身份证号（部分隐藏）", "en": "ID number (masked)"},
-    "col_risk": {"zh-CN": "返贫风险", "en": "Risk"},
-    "col_previous": {"zh-CN": "上期风险", "en": "Previous risk"},
-    "col_change": {"zh-CN": "变化（百分点）", "en": "Change (points)"},
-    "col_newly": {"zh-CN": "新增预警", "en": "Newly flagged"},
-    "col_doubled": {"zh-CN": "风险翻倍", "en": "Risk doubled"},
-    "col_who": {"zh-CN": "预警来源", "en": "Flagged by"},
+    "col_head": {"zh-CN": "户主", "en": "Head of|household"},
+    "col_masked": {"zh-CN": "身份证号|（部分隐藏）", "en": "ID number|(masked)"},
+    "col_risk": {"zh-CN": "返贫|风险", "en": "Risk"},
+    "col_previous": {"zh-CN": "上期|风险", "en": "Previous|risk"},
+    "col_change": {"zh-CN": "变化|（百分点）", "en": "Change|(points)"},
+    "col_newly": {"zh-CN": "新增|预警", "en": "Newly|flagged"},
+    "col_doubled": {"zh-CN": "风险|翻倍", "en": "Risk|doubled"},
+    "col_who": {"zh-CN": "预警|来源", "en": "Flagged|by"},
     "col_main_reason": {"zh-CN": "首要原因", "en": "Main reason"},
     "col_expected": {"zh-CN": "预计返贫户数", "en": "Expected to fall"},
     "col_sheet": {"zh-CN": "核实单", "en": "Sheet"},
@@ -33,7 +33,7 @@ WORDS: dict[str, dict[str, str]] = {
     "who_rule_only": {"zh-CN": "仅现行规则", "en": "Rule only"},
     "trigger_income": {
         "zh-CN": "上轮人均纯收入{income}元＜规则界限{limit}元",
-        "en": "last income {income} < rule's limit {limit} yuan per person",
+        "en": "last income {income} < rule limit {limit} yuan",
     },
     "trigger_shock": {"zh-CN": "重大变故：{types}", "en": "serious shock: {types}"},
     # sections
@@ -132,7 +132,9 @@ WORDS: dict[str, dict[str, str]] = {
     "title_county_list": {"zh-CN": "全县预警名单", "en": "The county's working list"},
     "sheet_name": {"zh-CN": "预警名单", "en": "Working list"},
 }
-"""Each key's text in each language; ``{name}`` fields are filled in by :class:`ListWords`."""
+"""Each key's text in each language; ``{name}`` fields are filled in by :class:`ListWords`.
+A ``|`` in a column's word is where its heading may break (Chinese headings break nowhere
+else, so that a printed heading never splits a word)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,14 @@ class ListWords:
         entry = WORDS[key]
         text = entry.get(self.lang) or entry["en"]
         return text.format(**values) if values else text
+
+    def lines(self, key: str) -> list[str]:
+        """A column's heading as the lines it may break into."""
+        return WORDS[key].get(self.lang, WORDS[key]["en"]).split("|")
+
+    def plain(self, key: str) -> str:
+        """A column's heading on one line (exports, filters)."""
+        return ("" if self.lang.startswith("zh") else " ").join(self.lines(key))
 
     def join(self, parts: list[str], *, strong: bool = False) -> str:
         """Parts of a list in this language's way (``、`` in Chinese; ``strong``: parts that
