@@ -59,12 +59,14 @@ class ModelCard:
     plots: dict[str, str] = field(default_factory=dict)
     registered_as: str = ""
     """The name scores and sheets give the model (``earlywarn/1``); empty until registered."""
+    registry_name: str = "earlywarn"
+    """The registered model it is registered under (its versions read ``earlywarn/N``)."""
     oracle_gap: float | None = None
 
     @property
     def model_name(self) -> str:
-        """The model's name as the sheets print it, or the run's while it is unregistered."""
-        return self.registered_as or f"{self.model_version} (unregistered)"
+        """The model's name as the sheets print it, else (not yet registered) its run's."""
+        return self.registered_as or f"run {self.model_version}"
 
 
 def with_registration(card: ModelCard, registered_uri: str) -> ModelCard:
@@ -216,6 +218,7 @@ def training_card(
         limitations=limitations(year.oracle_gap, year.gaps),
         plots=plots,
         oracle_gap=year.oracle_gap,
+        registry_name=cfg.tracking.registered_model,
     )
 
 

@@ -5,6 +5,7 @@ current rule, how far its risks can be taken at face value, and its limits."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ class CardSummary:
     """The summary's sentences and its one table (rows: model, logistic, rule, oracle)."""
 
     population: str
+    fit_years: str
     chosen: str
     findings: tuple[str, ...]
     metrics: tuple[dict[str, str], ...]
@@ -64,12 +66,19 @@ def card_summary(card: ModelCard) -> CardSummary:
     comparison = card.comparison.set_index(card.comparison.columns[0])
     return CardSummary(
         population=POPULATIONS.get(card.population, card.population),
+        fit_years=_fit_years(card.fit_years),
         chosen=_chosen(card),
         findings=tuple(_findings(comparison, card.test_year)),
         metrics=tuple(_metric_rows(comparison, card.model_name)),
         calibration=_calibration(comparison, card.calibration_method, card.calibration_year),
         limitations=(*LIMITATIONS, *_measured_limits(card)),
     )
+
+
+def _fit_years(text: str) -> str:
+    """``2017-2023 and 50% of the households of 2024`` in Chinese."""
+    part = re.fullmatch(r"(.+) and (\d+%) of the households of (\d{4})", text)
+    return f"{part[1]}年及{part[3]}年{part[2]}的农户" if part else f"{text}年"
 
 
 def _get(frame: pd.DataFrame, row: str, column: str) -> float:

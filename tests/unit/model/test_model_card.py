@@ -160,7 +160,9 @@ def test_the_card_names_the_model_as_the_sheets_do():
     assert "The sheets and lists name this model <strong>earlywarn/1</strong>" in html
     assert "Training run v1" in markdown  # the run stays named beside it
     markdown, html = render_model_card(_card("530121"))
-    assert "v1 (unregistered)" in markdown and '"unregistered"' in markdown
+    assert "# Model card: earlywarn risk model run v1" in markdown
+    assert "once registered, the sheets and lists name this model **earlywarn/N**" in markdown
+    assert "核实单与名单上显示为<strong>earlywarn/版本号</strong>" in html
 
 
 def test_the_card_opens_with_a_one_page_chinese_summary():
@@ -176,6 +178,9 @@ def test_the_card_opens_with_a_one_page_chinese_summary():
         assert "<td>本模型（earlywarn/7）</td>" in page
         assert "不作为认定监测对象或帮扶资格的依据" in page
     assert "## 中文摘要" in markdown and "梯度提升树（LightGBM）" in markdown
+    assert "拟合2017-2023年，" in summary
+    partly = replace(card, fit_years="2017-2023 and 50% of the households of 2024")
+    assert "拟合2017-2023年及2024年50%的农户，" in render_card_summary(partly)
 
 
 def _overflowing_tables(html: str) -> list[float]:
