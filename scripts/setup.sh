@@ -16,6 +16,18 @@ if ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|wenquanyi" \
   fi
 fi
 
+# The browser test of the county's working list (tests/unit/explain/test_list_browser.py)
+# drives headless Chromium; without it that test is skipped, saying so.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "earlywarn setup: installing Chromium for the browser test of the working lists" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "earlywarn setup: no Chromium found; install chromium to run the working lists' browser test" >&2
+  fi
+fi
+
 if ! command -v uv >/dev/null; then
   python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
   export PATH="$HOME/.local/bin:$PATH"

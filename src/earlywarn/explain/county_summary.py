@@ -1,5 +1,7 @@
-"""The county summary for officials: households scored and flagged per village, and how many
-of the flagged have each reason group as their main reason, or among their reasons."""
+"""The county summary for officials: the county's working list (every household the model or
+the current rule flags, sortable, filterable, exportable), households scored and flagged per
+village, and how many of the flagged have each reason group as their main reason, or among
+their reasons."""
 
 from __future__ import annotations
 
@@ -7,9 +9,20 @@ from typing import Any
 
 import pandas as pd
 
+from earlywarn.data.columns import HOUSEHOLD_ID
 from earlywarn.explain.charts import bar_chart_svg
 from earlywarn.explain.glossary import Glossary
-from earlywarn.explain.pages import INDEX, county_summary_path, href, model_versions, scored_dates
+from earlywarn.explain.list_table import list_page_context
+from earlywarn.explain.pages import (
+    INDEX,
+    county_summary_path,
+    href,
+    model_versions,
+    scored_dates,
+    slug,
+)
+from earlywarn.explain.village_list import export_paths
+from earlywarn.explain.working_list import ListingContext
 from earlywarn.resources import templates
 
 VILLAGE_COLOUR = "#1f4e99"
@@ -45,12 +58,27 @@ def county_summary_page(
     village_rows: list[dict[str, Any]],
     glossary: Glossary,
     common: dict[str, Any],
+    listing: ListingContext | None = None,
 ) -> str:
-    """The summary of ``county`` (``in_county``: every household of it scored; ``sheets``:
-    those flagged; ``village_rows``: one per village, see
+    """The summary of ``county`` (``in_county``: every household of it scored, with
+    :func:`~earlywarn.explain.working_list.with_list_facts` for the rule's verdict;
+    ``sheets``: those flagged, with their ``path`` set by the village pages;
+    ``village_rows``: one per village, see
     :class:`~earlywarn.explain.village_list.VillagePages`), rendered."""
     lang = common["lang"]
     path = county_summary_path(county)
+    links = {sheet["id"]: href(sheet["path"], path) for sheet in sheets if "path" in sheet}
+    as_of = scored_dates(in_county, lang)
+    context = list_page_context(
+        in_county,
+        common,
+        level="county",
+        listing=listing,
+        link_of=lambda record: links.get(str(record[HOUSEHOLD_ID])),
+        exports={ext: href(target, path) for ext, target in export_paths(slug(county)).items()},
+        as_of=as_of,
+        first_reasons={sheet["id"]: sheet.get("first_reason", "") for sheet in sheets},
+    )
     main = reason_counts(sheets, glossary, lang)
     any_reason = any_reason_counts(sheets, glossary, lang)
     return (
@@ -58,6 +86,7 @@ def county_summary_page(
         .get_template("county_summary.html.j2")
         .render(
             **common,
+            **context,
             county=county,
             villages=village_rows,
             reasons=main,
@@ -70,8 +99,9 @@ def county_summary_page(
             any_reason_chart=bar_chart_svg(any_reason, colour=ANY_REASON_COLOUR)
             if any_reason
             else "",
-            as_of=scored_dates(in_county, lang),
+            as_of=as_of,
             model_version=model_versions(in_county),
             index=href(INDEX, path),
+            export_name=slug(county),
         )
     )

@@ -4,19 +4,23 @@ The card states the intended use, the data window and population, which kind of 
 chosen on the validation year and by how much, the metrics of the model side by side with the
 rule, logistic regression and (on simulated data) the oracle, the
 subgroup table, the calibration and the limitations: fixed caveats plus what the run measured.
+The HTML card opens with a one-page summary in Chinese for county officials
+(:func:`render_card_summary` gives it as a page of its own) and prints on A4. It names the
+model as the sheets do (``earlywarn/1``) once it is registered (:func:`with_registration`).
 HTML is autoescaped.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.features.examples import Split
+from earlywarn.model.card_summary import card_summary
 from earlywarn.model.choice import MIN_POOR_HOUSEHOLDS
 from earlywarn.model.comparison import YearComparison
 from earlywarn.model.training import TrainedModel
@@ -53,6 +57,23 @@ class ModelCard:
     catalog_hash: str
     limitations: tuple[str, ...] = ()
     plots: dict[str, str] = field(default_factory=dict)
+    registered_as: str = ""
+    """The name scores and sheets give the model (``earlywarn/1``); empty until registered."""
+    registry_name: str = "earlywarn"
+    """The registered model it is registered under (its versions read ``earlywarn/N``)."""
+    oracle_gap: float | None = None
+
+    @property
+    def model_name(self) -> str:
+        """The model's name as the sheets print it, else (not yet registered) its run's."""
+        return self.registered_as or f"run {self.model_version}"
+
+
+def with_registration(card: ModelCard, registered_uri: str) -> ModelCard:
+    """The card naming its model as scores and sheets do: ``models:/earlywarn/1`` ->
+    ``earlywarn/1`` (the run stays named beside it)."""
+    name = registered_uri.removeprefix("models:/")
+    return replace(card, registered_as=name)
 
 
 def _fmt(value: Any) -> str:
@@ -62,6 +83,24 @@ def _fmt(value: Any) -> str:
 
 
 COUNT_COLUMNS = ("n", "n_flagged", "n_groups", "bin", "poor examples", "poor households")
+HEADINGS = {
+    "roc_auc": "ROC AUC",
+    "average_precision": "average precision",
+    "brier": "Brier score",
+    "ece": "calibration error",
+    "recall_at_capacity": "recall at capacity",
+    "precision_at_capacity": "precision at capacity",
+    "n_flagged": "flagged",
+    "base_rate": "share poor",
+    "n_groups": "groups",
+    "average_precision_gap": "AP gap",
+    "roc_auc_gap": "ROC AUC gap",
+    "recall_at_capacity_gap": "recall gap",
+    "ece_gap": "calibration error gap",
+    "mean_risk": "mean risk",
+    "observed_rate": "share poor",
+}
+"""Readable column headings (they wrap, so the tables fit an A4 page)."""
 CHOICE_COLUMNS = {
     "candidate": "candidate",
     "average_precision": "validation AP",
@@ -75,7 +114,7 @@ CHOICE_COLUMNS = {
 def _rows(frame: pd.DataFrame) -> dict[str, Any]:
     counts = [str(c) in COUNT_COLUMNS for c in frame.columns]
     return {
-        "columns": [str(c) for c in frame.columns],
+        "columns": [HEADINGS.get(str(c), str(c)) for c in frame.columns],
         "rows": [
             [
                 f"{int(v):,}" if is_count and pd.notna(v) else _fmt(v)
@@ -120,9 +159,19 @@ def render_model_card(card: ModelCard) -> tuple[str, str]:
         "min_poor_households": MIN_POOR_HOUSEHOLDS,
     }
     env = templates()
-    markdown = env.get_template("model_card.md.j2").render(**context)
-    html = env.get_template("model_card.html.j2").render(**context)
+    summary = card_summary(card)
+    markdown = env.get_template("model_card.md.j2").render(**context, zh=summary)
+    html = env.get_template("model_card.html.j2").render(**context, zh=summary)
     return markdown, html
+
+
+def render_card_summary(card: ModelCard) -> str:
+    """The one-page Chinese summary of the card as an HTML page of its own."""
+    return (
+        templates()
+        .get_template("model_card_zh.html.j2")
+        .render(card=card, zh=card_summary(card), fmt=_fmt)
+    )
 
 
 def training_card(
@@ -168,6 +217,8 @@ def training_card(
         catalog_hash=trained.model.catalog_hash,
         limitations=limitations(year.oracle_gap, year.gaps),
         plots=plots,
+        oracle_gap=year.oracle_gap,
+        registry_name=cfg.tracking.registered_model,
     )
 
 

@@ -7,7 +7,12 @@ from dataclasses import replace
 
 import pandas as pd
 
-from earlywarn.model.card import ModelCard, render_model_card
+from earlywarn.model.card import (
+    ModelCard,
+    render_card_summary,
+    render_model_card,
+    with_registration,
+)
 
 CHOICE = pd.DataFrame(
     {
@@ -129,3 +134,79 @@ def test_card_of_a_linear_winner_without_tuning_says_so():
         assert "trials finished" not in text
     assert "`logistic` (a linear model)" in markdown
     assert "<code>logistic</code> (a linear" in html
+
+
+WIDE = pd.DataFrame(
+    {
+        "model": ["model", "logistic", "rule", "oracle"],
+        "roc_auc": [0.8917, 0.8535, 0.6812, 0.9093],
+        "average_precision": [0.3573, 0.2154, 0.0684, 0.5672],
+        "brier": [0.0334, 0.0421, float("nan"), 0.0260],
+        "ece": [0.0162, 0.0472, float("nan"), 0.0110],
+        "recall_at_capacity": [0.5905, 0.4483, 0.8103, 0.6638],
+        "precision_at_capacity": [0.25, 0.1898, 0.0745, 0.2810],
+        "n_flagged": [548.0, 548.0, 2524.0, 274.0],
+        "n": [5448.0, 5448.0, 5448.0, 2724.0],
+        "base_rate": [0.0426] * 4,
+    }
+)
+
+
+def test_the_card_names_the_model_as_the_sheets_do():
+    registered = with_registration(_card("530121"), "models:/earlywarn/1")
+    markdown, html = render_model_card(registered)
+    assert "# Model card: earlywarn risk model earlywarn/1" in markdown
+    assert "<title>Model card: earlywarn/1</title>" in html
+    assert "The sheets and lists name this model <strong>earlywarn/1</strong>" in html
+    assert "Training run v1" in markdown  # the run stays named beside it
+    markdown, html = render_model_card(_card("530121"))
+    assert "# Model card: earlywarn risk model run v1" in markdown
+    assert "once registered, the sheets and lists name this model **earlywarn/N**" in markdown
+    assert "核实单与名单上显示为<strong>earlywarn/版本号</strong>" in html
+
+
+def test_the_card_opens_with_a_one_page_chinese_summary():
+    card = replace(with_registration(_card("530121"), "models:/earlywarn/7"), comparison=WIDE)
+    markdown, html = render_model_card(card)
+    summary = render_card_summary(card)
+    assert html.index('<section class="summary" lang="zh-CN">') < html.index("<h1>Model card")
+    for page in (summary, html):
+        assert "防返贫监测预警模型说明（摘要）" in page and "earlywarn/7" in page
+        # the test year in plain words: the list's recall and the rule's, flagged counts
+        assert "按核实能力预警548户次，可找到当年实际返贫户的59%" in page
+        assert "现行规则预警2,524户次（为模型的4.6倍），找到返贫户的81%" in page
+        assert "<td>本模型（earlywarn/7）</td>" in page
+        assert "不作为认定监测对象或帮扶资格的依据" in page
+    assert "## 中文摘要" in markdown and "梯度提升树（LightGBM）" in markdown
+    assert "拟合2017-2023年，" in summary
+    partly = replace(card, fit_years="2017-2023 and 50% of the households of 2024")
+    assert "拟合2017-2023年及2024年50%的农户，" in render_card_summary(partly)
+
+
+def _overflowing_tables(html: str) -> list[float]:
+    """Widths (px) of the tables wider than an A4 page's content box when printed."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import TableBox
+
+    wide = []
+    for page in HTML(string=html).render().pages:
+        box = page._page_box
+        limit = box.width + 0.5
+        for child in box.descendants():
+            if isinstance(child, TableBox) and child.margin_width() > limit:
+                wide.append(child.margin_width())
+    return wide
+
+
+def test_the_cards_tables_fit_an_a4_page():
+    subgroups = WIDE.rename(columns={"model": "value"}).assign(group="county")
+    card = replace(
+        _card("530121"),
+        comparison=WIDE,
+        subgroups=subgroups[["group", *WIDE.columns.str.replace("model", "value")]],
+        by_month=subgroups.assign(group="as_of_month"),
+    )
+    _, html = render_model_card(card)
+    assert "precision at capacity" in html and "precision_at_capacity" not in html
+    assert _overflowing_tables(html) == []
+    assert _overflowing_tables(render_card_summary(card)) == []
