@@ -5,6 +5,7 @@ logistic winner scores and explains like a booster."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,9 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     last_line = result.stdout.strip().splitlines()[-1]
     assert last_line == "models:/earlywarn-test/1"
     chosen = [line for line in result.stdout.splitlines() if "model chosen on the" in line]
-    assert len(chosen) == 1 and any(c in chosen[0] for c in ("rule_score", "logistic", "lightgbm"))
+    assert len(chosen) == 1 and any(
+        c in chosen[0] for c in ("rule_score", "logistic", "blend", "lightgbm")
+    )
     for name in ("model", "logistic", "rule", "oracle"):
         assert name in result.stdout
 
@@ -71,7 +74,7 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
 
     # the choice: every candidate validated, the winner recorded in the model, card and run
     choice = pd.read_csv(card / "model_choice.csv")
-    assert choice["candidate"].tolist() == ["rule_score", "logistic", "lightgbm"]
+    assert choice["candidate"].tolist() == ["rule_score", "logistic", "blend", "lightgbm"]
     winner = saved.metadata["model_choice"]["winner"]
     assert choice.loc[choice["chosen"], "candidate"].tolist() == [winner]
     assert saved.metadata["model_kind"] == saved.kind
@@ -104,6 +107,14 @@ def test_train_tunes_compares_saves_and_registers(data_dir, tmp_path, monkeypatc
     run_id = registered_uri_run_id(last_line)
     logged = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")]
     assert "plots/shap_summary.png" in logged
+    # once registered, the card names the model as the sheets do, here and in the run
+    registered_name = last_line.removeprefix("models:/")
+    assert registered_name in (card / "model_card.md").read_text(encoding="utf-8")
+    assert registered_name in (card / "model_card.zh-CN.html").read_text(encoding="utf-8")
+    top = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
+    assert {"model_card.md", "model_card.html", "model_card.zh-CN.html"} <= top
+    logged_card = mlflow.MlflowClient().download_artifacts(run_id, "model_card.md", str(tmp_path))
+    assert registered_name in Path(logged_card).read_text(encoding="utf-8")
     run = mlflow.MlflowClient().get_run(run_id)
     assert run.data.tags["earlywarn.model_choice"] == winner
     assert run.data.tags["earlywarn.model_kind"] == saved.kind

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,7 +26,13 @@ from earlywarn.data.tables import Tables
 from earlywarn.explain.contributions import contributions, shap_summary_png
 from earlywarn.features.catalog import catalog_frame
 from earlywarn.model import search as search_module
-from earlywarn.model.card import ModelCard, render_model_card, training_card
+from earlywarn.model.card import (
+    ModelCard,
+    render_card_summary,
+    render_model_card,
+    training_card,
+    with_registration,
+)
 from earlywarn.model.charts import precision_recall_figure, reliability_figure
 from earlywarn.model.comparison import MODEL, RULE, YearComparison, compare_on_test_year, metric_key
 from earlywarn.model.model_file import RiskModel, save_model
@@ -140,7 +146,8 @@ def train_on_tables(
     )
     save_model(model, model_dir)
     card_dir = model_dir.with_name(f"{model_dir.name}_card")
-    artifacts, summary = _write_card(card_dir, trained, year, cfg, run_name, population)
+    artifacts, card = _write_card(card_dir, trained, year, cfg, run_name, population)
+    summary = card_summary(card, year.test_metrics())
 
     model_uri, run_id = str(model_dir), None
     if track:
@@ -159,6 +166,9 @@ def train_on_tables(
                 data_source=str(Path(data_dir).resolve()) if data_dir is not None else None,
                 storage_url=storage_url,
                 summary=summary,
+            ),
+            after_registration=lambda uri: _write_card_texts(
+                card_dir, with_registration(card, uri)
             ),
         )
     log.info("training finished in %.1f s: %s", time.perf_counter() - started, model_uri)
@@ -209,9 +219,9 @@ def _write_card(
     cfg: Config,
     run_name: str,
     population: Population,
-) -> tuple[dict[str, Path], str]:
+) -> tuple[dict[str, Path], ModelCard]:
     """The plots, evaluation tables and model card, in ``card_dir``: (run path -> file, the
-    card's summary)."""
+    card)."""
     card_dir.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, Path] = {}
     figures = {
@@ -252,11 +262,22 @@ def _write_card(
         population=population,
         plots=plots,
     )
+    artifacts |= _write_card_texts(card_dir, card)
+    return artifacts, card
+
+
+def _write_card_texts(card_dir: Path, card: ModelCard) -> dict[str, Path]:
+    """The model card in Markdown and HTML and its one-page zh-CN summary, in ``card_dir``:
+    run path -> file. Written again once the model is registered, to name its version."""
     markdown, html = render_model_card(card)
-    for suffix, text in (("md", markdown), ("html", html)):
-        write_text_atomic(text, card_dir / f"model_card.{suffix}")
-        artifacts[f"model_card.{suffix}"] = card_dir / f"model_card.{suffix}"
-    return artifacts, card_summary(card, year.test_metrics())
+    files = {
+        "model_card.md": markdown,
+        "model_card.html": html,
+        "model_card.zh-CN.html": render_card_summary(card),
+    }
+    for name, text in files.items():
+        write_text_atomic(text, card_dir / name)
+    return {name: card_dir / name for name in files}
 
 
 def card_summary(card: ModelCard, test_metrics: dict[str, float]) -> str:
@@ -289,6 +310,7 @@ def _log_run(
     metrics: dict[str, float],
     artifacts: dict[str, Path],
     inputs: TrainingInputs,
+    after_registration: Callable[[str], Mapping[str, Path]] | None = None,
 ) -> tuple[str, str]:
     """Log the run and register the model (alias ``candidate``), and record the run in the
     tuning study: (registered URI, run id)."""
@@ -338,6 +360,7 @@ def _log_run(
         study=study,
         table_columns=inputs.table_columns,
         data_source=inputs.data_source,
+        after_registration=after_registration,
     )
     if study is not None:
         try:

@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +104,7 @@ def log_training_run(
     study: StudyRef | None = None,
     table_columns: Mapping[str, pd.DataFrame] | None = None,
     data_source: str | None = None,
+    after_registration: Callable[[str], Mapping[str, Path]] | None = None,
 ) -> ModelRef:
     """Log a training run, the model as a pyfunc, and register it with the alias ``candidate``.
 
@@ -115,8 +116,11 @@ def log_training_run(
     run and the model version). ``description`` (the model card's summary) describes the
     version; ``study`` is where the tuning study lives (parameters ``tune.storage`` and
     ``tune.study_name``), its trials metrics by step; ``table_columns`` (frames whose rows
-    are never read) become run inputs with ``data_source``. Inside an active run the
-    training run is nested in it. Personal columns anywhere refuse the whole run.
+    are never read) become run inputs with ``data_source``. ``after_registration`` is
+    called with the registered URI (``models:/earlywarn/3``) once the version exists and
+    returns more artifacts for the same run (the model card naming its version). Inside an
+    active run the training run is nested in it. Personal columns anywhere refuse the whole
+    run.
     """
     model_dir = Path(model_dir)
     name = config.tracking.registered_model
@@ -164,6 +168,8 @@ def log_training_run(
             description=description,
         )
         make_candidate(client, name, version)
+        if after_registration is not None:
+            _log_late_artifacts(after_registration(f"models:/{name}/{version}"))
     except BaseException as err:
         _abandon(client, run_id, name, version, err)
         if isinstance(err, EarlywarnError) or not isinstance(err, Exception):
@@ -229,6 +235,14 @@ def _check_saved_model(model: RiskModel, model_dir: Path) -> None:
             f"{model_dir} holds a different model (kind or features differ from the one being "
             "logged)"
         )
+
+
+def _log_late_artifacts(artifacts: Mapping[str, Path]) -> None:
+    """Log files to the active run at their run paths (checked for personal data first)."""
+    for key, path in artifacts.items():
+        ensure_no_personal_files(Path(path), f"artifact {key!r}")
+        folder = str(Path(key).parent) if Path(key).parent != Path(".") else None
+        mlflow.log_artifact(str(path), artifact_path=folder)
 
 
 def _refuse_personal_data(
