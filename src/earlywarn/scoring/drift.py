@@ -14,9 +14,10 @@ run as of 1 July compares with the 1 July rows (days since the last harvest, thi
 events and assistance that runs in spring are seasonal); and each feature's PSI between
 consecutive training years at the same month (the largest seen, ``year_to_year_psi``): a
 feature warns only by the PSI beyond ``TOLERANCE_FACTOR`` times that (county-wide disasters
-and lockdowns move that much every year; noise in a small population too). Features that grow by construction (clocks, place rates of the last
-round: ``DriftConfig.info_only_*``) are reported with status ``info``, never warned on. A
-format 1 reference (every row pooled, no years) is still read: pooled counts, no tolerance.
+and lockdowns move that much every year; noise in a small population too). Features that
+grow by construction (clocks, place rates of the last round: ``DriftConfig.info_only_*``)
+are reported with status ``info``, never warned on. A format 1 reference (every row pooled,
+no years) is still read: pooled counts, no tolerance.
 
 PSI = sum over bins of (actual - expected) * ln(actual / expected), the missing values
 counted as one more bin; shares are floored at ``EPSILON`` so an empty bin stays finite.
@@ -72,8 +73,11 @@ def _numeric_reference(values: pd.Series, n_bins: int) -> dict[str, Any]:
     in its bin when it moves by a day (352 the year after a leap day)."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     present = numbers[~np.isnan(numbers)]
-    points = np.unique(np.quantile(present, np.linspace(0, 1, n_bins))) if present.size else []
-    edges = np.asarray(points[:1] if len(points) == 1 else (points[:-1] + points[1:]) / 2)
+    points = np.unique(np.quantile(present, np.linspace(0, 1, n_bins))) if present.size else None
+    if points is None:
+        edges = np.array([])
+    else:
+        edges = points[:1] if len(points) == 1 else (points[:-1] + points[1:]) / 2
     reference = {"kind": "numeric", "edges": [float(e) for e in edges]}
     reference["counts"] = _count_numeric(numbers, edges).tolist()
     return reference
@@ -400,8 +404,9 @@ def render_drift_markdown(report: Mapping[str, Any], *, title: str = "Drift repo
         f"Thresholds: warn {report['thresholds']['psi_warn']}, "
         f"alert {report['thresholds']['psi_alert']}, on the PSI beyond {TOLERANCE_FACTOR:g} "
         "times the largest between two training years at the same month (a feature that "
-        "moves that much every year by itself does not warn). Status `info`: reported, never warned on (village and county rates, "
-        "and counts that grow by one each year, move every year by construction).",
+        "moves that much every year by itself does not warn). Status `info`: reported, never "
+        "warned on (village and county rates, and counts that grow by one each year, move "
+        "every year by construction).",
         "",
     ]
     if report["warnings"]:
