@@ -308,10 +308,10 @@ def _feature_row(
         row["psi"] = psi(np.asarray(expected), np.asarray(now))
         row["missing_share_reference"] = _share(expected, -1)
     row["status"] = _status(row["psi"], cfg, tolerance)
-    if row["status"] in {"warn", "alert"} and (
+    if _status(row["psi"], cfg) in {"warn", "alert"} and (
         name in cfg.info_only_features or _reason_group(name) in cfg.info_only_groups
     ):
-        row["status"] = "info"
+        row["status"] = "info"  # moved, by construction: whatever the years before did
     warnings = []
     if row["status"] in {"warn", "alert"}:
         beyond = f", {tolerance:.3f} between training years" if tolerance else ""

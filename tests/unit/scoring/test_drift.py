@@ -212,3 +212,20 @@ def test_a_reference_without_dates_is_still_read():
         as_of="2024-07-01",
     )
     assert report["reference_month"] is None and report["alerts"] == 1
+
+
+def test_a_place_rate_that_moved_is_information_even_within_its_yearly_movement():
+    rate = "county_illness_rate_last_year"
+    rng = np.random.default_rng(0)
+
+    def rates(year: int) -> np.ndarray:  # villages' rates, a little higher every year
+        return rng.uniform(0, 0.3, 2_000) + 0.1 * (year - 2020)
+
+    reference = dated_reference(range(2020, 2024), **{rate: rates})
+    scored = seasonal(2_000, 2024, 1, 5).assign(**{rate: rates(2024)})
+    report = drift_report(
+        reference, count_bins(reference, scored, np.zeros(2_000)), DriftConfig(), as_of="2024-01-01"
+    )
+    row = next(row for row in report["features"] if row["feature"] == rate)
+    assert row["psi"] > 0.25 and row["psi_between_training_years"] > 0.25
+    assert row["status"] == "info" and report["alerts"] == 0
