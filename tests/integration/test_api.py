@@ -72,6 +72,7 @@ def test_the_example_in_the_docs_runs(in_data_folder, capsys):
 def test_training_inside_an_active_mlflow_run_is_its_child(in_data_folder, tables):
     import mlflow
 
+    mlflow.set_tracking_uri(f"sqlite:///{in_data_folder / 'mlflow.db'}")  # as a notebook does
     (nested,) = code_blocks("Inside an MLflow run")
     namespace = {"earlywarn": earlywarn, "tables": tables}
     try:
