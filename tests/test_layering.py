@@ -2,7 +2,9 @@
 
 Lower layers never import higher ones: the stages (data < features < simulator | model <
 explain < scoring) never import tracking, the jobs or the CLI; simulator and model are
-siblings that never import each other. Imports inside functions count too. Only
+siblings that never import each other. At the top sit the two ways in, siblings too: the
+command (``earlywarn.cli``) and the Python API (``earlywarn.api``, re-exported by the package
+itself, ``earlywarn/__init__.py``, on first use). Imports inside functions count too. Only
 ``earlywarn.tracking`` imports mlflow, and only ``earlywarn.cli`` imports typer.
 """
 
@@ -26,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scoring",),
     ("tracking",),
     ("jobs",),
-    ("cli",),
+    ("cli", "api"),
 )
 ONLY_IMPORTED_BY = {"mlflow": "tracking", "typer": "cli"}
 
@@ -39,9 +41,11 @@ def _layer_of(part: str) -> tuple[int, str]:
 
 
 def _top(module: str) -> str:
-    """``earlywarn.features.build`` -> ``features``; ``earlywarn`` itself -> ``errors`` layer."""
+    """``earlywarn.features.build`` -> ``features``; ``earlywarn`` itself (its ``__init__``
+    re-exports the API) -> ``api``. Importing ``earlywarn`` for ``__version__`` is allowed
+    from anywhere: the package loads the API only when one of its functions is asked for."""
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "errors"
+    return parts[1] if len(parts) > 1 else "api"
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -120,3 +124,26 @@ def test_the_check_catches_a_stray_third_party_import(tmp_path, module, allowed)
     target = copy / "scoring" / "score.py"
     target.write_text(target.read_text() + f"\n\ndef _bad():\n    import {module}\n")
     assert any(f"imports {module}" in p for p in layering_problems(copy))
+
+
+def test_the_api_and_the_cli_do_not_import_each_other(tmp_path):
+    import shutil
+
+    copy = tmp_path / "earlywarn"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / "api.py"
+    target.write_text(target.read_text() + "\n\ndef _bad():\n    from earlywarn.cli import app\n")
+    assert any("imports its sibling earlywarn.cli" in p for p in layering_problems(copy))
+
+
+def test_importing_earlywarn_loads_no_stage():
+    """``import earlywarn`` (what every module does for ``__version__``) stays light: the API
+    and the stages load when a function of the API is first used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, earlywarn; print(sorted(m for m in sys.modules if m.startswith('earlywarn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['earlywarn']"

@@ -28,7 +28,7 @@ def listing(folder: Path) -> dict[str, int]:
 def test_validate_refuses_bad_input_clearly(case, tmp_path):
     data_dir = make_case(case.breaks, tmp_path / "data")
     before = listing(tmp_path)
-    result = CliRunner().invoke(app, ["validate", str(data_dir)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert result.output.startswith("SchemaError:"), result.output
@@ -39,7 +39,7 @@ def test_validate_refuses_bad_input_clearly(case, tmp_path):
 @pytest.mark.parametrize(("name", "change"), UNUSUAL, ids=[name for name, _ in UNUSUAL])
 def test_unusual_but_valid_input_is_read(name, change, tmp_path):
     data_dir = make_case(change, tmp_path / "data")
-    result = CliRunner().invoke(app, ["validate", str(data_dir)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir)])
     assert result.exit_code == 0, result.output
 
 

@@ -123,7 +123,7 @@ def test_train_reports_an_unreachable_tracking_server_before_reading_the_data(
     data_dir = make_case(CASES[0].breaks, tmp_path / "data")
     before = listing(tmp_path)
     result = CliRunner().invoke(app, ["train", "--data", str(data_dir), "--trials", "1"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     assert "TrackingError: tracking server http://127.0.0.1:9 is unreachable" in result.output
     assert "SchemaError" not in result.output  # the data were not read yet

@@ -248,6 +248,7 @@ def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, mod
         chunk_size=CHUNK,
         progress=False,
         history_dir=tmp_path / "h",
+        lang="en",  # the default is report.lang, zh-CN
     )
     scores = pd.read_parquet(result.out)
     flagged = scores[scores[FLAGGED]].set_index(HOUSEHOLD_ID)[REASONS]
@@ -294,6 +295,7 @@ def test_a_custom_glossary_writes_its_texts_into_the_scores_file(data_dir, model
             chunk_size=CHUNK,
             progress=False,
             history_dir=tmp_path / f"history-{name}",
+            lang="en",  # the custom texts are the English ones
         )
         for name, cfg in (
             ("shipped", Config()),

@@ -1,4 +1,5 @@
-"""`earlywarn validate DIR`: exit 0 and a summary when clean, exit 2 and every problem when not."""
+"""`earlywarn validate --data DIR`: exit 0 and a summary when clean, exit 2 and every
+problem when not."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def listing(folder: Path) -> dict[str, float]:
 
 def test_a_clean_directory_exits_0_with_a_summary(data_dir):
     before = listing(data_dir.parent)
-    result = CliRunner().invoke(app, ["validate", str(data_dir)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir)])
     assert result.exit_code == 0, result.output
     assert "households" in result.output and "3" in result.output
     assert "events: illness" in result.output
@@ -43,7 +44,7 @@ def test_a_broken_directory_exits_2_listing_every_problem(data_dir):
     events = data_dir / "events.csv"
     events.write_text(events.read_text().replace("disaster", "flood"))
     before = listing(data_dir.parent)
-    result = CliRunner().invoke(app, ["validate", str(data_dir)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "SchemaError:" in result.output and "(nothing was written)" in result.output
@@ -62,15 +63,19 @@ def test_validate_with_a_mapping(data_dir, tmp_path):
     )
     events = data_dir / "events.csv"
     events.write_text(events.read_text().replace("event_type", "kind"))
-    assert CliRunner().invoke(app, ["validate", str(data_dir)]).exit_code == 2
-    result = CliRunner().invoke(app, ["validate", str(data_dir), "--mapping", str(mapping)])
+    assert CliRunner().invoke(app, ["validate", "--data", str(data_dir)]).exit_code == 2
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(data_dir), "--mapping", str(mapping)]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_a_bad_mapping_exits_2(data_dir, tmp_path):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("encoding: nonsense\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["validate", str(data_dir), "--mapping", str(mapping)])
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(data_dir), "--mapping", str(mapping)]
+    )
     assert result.exit_code == 2
     assert "ConfigError" in result.output and "unknown encoding" in result.output
 
@@ -80,7 +85,7 @@ def test_a_simulated_directory_is_valid_and_round_trips(tables, tmp_path):
     from earlywarn.data.schema import read_tables
 
     data_dir = write_tables(tables, tmp_path / "simulated")
-    result = CliRunner().invoke(app, ["validate", str(data_dir)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir)])
     assert result.exit_code == 0, result.output
     again = read_tables(data_dir)
     for name in ("households", "household_years", "events", "assistance", "lines", "personal"):
@@ -96,5 +101,5 @@ def test_validate_takes_the_mapping_from_a_config(data_dir, tmp_path):
     config.write_text(f"data:\n  mapping: {mapping}\n", encoding="utf-8")
     events = data_dir / "events.csv"
     events.write_text(events.read_text().replace("event_type", "kind"))
-    result = CliRunner().invoke(app, ["validate", str(data_dir), "--config", str(config)])
+    result = CliRunner().invoke(app, ["validate", "--data", str(data_dir), "--config", str(config)])
     assert result.exit_code == 0, result.output

@@ -5,16 +5,21 @@ validate, features, catalog, runs. Each parses its arguments, calls one job and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from earlywarn.cli import show
-from earlywarn.cli.arguments import ConfigOption, reports_errors
+from earlywarn.cli.arguments import (
+    ConfigOption,
+    DataOption,
+    OptionalDataOption,
+    PopulationOption,
+    data_dir,
+    population_of,
+    reports_errors,
+)
 from earlywarn.errors import ConfigError
-
-if TYPE_CHECKING:
-    from earlywarn.config import Population
 
 
 @reports_errors
@@ -41,7 +46,7 @@ def simulate(
     details = {"n_households": n, "seed": seed, "config_hash": config_hash(cfg)}
     with (
         audited("simulate", details=details) as audit,
-        show.console.status(f"simulating {n:,} households..."),
+        show.err_console.status(f"simulating {n:,} households..."),
     ):
         simulation = run_simulate(
             out,
@@ -56,18 +61,18 @@ def simulate(
 
 
 @reports_errors
-def calibration(
-    data_dir: Annotated[Path, typer.Argument(help="A directory written by `earlywarn simulate`.")],
-) -> None:
-    """Print the simulator's calibration figures against public figures, and the oracle's."""
+def calibration(ctx: typer.Context, data: OptionalDataOption = None) -> None:
+    """Print the simulator's calibration figures against public figures, and the oracle's
+    (--data: a directory written by `earlywarn simulate`)."""
     from earlywarn.jobs.simulate import run_calibration
 
-    show.show_calibration(run_calibration(data_dir))
+    show.show_calibration(run_calibration(data_dir(data, ctx)))
 
 
 @reports_errors
 def validate(
-    data_dir: Annotated[Path, typer.Argument(help="Data directory: one file per table.")],
+    ctx: typer.Context,
+    data: OptionalDataOption = None,
     mapping: Annotated[
         Path | None,
         typer.Option("--mapping", "-m", help="Column mapping YAML (headers, codes, encoding)."),
@@ -78,22 +83,17 @@ def validate(
     from earlywarn.config import load_config
     from earlywarn.jobs.validate import run_validate
 
-    summary = run_validate(data_dir, mapping=mapping or load_config(config).data.mapping)
-    show.show_summary(data_dir, summary)
+    folder = data_dir(data, ctx)
+    summary = run_validate(folder, mapping=mapping or load_config(config).data.mapping)
+    show.show_summary(folder, summary)
 
 
 @reports_errors
 def features(
-    data: Annotated[Path, typer.Option("--data", "-d", help="Data directory to read.")],
+    data: DataOption,
     as_of: Annotated[str, typer.Option("--as-of", help="The date d (YYYY-MM-DD).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.parquet or .csv).")],
-    population: Annotated[
-        str,
-        typer.Option(
-            "--population",
-            help="exited: lifted out before Y; all: every household not poor in Y-1.",
-        ),
-    ] = "exited",
+    population: PopulationOption = None,
     mapping: Annotated[
         Path | None, typer.Option("--mapping", "-m", help="Column mapping YAML.")
     ] = None,
@@ -103,9 +103,7 @@ def features(
 
     from earlywarn.jobs.features import run_features
 
-    if population not in ("exited", "all"):
-        raise typer.BadParameter("must be 'exited' or 'all'", param_hint="--population")
-    chosen_population: Population = "all" if population == "all" else "exited"
+    chosen_population = population_of(population) or "exited"
     try:
         day = pd.Timestamp(as_of)
     except ValueError as err:

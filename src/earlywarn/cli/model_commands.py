@@ -15,12 +15,18 @@ from earlywarn.cli import show
 from earlywarn.cli.arguments import (
     ConfigOption,
     DataOption,
+    EngineChoice,
+    LangOption,
+    PopulationOption,
     as_of_date,
     config_or,
+    engine_of,
     explain_choice,
-    one_of,
+    lang_of,
+    population_of,
     reports_errors,
 )
+from earlywarn.errors import EXIT_DRIFT
 
 
 @reports_errors
@@ -38,9 +44,7 @@ def train(
             "--trials", min=1, help="Tuning trials in the study (overrides tune.n_trials)."
         ),
     ] = None,
-    population: Annotated[
-        str | None, typer.Option("--population", help="exited (default) or all.")
-    ] = None,
+    population: PopulationOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Model directory (default: models/<run-name>).")
     ] = None,
@@ -52,11 +56,11 @@ def train(
     continues. The last line printed is the registered model's URI.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before LightGBM starts OpenMP
-    from earlywarn.config import POPULATIONS, config_hash
+    from earlywarn.config import config_hash
     from earlywarn.jobs.audit import audited
     from earlywarn.jobs.train import run_training
 
-    chosen_population = one_of(population, POPULATIONS, "--population")
+    chosen_population = population_of(population)
     cfg = config_or(config, Path("configs/train.yaml"))
     with audited("train", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
         result = run_training(cfg, data, out_dir=out, trials=trials, population=chosen_population)
@@ -101,10 +105,7 @@ def score(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Scores file to write (Parquet).")],
-    population: Annotated[
-        str | None,
-        typer.Option("--population", help="exited (default) or all households not poor last year."),
-    ] = None,
+    population: PopulationOption = None,
     explain: Annotated[
         bool | None,
         typer.Option(
@@ -116,11 +117,21 @@ def score(
     explain_all: Annotated[
         bool, typer.Option("--explain-all", help="Top reasons for every household (slower).")
     ] = False,
-    engine: Annotated[str | None, typer.Option("--engine", help="local (default) or dask.")] = None,
+    engine: Annotated[
+        EngineChoice | None,
+        typer.Option(
+            "--engine",
+            help="Where chunks are scored (default: score.engine in the config, local; "
+            "dask with --scheduler).",
+            show_default=False,
+        ),
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
-            "--scheduler", help="Dask scheduler address (tcp://host:8786); default a local cluster."
+            "--scheduler",
+            help="Dask scheduler address (tcp://host:8786); implies --engine dask "
+            "(default: a local cluster). Unreachable: exit 3.",
         ),
     ] = None,
     chunk_size: Annotated[
@@ -133,17 +144,31 @@ def score(
             "--history", help="Score history folder (default: score-history beside --out)."
         ),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Reason texts: en or zh-CN.")] = "en",
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    lang: LangOption = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="A progress bar on stderr.")
+    ] = True,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift",
+            help=f"Exit {EXIT_DRIFT} when the drift report has an alert (scores still written).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Score every household of the population as of a date: risk, flag, reasons, drift."""
-    from earlywarn.config import ENGINES, POPULATIONS, config_hash, load_config
+    """Score every household of the population as of a date: risk, flag, reasons, drift.
+
+    Results on stdout, progress and logs on stderr. Exit 0, 2 on bad input or config, 3 when
+    the tracking store or the Dask scheduler cannot be reached, 4 with --fail-on-drift when
+    the drift report has an alert.
+    """
+    from earlywarn.config import config_hash, load_config
     from earlywarn.jobs.audit import audited
     from earlywarn.jobs.score import run_scoring
 
-    chosen_population = one_of(population, POPULATIONS, "--population")
-    chosen_engine = one_of(engine, ENGINES, "--engine")
+    chosen_population = population_of(population)
+    chosen_engine = engine_of(engine)
     day = as_of_date(as_of)
     cfg = load_config(config)
     details = {"as_of": str(day.date()), "model_uri": model, "config_hash": config_hash(cfg)}
@@ -160,7 +185,7 @@ def score(
             scheduler=scheduler,
             chunk_size=chunk_size,
             history_dir=history,
-            lang=lang,
+            lang=lang_of(lang),
             progress=progress,
         )
         audit.add_outputs(
@@ -170,8 +195,12 @@ def score(
             model_version=result.model_version,
             n_households=result.n_households,
             n_flagged=result.n_flagged,
+            drift_alerts=result.n_drift_alerts,
         )
     show.show_scoring(result, day)
+    if fail_on_drift and result.n_drift_alerts:
+        show.show_drift_failure(result)
+        raise typer.Exit(code=EXIT_DRIFT)
 
 
 @reports_errors
@@ -180,7 +209,9 @@ def explain_household(
     scores: Annotated[Path, typer.Option("--scores", help="Scores file written by score.")],
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Data directory (default: the one the scores file records)."),
+        typer.Option(
+            "--data", "-d", help="Data directory (default: the one the scores file records)."
+        ),
     ] = None,
     model: Annotated[
         str | None,
@@ -206,9 +237,9 @@ def explain_household(
 @reports_errors
 def report(
     scores: Annotated[Path, typer.Option("--scores", help="Scores file (Parquet) to report on.")],
-    data: Annotated[Path, typer.Option("--data", help="Data directory the scores came from.")],
+    data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Folder for the reports (replaced whole).")],
-    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN (default) or en.")] = None,
+    lang: LangOption = None,
     pdf: Annotated[
         bool | None,
         typer.Option(
@@ -235,7 +266,7 @@ def report(
     from earlywarn.jobs.audit import audited, output_digest
     from earlywarn.jobs.report import run_reports
 
-    chosen_lang = one_of(lang, ("zh-CN", "en"), "--lang")
+    chosen_lang = lang_of(lang)
     cfg = load_config(config)
     with audited("report", data_dir=data, details={"config_hash": config_hash(cfg)}) as audit:
         audit.inputs[f"scores:{scores}"] = output_digest(scores)

@@ -1,7 +1,8 @@
 """What each command prints: a job's result as Rich lines and tables on the console.
 
 Only counts, paths, figures and household IDs are printed, never a data row beyond the one
-household ``explain`` was asked about. Errors go to ``err_console``.
+household ``explain`` was asked about. Results go to ``console`` (stdout); progress, stages and
+errors to ``err_console`` (stderr), so that ``earlywarn ... > out.txt`` keeps results only.
 """
 
 from __future__ import annotations
@@ -55,8 +56,18 @@ def show_error(err: Exception) -> None:
 
 
 def show_stage(name: str) -> None:
-    """One line per stage of the demo as it starts."""
-    console.print(f"[bold cyan]>[/] {name}", highlight=False)
+    """One line per stage of the demo as it starts (progress: on stderr)."""
+    err_console.print(f"[bold cyan]>[/] {name}", highlight=False)
+
+
+def show_drift_failure(result: ScoringResult) -> None:
+    """Why ``score --fail-on-drift`` fails: the alerts, on stderr."""
+    err_console.print(
+        f"[bold red]drift:[/] {result.n_drift_alerts} alerts (--fail-on-drift); the scores "
+        f"were written; see {escape(str(result.drift_markdown))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def show_scoring(result: ScoringResult, as_of: pd.Timestamp) -> None:

@@ -34,6 +34,7 @@ from earlywarn.errors import ConfigError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
+from earlywarn.jobs.scoring_engine import check_scheduler, chunk_runner, on_stderr
 from earlywarn.model.model_file import RiskModel, is_model_folder, load_model
 from earlywarn.scoring.chunks import (
     ReasonTexts,
@@ -44,7 +45,7 @@ from earlywarn.scoring.chunks import (
 )
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
-from earlywarn.scoring.runner import ChunkRunner, Engine, StageClock, progress_bar
+from earlywarn.scoring.runner import Engine, StageClock, progress_bar
 from earlywarn.scoring.score import Explain, check_catalog, installed_catalog, population_ids
 from earlywarn.scoring.scores_file import (
     NEWLY_FLAGGED,
@@ -79,6 +80,7 @@ class ScoringResult:
     seconds: float
     drift_warnings: tuple[str, ...]
     score_psi: float
+    n_drift_alerts: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def run_scoring(
     scheduler: str | None = None,
     chunk_size: int | None = None,
     history_dir: Path | None = None,
-    lang: str = "en",
+    lang: str | None = None,
     progress: bool = True,
 ) -> ScoringResult:
     """Score every household of the population at ``as_of`` and write the scores file.
@@ -138,9 +140,12 @@ def run_scoring(
     Chunk by chunk (memory bounded by ``chunk_size``; finished chunks are kept beside ``out``,
     keyed by every input, so a rerun after a kill reuses them): risk for everyone, flags over
     the whole population, reasons for the flagged (or all, or none: ``explain``) with texts
-    from the configured glossary. Writes ``out`` (Parquet, deterministic), ``<out>.meta.json``
-    (counts, fingerprints, glossary hash), the drift report (``<stem>.drift.json``, ``.md``)
-    and the run's entry in the score history.
+    from the configured glossary in ``lang`` (default ``report.lang``, as the reports).
+    ``scheduler`` (a Dask scheduler's address) implies ``engine="dask"`` and is checked
+    reachable before anything is read (:class:`SchedulerError` if not). Writes ``out``
+    (Parquet, deterministic), ``<out>.meta.json`` (counts, fingerprints, glossary hash), the
+    drift report (``<stem>.drift.json``, ``.md``; the as-of month's reference rows) and the
+    run's entry in the score history.
     """
     clock = StageClock()
     run = _resolve(
@@ -152,10 +157,13 @@ def run_scoring(
         population=population,
         explain=explain,
         engine=engine,
+        scheduler=scheduler,
         chunk_size=chunk_size,
         history_dir=history_dir,
         lang=lang,
     )
+    if scheduler:
+        check_scheduler(scheduler)
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
     fingerprints = table_fingerprints(run.data_dir)
     tables = read_tables(run.data_dir, mapping=cfg.data.mapping)
@@ -175,8 +183,8 @@ def run_scoring(
     kept = tables if explain == "flagged" else None  # pass 2 explains from the tables
     del tables  # else pass 1's parts hold every row still needed
     with (
-        ChunkRunner(run.engine, scheduler=scheduler, n_workers=cfg.score.n_workers) as runner,
-        progress_bar(progress) as bar,
+        chunk_runner(run.engine, scheduler, cfg.score.n_workers) as runner,
+        on_stderr(progress_bar(progress)) as bar,
     ):
         scores, counts = score_population(
             runner,
@@ -212,9 +220,10 @@ def _resolve(
     population: Population | None,
     explain: Explain | None,
     engine: Engine | None,
+    scheduler: str | None,
     chunk_size: int | None,
     history_dir: Path | None,
-    lang: str,
+    lang: str | None,
 ) -> _Run:
     """The run's arguments, the config filling in what is not given; the outputs checked
     writable and the glossary read before the model and the data are."""
@@ -224,6 +233,13 @@ def _resolve(
     check_writable(history, folder=True)
     glossary_path = Path(cfg.report.glossary or DEFAULT_GLOSSARY)
     glossary = load_glossary(glossary_path)
+    lang = lang or cfg.report.lang
+    engine = engine or ("dask" if scheduler else cfg.score.engine)
+    if scheduler and engine != "dask":
+        raise ConfigError(
+            f"--scheduler {scheduler} needs the dask engine (engine {engine!r} was asked for): "
+            "leave out --engine, or give --engine dask"
+        )
     if lang not in glossary.languages:
         raise ConfigError(
             f"language {lang!r} is not in the reason glossary {glossary_path} "
@@ -242,7 +258,7 @@ def _resolve(
         out=out,
         history_dir=history,
         population=population or cfg.data.population,
-        engine=engine or cfg.score.engine,
+        engine=engine,
         chunk_size=chunk_size or cfg.score.chunk_size,
         glossary_path=glossary_path,
         glossary_sha256=sha256_file(glossary_path),
@@ -306,7 +322,9 @@ def _write_outputs(
         "earlywarn.contribution_scale": CONTRIBUTION_SCALE,
     }
     write_scores_parquet(scores, run.out, metadata=file_metadata)
-    drift = drift_report(model.metadata.get("drift_reference"), counts, run.cfg.drift)
+    drift = drift_report(
+        model.metadata.get("drift_reference"), counts, run.cfg.drift, as_of=run.plan.as_of
+    )
     drift_json, drift_md = _write_drift(run, drift, model.version)
     history_path = append_run(
         run.history_dir,
@@ -332,6 +350,7 @@ def _write_outputs(
         seconds=clock.total(),
         drift_warnings=tuple(drift["warnings"]),
         score_psi=float(drift["score_psi"]),
+        n_drift_alerts=int(drift["alerts"]),
     )
     write_json_atomic(
         {
@@ -357,6 +376,7 @@ def _write_outputs(
             "n_newly_flagged": result.n_newly_flagged,
             "n_risk_doubled": result.n_risk_doubled,
             "drift_warnings": list(result.drift_warnings),
+            "drift_alerts": result.n_drift_alerts,
         },
         result.metadata_path,
     )

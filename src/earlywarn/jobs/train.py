@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from sqlalchemy.exc import SQLAlchemyError
 
 from earlywarn.config import Config, Population, config_hash
+from earlywarn.data.columns import AS_OF
 from earlywarn.data.contract import TABLES
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import atomic_path, check_writable, fingerprint_frame, write_text_atomic
@@ -196,7 +197,10 @@ def _metadata(
     fingerprints: dict[str, str],
 ) -> dict[str, Any]:
     """The model file's record of its training, with the drift reference scoring needs."""
-    calibration = trained.calibration.features.loc[:, list(trained.model.feature_names)]
+    columns = list(trained.model.feature_names)
+    rows = pd.concat([trained.fit.features, trained.calibration.features], ignore_index=True)
+    rows = rows.loc[:, columns]
+    as_of = pd.concat([trained.fit.keys[AS_OF], trained.calibration.keys[AS_OF]], ignore_index=True)
     return {
         **model_metadata(
             trained,
@@ -206,9 +210,12 @@ def _metadata(
             table_fingerprints=fingerprints,
             test_metrics=year.test_metrics(),
         ),
-        # binned features and risk of the calibration rows (the latest year before the test,
-        # the population closest in time to what is scored): scoring measures PSI against it
-        "drift_reference": drift_reference(calibration, trained.model.predict_risk(calibration)),
+        # binned features and risk of every year before the test: counts of the latest year
+        # per as-of month (what a run of that month is compared with) and each feature's
+        # largest year-to-year change (its tolerance); see scoring/drift.py
+        "drift_reference": drift_reference(
+            rows, trained.model.predict_risk(rows), as_of=as_of, n_bins=cfg.drift.n_bins
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from earlywarn.scoring.drift import (
     drift_reference,
     drift_report,
     psi,
+    reference_month,
     render_drift_markdown,
 )
 
@@ -137,3 +138,94 @@ def test_levels_never_seen_in_training_count_as_other_without_a_warning():
         warnings.simplefilter("error")
         counts = count_bins(reference, scored, np.full(4, 0.1))
     assert counts["features"]["village"] == [1, 0, 2, 1]  # v1, v2, other, missing
+
+
+def seasonal(n: int, year: int, month: int, seed: int) -> pd.DataFrame:
+    """Days since the harvest: short in autumn, long in spring (the same every year)."""
+    rng = np.random.default_rng(seed + 100 * year + month)
+    return pd.DataFrame({"days_since_harvest": rng.normal(30 * ((month - 10) % 12), 10, n)})
+
+
+def dated_reference(years: range, months=(1, 7), n: int = 2_000, **columns) -> dict:
+    parts, dates = [], []
+    for year in years:
+        for month in months:
+            part = seasonal(n, year, month, 0).assign(**{k: f(year) for k, f in columns.items()})
+            parts.append(part)
+            dates += [pd.Timestamp(year, month, 1)] * n
+    X = pd.concat(parts, ignore_index=True)
+    return drift_reference(X, np.zeros(len(X)), as_of=pd.Series(dates))
+
+
+def test_a_run_compares_with_the_reference_rows_of_its_own_month():
+    reference = dated_reference(range(2021, 2024))
+    assert reference["reference_year"] == 2023 and sorted(reference["by_month"]) == ["1", "7"]
+    july = seasonal(2_000, 2024, 7, 1)
+    counts = count_bins(reference, july, np.zeros(2_000))
+    matched = drift_report(reference, counts, DriftConfig(), as_of="2024-07-01")
+    assert matched["reference_month"] == 7
+    assert matched["warnings"] == [] and matched["alerts"] == 0
+    pooled = drift_report(reference, counts, DriftConfig())  # no date: every month pooled
+    assert pooled["features"][0]["psi"] > 0.25 and pooled["alerts"] == 1
+    assert "as of 1 July" in render_drift_markdown(matched)
+
+
+def test_the_nearest_reference_month_stands_in_for_a_month_not_kept():
+    reference = dated_reference(range(2022, 2024), months=(1, 4, 7, 10))
+    assert [reference_month(reference, f"2024-{m:02d}-15") for m in (2, 3, 5, 12)] == [1, 4, 4, 1]
+    assert reference_month({"features": {}}, "2024-07-01") is None
+
+
+def test_a_feature_that_moves_every_year_by_itself_is_judged_beyond_that():
+    """A county-wide event that hits a different share of households each year: PSI between
+    training years is large, and a year like the others raises nothing; a feature that was
+    steady and now moves as much is an alert."""
+    rng = np.random.default_rng(0)
+
+    def lumpy(year: int) -> np.ndarray:
+        return rng.choice([0.0, 1.0], 2_000, p=[0.9, 0.1] if year % 2 else [0.5, 0.5])
+
+    reference = dated_reference(range(2020, 2024), lumpy=lumpy, steady=lambda y: 0.0)
+    tolerance = reference["year_to_year_psi"]
+    assert tolerance["lumpy"] > 0.5 and tolerance["steady"] == 0.0
+    scored = seasonal(2_000, 2024, 1, 3).assign(lumpy=lumpy(2024), steady=lumpy(2024))
+    report = drift_report(
+        reference, count_bins(reference, scored, np.zeros(2_000)), DriftConfig(), as_of="2024-01-01"
+    )
+    status = {row["feature"]: row["status"] for row in report["features"]}
+    assert status == {"days_since_harvest": "ok", "lumpy": "ok", "steady": "alert"}
+    assert report["alerts"] == 1
+    assert any(w.startswith("steady: PSI") for w in report["warnings"])
+
+
+def test_a_reference_without_dates_is_still_read():
+    """Format 1 (models trained before references kept months): pooled, no tolerance."""
+    train = frame(2_000, 0)
+    reference = drift_reference(train, np.zeros(2_000))
+    reference["format"] = 1
+    assert "by_month" not in reference and "year_to_year_psi" not in reference
+    shifted = frame(2_000, 1, shift=3_000)
+    report = drift_report(
+        reference,
+        count_bins(reference, shifted, np.zeros(2_000)),
+        DriftConfig(),
+        as_of="2024-07-01",
+    )
+    assert report["reference_month"] is None and report["alerts"] == 1
+
+
+def test_a_place_rate_that_moved_is_information_even_within_its_yearly_movement():
+    rate = "county_illness_rate_last_year"
+    rng = np.random.default_rng(0)
+
+    def rates(year: int) -> np.ndarray:  # villages' rates, a little higher every year
+        return rng.uniform(0, 0.3, 2_000) + 0.1 * (year - 2020)
+
+    reference = dated_reference(range(2020, 2024), **{rate: rates})
+    scored = seasonal(2_000, 2024, 1, 5).assign(**{rate: rates(2024)})
+    report = drift_report(
+        reference, count_bins(reference, scored, np.zeros(2_000)), DriftConfig(), as_of="2024-01-01"
+    )
+    row = next(row for row in report["features"] if row["feature"] == rate)
+    assert row["psi"] > 0.25 and row["psi_between_training_years"] > 0.25
+    assert row["status"] == "info" and report["alerts"] == 0
