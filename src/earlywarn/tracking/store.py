@@ -14,7 +14,7 @@ from urllib.parse import urlparse, urlunparse
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from earlywarn.errors import TrackingError
+from earlywarn.errors import ModelError, TrackingError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 ARTIFACTS_DIR_NAME = "mlartifacts"
@@ -139,7 +139,8 @@ def _check_server(uri: str, shown: str, hint: str) -> None:
 
 def require_store(uri: str, what: str) -> None:
     """Refuse, creating nothing, to read from a tracking store that is not there yet (MLflow's
-    client would create an empty one)."""
+    client would create an empty one). A usage error (exit 2, :class:`ModelError`), not an
+    unreachable service: trying again later will not make the store appear."""
     scheme = urlparse(uri).scheme
     db = _sqlite_path(uri) if scheme == "sqlite" else None
     shown = redact_uri(uri)
@@ -147,7 +148,7 @@ def require_store(uri: str, what: str) -> None:
         _is_database(scheme) and not _has_tracking_tables(uri, shown, "")
     ):
         where = db.resolve() if db is not None else shown
-        raise TrackingError(
+        raise ModelError(
             f"{what}: there is no tracking store at {where} "
             "(train a model first, or set MLFLOW_TRACKING_URI)"
         )
