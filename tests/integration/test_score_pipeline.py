@@ -320,3 +320,26 @@ def test_a_custom_glossary_writes_its_texts_into_the_scores_file(data_dir, model
         meta = json.loads(runs[name].metadata_path.read_text())
         assert meta["glossary"] == str(path)
         assert meta["glossary_sha256"] == sha256_file(path)
+
+
+def test_scores_carry_the_monitoring_status_and_the_runs_own_estimate(
+    tables, data_dir, model_dir, tmp_path
+):
+    """With the monitoring cycle in the data, each scored household carries its status as of
+    the date (as features.monitoring computes it from what is known then); the run states the
+    expected number falling below the line among the flagged (the sum of their risks)."""
+    from earlywarn.features.monitoring import STATUS_COLUMNS, monitoring_status
+
+    assert not tables.monitoring.empty  # the simulator writes the cycle
+    result = run_scoring(
+        Config(), data_dir, AS_OF, model_dir, tmp_path / "s.parquet", progress=False
+    )
+    scores = pd.read_parquet(result.out)
+    expected = monitoring_status(tables, pd.Timestamp(AS_OF), scores[HOUSEHOLD_ID])
+    for column in STATUS_COLUMNS:  # dates as text: the file keeps them in milliseconds
+        assert scores[column].astype("string").fillna("").tolist() == (
+            expected[column].astype("string").fillna("").tolist()
+        ), column
+    assert (scores["monitoring_status"] != "not_monitored").any()
+    assert result.expected_below_line == pytest.approx(scores.loc[scores[FLAGGED], RISK].sum())
+    assert 0 < result.expected_below_line < result.n_flagged

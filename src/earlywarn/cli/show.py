@@ -75,8 +75,9 @@ def show_scoring(result: ScoringResult, as_of: pd.Timestamp) -> None:
     console.print(
         f"Scored [bold]{result.n_households:,}[/] households as of {as_of.date()} with "
         f"model {result.model_version} in {result.seconds:.1f} s: [bold]{result.n_flagged:,}[/]"
-        f" flagged, {result.n_newly_flagged:,} newly flagged, {result.n_risk_doubled:,} with "
-        f"risk doubled since the last run"
+        f" flagged (expected to fall below the line among them: "
+        f"{result.expected_below_line:,.1f}), {result.n_newly_flagged:,} newly flagged, "
+        f"{result.n_risk_doubled:,} with risk doubled since the last run"
         + (
             f" ({result.n_chunks_reused} of {result.n_chunks} chunks reused)"
             if result.n_chunks_reused

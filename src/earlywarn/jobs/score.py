@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.columns import FLAGGED, YEAR
+from earlywarn.data.columns import FLAGGED, RISK, YEAR
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -46,7 +46,13 @@ from earlywarn.scoring.chunks import (
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
-from earlywarn.scoring.score import Explain, check_catalog, installed_catalog, population_ids
+from earlywarn.scoring.score import (
+    Explain,
+    attach_monitoring_status,
+    check_catalog,
+    installed_catalog,
+    population_ids,
+)
 from earlywarn.scoring.scores_file import (
     NEWLY_FLAGGED,
     RISK_DOUBLED,
@@ -81,6 +87,9 @@ class ScoringResult:
     drift_warnings: tuple[str, ...]
     score_psi: float
     n_drift_alerts: int = 0
+    expected_below_line: float = float("nan")
+    """The run's own estimate: how many of the flagged fall below the line (the sum of their
+    risks); ``earlywarn backtest`` compares it with the realised number."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,7 @@ def run_scoring(
     households, explain = tables.households, run.plan.explain
     pending = pending_chunks(tables, chunks, work, as_of=as_of, explain_all=explain == "all")
     kept = tables if explain == "flagged" else None  # pass 2 explains from the tables
+    cycle = _monitoring_tables(tables)
     del tables  # else pass 1's parts hold every row still needed
     with (
         chunk_runner(run.engine, scheduler, cfg.score.n_workers) as runner,
@@ -200,6 +210,10 @@ def run_scoring(
             chunk_delay=float(os.environ.get(SCORE_CHUNK_DELAY_ENV) or 0),
         )
     scores = compare_with_previous(scores, previous_run(run.history_dir, as_of))
+    if cycle is not None:
+        scores = attach_monitoring_status(
+            scores, cycle, verified_months=cfg.monitoring.verified_months
+        )
     result = _write_outputs(
         run, scores, counts, model, clock, fingerprints, work.key, (len(chunks), n_reused)
     )
@@ -262,6 +276,19 @@ def _resolve(
         chunk_size=chunk_size or cfg.score.chunk_size,
         glossary_path=glossary_path,
         glossary_sha256=sha256_file(glossary_path),
+    )
+
+
+def _monitoring_tables(tables: Tables) -> Tables | None:
+    """What the monitoring status needs (households, events, monitoring spells, visits), when
+    the data hold the monitoring cycle; else None (the scores then carry no status)."""
+    if tables.monitoring.empty and tables.visits.empty:
+        return None
+    return replace(
+        tables,
+        household_years=tables.household_years.iloc[:0],
+        assistance=tables.assistance.iloc[:0],
+        personal=tables.personal.iloc[:0],
     )
 
 
@@ -351,6 +378,7 @@ def _write_outputs(
         drift_warnings=tuple(drift["warnings"]),
         score_psi=float(drift["score_psi"]),
         n_drift_alerts=int(drift["alerts"]),
+        expected_below_line=float(scores.loc[scores[FLAGGED], RISK].sum()),
     )
     write_json_atomic(
         {
