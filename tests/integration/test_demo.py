@@ -24,4 +24,10 @@ def test_demo_runs_the_whole_path(tmp_path, monkeypatch):
         index = out / "reports" / lang / "index.html"
         assert index.is_file()
         assert len(list((out / "reports" / lang).rglob("H*.html"))) == scores["flagged"].sum()
+    # the demo ends with the backtest of its own year: four runs against the year's round
+    assert "backtest of 2025: 4 run(s)" in result.stdout
+    runs = pd.read_csv(out / "backtest" / "backtest-2025-runs.csv")
+    assert len(runs) == 4
+    for lang in ("zh-CN", "en"):
+        assert (out / "backtest" / f"backtest-2025.{lang}.html").is_file()
     assert result.stdout.strip().splitlines()[-1].startswith("models:/")

@@ -277,6 +277,15 @@ def show_demo(result: DemoResult) -> None:
         console.print(
             f"Reports ({lang}): {reports.out_dir / 'index.html'}", highlight=False, soft_wrap=True
         )
+    if result.backtest is not None:
+        from earlywarn.explain.backtest_report import backtest_summary
+
+        found = result.backtest.backtest
+        console.print("")
+        for line in backtest_summary(found.runs, target_year=found.target_year):
+            console.print(line, highlight=False, soft_wrap=True)
+        for lang, path in result.backtest.reports.items():
+            console.print(f"Backtest ({lang}): {path}", highlight=False, soft_wrap=True)
     console.print(
         f"Tracking: {result.tracking_uri}  (mlflow ui --backend-store-uri {result.tracking_uri})",
         highlight=False,

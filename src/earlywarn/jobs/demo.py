@@ -1,5 +1,5 @@
 """The demo job: the whole path on the built-in default, simulate -> train -> promote ->
-score -> report."""
+score -> report -> backtest."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pandas as pd
 from earlywarn.config import Config
 from earlywarn.data.storage import check_writable
 from earlywarn.errors import OutputError, PromotionRefused
+from earlywarn.jobs.backtest import BacktestResult, run_backtest
 from earlywarn.jobs.promote import run_promote
 from earlywarn.jobs.report import ReportsResult, run_reports
 from earlywarn.jobs.score import ScoringResult, run_scoring
@@ -45,6 +46,7 @@ class DemoResult:
     tracking_uri: str
     promotion: Promotion | None = None  # the model made champion, as ``promote`` would
     not_promoted: str | None = None  # why it was not (it did not beat the rule)
+    backtest: BacktestResult | None = None  # the year's runs against its round
 
 
 def run_demo(
@@ -57,14 +59,17 @@ def run_demo(
     on_stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Simulated households -> validated tables -> trained model -> champion -> scores ->
-    reports.
+    reports -> backtest.
 
     The trained version becomes ``champion`` when it beats the rule on the test year.
     Everything goes under ``out_dir``: ``data/`` (with truth.parquet), ``models/``,
     ``mlflow.db`` (unless ``MLFLOW_TRACKING_URI`` is set), ``scores.parquet`` and
     ``reports/<lang>/``. Scoring is as of ``as_of``, by default 1 July of the last simulated
     year: the warning for that year, from the survey rounds of the years before it and the
-    events and assistance before 1 July.
+    events and assistance before 1 July. The same year is then scored (without reasons) on
+    the 1st of January, April and October into the same score history, and ``backtest/``
+    holds how good the year's four runs were against its survey round (the simulated data
+    hold it: the year is the model's test year, never fitted on).
     """
     from earlywarn.tracking import configure
 
@@ -117,6 +122,7 @@ def run_demo(
         reports[lang] = run_reports(
             scores_path, data_dir, out_dir / "reports" / lang, cfg=cfg, lang=lang, pdf=pdf
         )
+    backtest = backtest_the_year(cfg, data_dir, training.model_uri, as_of, out_dir, stage)
     return DemoResult(
         data_dir=data_dir,
         model_uri=training.model_uri,
@@ -127,7 +133,41 @@ def run_demo(
         tracking_uri=uri,
         promotion=promotion,
         not_promoted=not_promoted,
+        backtest=backtest,
     )
+
+
+BACKTEST_MONTHS = (1, 4, 7, 10)
+
+
+def backtest_the_year(
+    cfg: Config,
+    data_dir: Path,
+    model_uri: str,
+    as_of: pd.Timestamp,
+    out_dir: Path,
+    stage: Callable[[str], None],
+) -> BacktestResult:
+    """Score the other quarters of ``as_of``'s year (no reasons; into the demo's score
+    history, files under ``backtest/runs/``) and backtest every run of that year."""
+    history = out_dir / "score-history"
+    for month in BACKTEST_MONTHS:
+        date = pd.Timestamp(year=as_of.year, month=month, day=1)
+        if date == as_of:
+            continue
+        stage(f"scoring as of {date.date()} for the backtest (no reasons)")
+        run_scoring(
+            cfg,
+            data_dir,
+            date,
+            model_uri,
+            out_dir / "backtest" / "runs" / f"scores-{date.date()}.parquet",
+            history_dir=history,
+            explain="none",
+            progress=False,
+        )
+    stage(f"backtesting the runs of {as_of.year} against its survey round")
+    return run_backtest(cfg, history, data_dir, out_dir / "backtest", year=as_of.year)
 
 
 def promote_if_better(
