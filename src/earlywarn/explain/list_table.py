@@ -16,6 +16,7 @@ from earlywarn.explain.list_words import ListWords, list_words
 from earlywarn.explain.working_list import (
     MAIN_REASON,
     MASKED_ID,
+    MONITORING,
     NEWLY_FLAGGED,
     PREVIOUS_RISK,
     RISK_DOUBLED,
@@ -40,9 +41,10 @@ class Column:
     shows: str = "page"
 
 
-def list_columns(*, level: str, history: bool) -> list[Column]:
+def list_columns(*, level: str, history: bool, monitoring: bool = False) -> list[Column]:
     """The list's columns on a ``level`` ("village" or "county") page; the comparison with
-    the previous run only when there was one (``history``)."""
+    the previous run only when there was one (``history``); what the monitoring status asks
+    of the team when the scores carry it (``monitoring``)."""
     columns = [
         Column(COUNTY, "col_county", shows="export"),
         Column(VILLAGE, "col_village", shows="page" if level == "county" else "export"),
@@ -59,7 +61,10 @@ def list_columns(*, level: str, history: bool) -> list[Column]:
             Column(NEWLY_FLAGGED, "col_newly"),
             Column(RISK_DOUBLED, "col_doubled"),
         ]
-    return [*columns, Column("who", "col_who"), Column("main_reason", "col_main_reason")]
+    columns += [Column("who", "col_who")]
+    if monitoring:
+        columns += [Column(MONITORING, "col_monitoring")]
+    return [*columns, Column("main_reason", "col_main_reason")]
 
 
 def cell(key: str, value: Any, words: ListWords) -> tuple[str, str]:
@@ -76,8 +81,9 @@ def cell(key: str, value: Any, words: ListWords) -> tuple[str, str]:
     if key in (NEWLY_FLAGGED, RISK_DOUBLED):
         mark = words("yes_new" if key == NEWLY_FLAGGED else "yes_doubled") if value else ""
         return mark, mark
-    if key == "who":
-        return words(f"who_{value}"), words(f"who_{value}")
+    if key in ("who", MONITORING):
+        prefix = "who" if key == "who" else "mon"
+        return words(f"{prefix}_{value}"), words(f"{prefix}_{value}")
     if key == RANK_IN_VILLAGE:
         return str(int(value)), str(int(value))
     return str(value), str(value)
@@ -222,7 +228,9 @@ def list_page_context(
     frame = working_list(scored)
     if first_reasons and MAIN_REASON not in scored:
         frame[MAIN_REASON] = frame[HOUSEHOLD_ID].map(first_reasons).fillna("")
-    columns = list_columns(level=level, history=bool(figures.previous_as_of))
+    columns = list_columns(
+        level=level, history=bool(figures.previous_as_of), monitoring=MONITORING in frame
+    )
     rows = page_rows(frame, columns, words, link_of)
     villages = sorted({row["village"] for row in rows})
     return {

@@ -31,6 +31,17 @@ WORDS: dict[str, dict[str, str]] = {
     "who_both": {"zh-CN": "模型和现行规则", "en": "Model and rule"},
     "who_model_only": {"zh-CN": "仅模型", "en": "Model only"},
     "who_rule_only": {"zh-CN": "仅现行规则", "en": "Rule only"},
+    "col_monitoring": {"zh-CN": "监测|状态", "en": "Monitoring"},
+    "mon_visit": {"zh-CN": "未纳入监测：入户核实", "en": "Not monitored: visit"},
+    "mon_verified": {"zh-CN": "近期已核实无风险", "en": "Recently verified not at risk"},
+    "mon_check_measures": {
+        "zh-CN": "监测对象，风险仍高：核查帮扶措施",
+        "en": "Monitored, risk still high: check the measures",
+    },
+    "mon_exited": {
+        "zh-CN": "已风险消除，风险再次升高",
+        "en": "Exited monitoring, risk high again",
+    },
     "trigger_income": {
         "zh-CN": "上轮人均纯收入{income}元＜规则界限{limit}元",
         "en": "last income {income} < rule limit {limit} yuan",

@@ -21,7 +21,12 @@ from earlywarn.explain.pages import (
     slug,
     village_dir,
 )
-from earlywarn.explain.working_list import PREVIOUS_AS_OF, ListingContext, working_list
+from earlywarn.explain.working_list import (
+    MONITORING,
+    PREVIOUS_AS_OF,
+    ListingContext,
+    working_list,
+)
 from earlywarn.resources import templates
 
 EXPORT_STEM = "working-list"
@@ -42,8 +47,8 @@ def list_exports(scored: pd.DataFrame, lang: str) -> dict[str, pd.DataFrame]:
     exports = {}
     for county, in_county in scored.groupby(COUNTY, sort=True):
         history = PREVIOUS_AS_OF in in_county and bool(in_county[PREVIOUS_AS_OF].notna().any())
-        columns = list_columns(level="county", history=history)
         listed = working_list(in_county)
+        columns = list_columns(level="county", history=history, monitoring=MONITORING in listed)
         exports[slug(county)] = export_frame(listed, columns, words)
         for village in sorted(in_county[VILLAGE].astype(str).unique()):
             exports[village_dir(str(county), village)] = export_frame(

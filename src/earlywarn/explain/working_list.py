@@ -35,6 +35,7 @@ from earlywarn.explain.formatting import yuan
 from earlywarn.explain.glossary import Glossary
 from earlywarn.explain.household_sheet import mask_id
 from earlywarn.explain.list_words import ListWords, list_words
+from earlywarn.features.monitoring import MONITORING_STATUS, VERIFIED_NOT_AT_RISK_ON
 from earlywarn.model.rule import (
     INCOME_NEAR_LINE,
     LAST_INCOME,
@@ -158,7 +159,31 @@ def working_list(scored: pd.DataFrame) -> pd.DataFrame:
     rows["_rule_only"] = rows["who"] == RULE_ONLY
     rows = rows.sort_values(["_rule_only", RISK, HOUSEHOLD_ID], ascending=[True, False, True])
     columns = [COUNTY, *LIST_COLUMNS]
+    if MONITORING_STATUS in rows:
+        rows[MONITORING] = monitoring_step(rows)
+        columns.append(MONITORING)
     return rows.loc[:, columns].reset_index(drop=True)
+
+
+MONITORING = "monitoring"
+"""What the monitoring status asks of the team (when the scores carry it):"""
+VISIT, VERIFIED, CHECK_MEASURES, EXITED_AGAIN = "visit", "verified", "check_measures", "exited"
+"""``visit``: at risk, not yet a monitoring subject (the team's visits); ``verified``: a visit
+found it not at risk recently and nothing was reported since (not sent again);
+``check_measures``: already monitored and the risk is still high (are the measures working?);
+``exited``: left monitoring and the risk is high again (a warning of its own)."""
+
+
+def monitoring_step(rows: pd.DataFrame) -> pd.Series:
+    """Per row of scores with the monitoring status: :data:`VISIT`, :data:`VERIFIED`,
+    :data:`CHECK_MEASURES` or :data:`EXITED_AGAIN`."""
+    status = rows[MONITORING_STATUS].astype("string").fillna("not_monitored")
+    verified = rows.get(VERIFIED_NOT_AT_RISK_ON, pd.Series(pd.NaT, index=rows.index)).notna()
+    step = pd.Series(VISIT, index=rows.index, dtype="object")
+    step[status == "monitored"] = CHECK_MEASURES
+    step[status == "exited"] = EXITED_AGAIN
+    step[(status != "monitored") & verified.to_numpy()] = VERIFIED
+    return step
 
 
 def _main_reasons(scored: pd.DataFrame, glossary: Glossary, lang: str) -> list[str]:

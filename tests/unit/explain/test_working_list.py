@@ -221,3 +221,32 @@ def test_the_report_job_writes_csv_and_xlsx_beside_the_pages(tables, tmp_path):
     for link in re.findall(r'href="([^"]+working-list\.(?:xlsx|csv))"', index):
         assert (tmp_path / "out" / link).is_file(), link
     assert f'href="{paths["xlsx"]}"' in index
+
+
+def test_the_monitoring_status_says_what_each_listed_household_asks_of_the_team(scored):
+    """With the monitoring status in the scores, each listed household is one of: visit (not
+    monitored), verified (a recent visit found no risk, nothing since), check the measures
+    (monitored, risk still high), exited and at risk again; the list pages show it."""
+    from earlywarn.explain.list_table import list_columns
+    from earlywarn.explain.working_list import MONITORING
+
+    statuses = ["not_monitored", "monitored", "exited", "not_monitored"]
+    with_status = scored.assign(
+        monitoring_status=[statuses[i % 4] for i in range(len(scored))],
+        verified_not_at_risk_on=[
+            pd.Timestamp("2024-01-10") if i % 8 == 3 else pd.NaT for i in range(len(scored))
+        ],
+    )
+    listed = working_list(with_status).set_index(HOUSEHOLD_ID)
+    source = with_status.set_index(HOUSEHOLD_ID).loc[listed.index]
+    expected = source["monitoring_status"].map(
+        {"not_monitored": "visit", "monitored": "check_measures", "exited": "exited"}
+    )
+    expected[source["verified_not_at_risk_on"].notna()] = "verified"
+    assert listed[MONITORING].tolist() == expected.tolist()
+    assert set(listed[MONITORING]) == {"visit", "verified", "check_measures", "exited"}
+    keys = [c.key for c in list_columns(level="county", history=False, monitoring=True)]
+    assert MONITORING in keys
+    assert MONITORING not in working_list(scored)  # no status in the scores: no column
+    for step in ("visit", "verified", "check_measures", "exited"):
+        assert {"zh-CN", "en"} <= set(WORDS[f"mon_{step}"])
