@@ -18,6 +18,7 @@ from earlywarn.data.columns import (
     ASSISTANCE,
     COST,
     COUNTY,
+    COUNTY_NAME,
     DATE,
     END_DATE,
     ETHNIC_MINORITY,
@@ -36,11 +37,13 @@ from earlywarn.data.columns import (
     MEASURE,
     MEMBER_COUNTS,
     PERSONAL_COLUMNS,
+    PLACES,
     POVERTY_EXIT_YEAR,
     RIGID_EXPENSES,
     SAFETY_FLAGS,
     START_DATE,
     VILLAGE,
+    VILLAGE_NAME,
     YEAR,
 )
 
@@ -127,8 +130,15 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         LINE: ColumnSpec(Kind.FLOAT, nullable=False),
         COUNTY: ColumnSpec(Kind.TEXT, optional=True),
     },
+    PLACES: {  # one row per village: the names the sheets print instead of the codes
+        COUNTY: _ID,
+        VILLAGE: _ID,
+        COUNTY_NAME: _TEXT,
+        VILLAGE_NAME: _TEXT,
+    },
 }
-#: The tables in the contract's order: households, household_years, events, assistance, lines.
+#: The tables in the contract's order: households, household_years, events, assistance, lines,
+#: places.
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 #: Money columns per table: every amount must lie within the plausibility limit.

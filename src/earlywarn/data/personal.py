@@ -17,6 +17,7 @@ from earlywarn.data.columns import (
     HOUSEHOLDS,
     LINES,
     PERSONAL_COLUMNS,
+    PLACES,
 )
 from earlywarn.data.tables import Tables
 
@@ -42,4 +43,5 @@ def contract_frames(tables: Tables) -> dict[str, pd.DataFrame]:
         EVENTS: tables.events,
         ASSISTANCE: tables.assistance,
         LINES: tables.lines,
+        **({PLACES: tables.places} if len(tables.places.columns) else {}),
     }

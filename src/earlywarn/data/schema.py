@@ -30,6 +30,7 @@ from earlywarn.data.columns import (
     HOUSEHOLD_YEARS,
     HOUSEHOLDS,
     LINES,
+    PLACES,
     REQUIRED_TABLES,
 )
 from earlywarn.data.contract import (
@@ -254,4 +255,5 @@ def _to_tables(parsed: Mapping[str, pd.DataFrame]) -> Tables:
         assistance=frames[ASSISTANCE],
         lines=frames[LINES],
         personal=personal,
+        places=frames[PLACES],
     )

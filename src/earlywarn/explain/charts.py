@@ -12,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from earlywarn.data.columns import DATE, EVENT_TYPE, LINE, YEAR
+from earlywarn.explain.formatting import day
 from earlywarn.explain.glossary import Glossary
 from earlywarn.explain.household_facts import EVENT_KINDS
 from earlywarn.features.labels import NET_INCOME_PER_CAPITA
@@ -190,7 +191,7 @@ def _shock_strip(
         f'<line x1="{as_of_x:.1f}" x2="{as_of_x:.1f}" y1="{plot.top}" '
         f'y2="{strip_y + plot.strip}" stroke="#555" stroke-dasharray="2 2"/>',
         f'<text x="{as_of_x - 3:.1f}" y="{plot.top - 5}" text-anchor="end" {TICK}>'
-        f"{escape(glossary.label('as_of', lang))} {as_of.date()}</text>",
+        f"{escape(glossary.label('as_of', lang))} {escape(day(as_of, lang))}</text>",
     ]
     kind_of = {event: kind for kind, types in EVENT_KINDS.items() for event in types}
     taken: list[list[float]] = [[] for _ in range(STRIP_ROWS)]

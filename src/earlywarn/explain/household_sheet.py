@@ -20,6 +20,7 @@ from earlywarn.data.columns import (
     AMOUNT,
     COST,
     COUNTY,
+    COUNTY_NAME,
     DATE,
     EVENT_TYPE,
     HEAD_NAME,
@@ -33,6 +34,7 @@ from earlywarn.data.columns import (
     RISK,
     START_DATE,
     VILLAGE,
+    VILLAGE_NAME,
     YEAR,
 )
 from earlywarn.data.tables import Tables
@@ -44,6 +46,8 @@ from earlywarn.explain.household_facts import household_facts, running_assistanc
 from earlywarn.explain.measures import suggested_measures
 from earlywarn.explain.monitoring import proposed_category, proposed_risk_types
 from earlywarn.explain.reasons import (
+    AVERAGE_RISK,
+    OTHER_FACTORS,
     Reason,
     rule_reasons,
     rule_triggers,
@@ -94,6 +98,7 @@ class _Records:
     running: dict[str, pd.DataFrame]
     no_assistance: pd.DataFrame
     personal: pd.DataFrame
+    names: dict[tuple[str, str], tuple[str, str]]
 
 
 def household_sheets(
@@ -145,7 +150,24 @@ def _records(
             if len(tables.personal.columns)
             else pd.DataFrame(index=pd.Index([], name=HOUSEHOLD_ID))
         ),
+        names=place_names(tables.places),
     )
+
+
+def place_names(places: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
+    """(county, village) codes -> (county name, village name) from the optional places table;
+    a name not given is empty (the sheet then prints the code)."""
+    if not {COUNTY, VILLAGE, COUNTY_NAME, VILLAGE_NAME} <= set(places.columns):
+        return {}
+    return {
+        (str(county), str(village)): (
+            "" if pd.isna(county_name) else str(county_name),
+            "" if pd.isna(village_name) else str(village_name),
+        )
+        for county, village, county_name, village_name in zip(
+            places[COUNTY], places[VILLAGE], places[COUNTY_NAME], places[VILLAGE_NAME], strict=True
+        )
+    }
 
 
 def _sheet(
@@ -172,12 +194,17 @@ def _sheet(
     risk = float(getattr(row, RISK))
     rank = int(getattr(row, RANK_IN_VILLAGE))
     types = proposed_risk_types(model, facts, glossary)
+    county_name, village_name = records.names.get(
+        (str(getattr(row, COUNTY)), str(getattr(row, VILLAGE))), ("", "")
+    )
     category = proposed_category(facts, glossary, lang)
     return {
         "id": household_id,
         "county": str(getattr(row, COUNTY)),
         "village": str(getattr(row, VILLAGE)),
         **_identity(household_id, facts, records.personal, glossary, lang),
+        "county_name": county_name,
+        "village_name": village_name,
         "risk": percent(risk),
         "risk_pct": f"{100 * risk:.0f}",
         **_band(risk, cutoff, glossary, lang),
@@ -256,8 +283,6 @@ def _identity(
     return {
         "name": "" if name is None or pd.isna(name) else str(name),
         "masked_id": mask_id(id_number),
-        "county_name": "",
-        "village_name": "",
         "members": count("household_size"),
         "workers": count("n_labor"),
         "income_year": "—" if year is None or pd.isna(year) else f"{float(year):.0f}",
@@ -303,7 +328,9 @@ def breakdown(
     rows = []
     if sums is not None:
         base = round(1000 * sums[0])
-        rows.append({"label": glossary.label("average_risk", lang), "points": _tenths(base) + "%"})
+        rows.append(
+            {"label": glossary.group_name(AVERAGE_RISK, lang), "points": _tenths(base) + "%"}
+        )
     else:
         base = 0
     for reason, value in zip(model, listed, strict=True):
@@ -311,8 +338,12 @@ def breakdown(
             {"label": glossary.group_name(reason.code, lang, facts), "points": _tenths(value, True)}
         )
     other = tenths - base - sum(listed)
-    key = "other_factors" if sums is not None else "average_and_other"
-    rows.append({"label": glossary.label(key, lang), "points": _tenths(other, sums is not None)})
+    label = (
+        glossary.group_name(OTHER_FACTORS, lang)
+        if sums is not None
+        else glossary.label("average_and_other", lang)
+    )
+    rows.append({"label": label, "points": _tenths(other, sums is not None)})
     rows.append({"label": glossary.label("household_risk", lang), "points": _tenths(tenths) + "%"})
     return rows
 

@@ -98,10 +98,11 @@ def reasons_for(
 
 
 def sum_reasons(base_risk: float, other: float, glossary: Glossary, lang: str) -> list[Reason]:
-    """The two sums that close a reasons list: average risk and all other factors (net)."""
+    """The two sums that close a reasons list: average risk and all other factors (net),
+    worded by the glossary's entries of the same codes."""
     return [
-        Reason(AVERAGE_RISK, glossary.label("average_risk", lang), float(base_risk)),
-        Reason(OTHER_FACTORS, glossary.label("other_factors", lang), float(other)),
+        group_reason(AVERAGE_RISK, float(base_risk), {}, glossary, lang),
+        group_reason(OTHER_FACTORS, float(other), {}, glossary, lang),
     ]
 
 

@@ -281,3 +281,36 @@ def test_one_pdf_bookmark_per_household(sheets):
     assert all(
         household_id in label for (household_id, _), label in zip(chosen, labels, strict=True)
     )
+
+
+def test_village_and_county_names_come_from_the_places_table():
+    from dataclasses import replace
+
+    tables = make_tables(n_households=30, seed=7)
+    villages = tables.households[["county", "village"]].drop_duplicates().reset_index(drop=True)
+    places = villages.assign(
+        county_name=[f"县名{n}" for n in range(len(villages))],
+        village_name=[f"村名{n}" for n in range(len(villages))],
+    )
+    scores = pd.DataFrame(
+        {
+            "household_id": tables.households["household_id"].astype(str),
+            "as_of": AS_OF,
+            "risk": 0.3,
+            "model_version": "test-1",
+            "flagged": True,
+            "reasons": [[] for _ in range(len(tables.households))],
+        }
+    )
+    named = build_reports(scores, replace(tables, places=places), glossary=GLOSSARY, lang="zh-CN")
+    coded = build_reports(scores, tables, glossary=GLOSSARY, lang="zh-CN")
+    path = next(p for p in named.pages if re.search(r"/H\d{4}-[0-9a-f]{6}\.html$", p))
+    household = re.search(r"/(H\d{4})-", path).group(1)
+    row = tables.households.set_index("household_id").loc[household]
+    n = int(
+        villages.index[
+            (villages["county"] == row["county"]) & (villages["village"] == row["village"])
+        ][0]
+    )
+    assert f"县名{n} · 村名{n}" in named.pages[path]
+    assert f"县名{n}" not in coded.pages[path]  # without the table: the codes
