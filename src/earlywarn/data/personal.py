@@ -43,5 +43,5 @@ def contract_frames(tables: Tables) -> dict[str, pd.DataFrame]:
         EVENTS: tables.events,
         ASSISTANCE: tables.assistance,
         LINES: tables.lines,
-        **({PLACES: tables.places} if len(tables.places.columns) else {}),
+        **({PLACES: tables.places} if len(tables.places) else {}),  # absent = none
     }

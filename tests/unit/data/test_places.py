@@ -45,3 +45,13 @@ def test_a_village_named_twice_is_reported():
     blank = places.assign(village=pd.Series([None] * len(places), dtype="object"))
     text = "\n".join(map(str, validate_tables({**raw, "places": blank}, today=TODAY)))
     assert "places.village" in text
+
+
+def test_places_are_written_and_read_back(tmp_path):
+    from earlywarn.data.directory import write_tables
+    from earlywarn.data.schema import read_tables
+
+    raw = _raw()
+    tables = tables_from_frames({**raw, "places": _places(raw)}, today=TODAY)
+    again = read_tables(write_tables(tables, tmp_path / "data", fmt="csv"), today=TODAY)
+    pd.testing.assert_frame_equal(again.places, tables.places)
