@@ -20,12 +20,9 @@ from earlywarn.data.columns import (
     AMOUNT,
     COST,
     COUNTY,
-    COUNTY_NAME,
     DATE,
     EVENT_TYPE,
-    HEAD_NAME,
     HOUSEHOLD_ID,
-    ID_NUMBER,
     LINE,
     MEASURE,
     MODEL_VERSION,
@@ -34,7 +31,6 @@ from earlywarn.data.columns import (
     RISK,
     START_DATE,
     VILLAGE,
-    VILLAGE_NAME,
     YEAR,
 )
 from earlywarn.data.tables import Tables
@@ -46,14 +42,14 @@ from earlywarn.explain.household_facts import household_facts, running_assistanc
 from earlywarn.explain.measures import suggested_measures
 from earlywarn.explain.monitoring import proposed_category, proposed_risk_types
 from earlywarn.explain.reasons import (
-    AVERAGE_RISK,
-    OTHER_FACTORS,
     Reason,
     rule_reasons,
     rule_triggers,
     stored_reasons,
     stored_sums,
 )
+from earlywarn.explain.sheet_figures import breakdown, identity, place_names, risk_band
+from earlywarn.explain.sheet_figures import mask_id as mask_id  # where callers import it
 from earlywarn.features.labels import NET_INCOME_PER_CAPITA, poverty_by_year
 
 log = logging.getLogger(__name__)
@@ -73,16 +69,6 @@ NO_EVENTS = pd.DataFrame(
         COST: pd.Series(dtype="float64"),
     }
 )
-
-
-def mask_id(id_number: Any) -> str:
-    """First 4 and last 4 characters of an ID, the rest as ``*``; too short: all ``*``."""
-    if id_number is None or (not isinstance(id_number, str) and pd.isna(id_number)):
-        return ""
-    text = str(id_number).strip()
-    if len(text) <= 8:
-        return "*" * len(text)
-    return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
 @dataclass(frozen=True)
@@ -154,22 +140,6 @@ def _records(
     )
 
 
-def place_names(places: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
-    """(county, village) codes -> (county name, village name) from the optional places table;
-    a name not given is empty (the sheet then prints the code)."""
-    if not {COUNTY, VILLAGE, COUNTY_NAME, VILLAGE_NAME} <= set(places.columns):
-        return {}
-    return {
-        (str(county), str(village)): (
-            "" if pd.isna(county_name) else str(county_name),
-            "" if pd.isna(village_name) else str(village_name),
-        )
-        for county, village, county_name, village_name in zip(
-            places[COUNTY], places[VILLAGE], places[COUNTY_NAME], places[VILLAGE_NAME], strict=True
-        )
-    }
-
-
 def _sheet(
     row: Any,
     records: _Records,
@@ -202,12 +172,12 @@ def _sheet(
         "id": household_id,
         "county": str(getattr(row, COUNTY)),
         "village": str(getattr(row, VILLAGE)),
-        **_identity(household_id, facts, records.personal, glossary, lang),
+        **identity(household_id, facts, records.personal, glossary, lang),
         "county_name": county_name,
         "village_name": village_name,
         "risk": percent(risk),
         "risk_pct": f"{100 * risk:.0f}",
-        **_band(risk, cutoff, glossary, lang),
+        **risk_band(risk, cutoff, glossary, lang),
         "rank": glossary.label(
             "rank_in_village", lang, rank=rank, n=int(getattr(row, N_IN_VILLAGE))
         ),
@@ -253,104 +223,6 @@ def _sheet(
         "target_year": as_of.year,
         "model_version": str(getattr(row, MODEL_VERSION)),
     }
-
-
-def _identity(
-    household_id: str,
-    facts: dict[str, Any],
-    personal: pd.DataFrame,
-    glossary: Glossary,
-    lang: str,
-) -> dict[str, str]:
-    """Who the household is: head's name, masked ID, members, workers and last round's net
-    income in all and per person (so the per-person figures can be checked)."""
-    name = personal[HEAD_NAME].get(household_id) if HEAD_NAME in personal else None
-    id_number = personal[ID_NUMBER].get(household_id) if ID_NUMBER in personal else None
-    year = facts.get("last_year")
-
-    def count(key: str) -> str:
-        value = facts.get(key)
-        if value is None or pd.isna(value):
-            return "—"
-        return glossary.label("n_persons", lang, n=f"{float(value):.0f}")
-
-    def money(key: str) -> str:
-        value = facts.get(key)
-        if value is None or pd.isna(value):
-            return "—"
-        return glossary.label("yuan_amount", lang, amount=yuan(value))
-
-    return {
-        "name": "" if name is None or pd.isna(name) else str(name),
-        "masked_id": mask_id(id_number),
-        "members": count("household_size"),
-        "workers": count("n_labor"),
-        "income_year": "—" if year is None or pd.isna(year) else f"{float(year):.0f}",
-        "net_income": money("net_income"),
-        "income_pc": money("income_per_capita"),
-    }
-
-
-def _band(risk: float, cutoff: float | None, glossary: Glossary, lang: str) -> dict[str, str]:
-    """The risk's band and the cut-off stated beside it: very high from 50%, high from twice
-    the cut-off, elevated from the cut-off."""
-    if cutoff is None or pd.isna(cutoff):
-        return {"band": "", "band_code": "", "cutoff": ""}
-    if risk >= 0.5:
-        code = "very_high"
-    elif risk >= 2 * cutoff:
-        code = "high"
-    elif risk >= cutoff:
-        code = "flagged"
-    else:
-        code = "below"
-    return {
-        "band": glossary.label(f"band_{code}", lang),
-        "band_code": code,
-        "cutoff": glossary.label("cutoff", lang, cutoff=percent(cutoff)),
-    }
-
-
-def breakdown(
-    risk: float,
-    model: list[Reason],
-    sums: tuple[float, float] | None,
-    facts: dict[str, Any],
-    glossary: Glossary,
-    lang: str,
-) -> list[dict[str, str]]:
-    """How the risk adds up, in percentage points with one decimal: the average risk, each
-    listed reason, all other factors (net), and the household's risk. The shown figures add
-    up exactly: the net of other factors takes up the rounding. Without stored sums the
-    average and the other factors are one line."""
-    tenths = round(1000 * risk)
-    listed = [round(1000 * (reason.contribution or 0.0)) for reason in model]
-    rows = []
-    if sums is not None:
-        base = round(1000 * sums[0])
-        rows.append(
-            {"label": glossary.group_name(AVERAGE_RISK, lang), "points": _tenths(base) + "%"}
-        )
-    else:
-        base = 0
-    for reason, value in zip(model, listed, strict=True):
-        rows.append(
-            {"label": glossary.group_name(reason.code, lang, facts), "points": _tenths(value, True)}
-        )
-    other = tenths - base - sum(listed)
-    label = (
-        glossary.group_name(OTHER_FACTORS, lang)
-        if sums is not None
-        else glossary.label("average_and_other", lang)
-    )
-    rows.append({"label": label, "points": _tenths(other, sums is not None)})
-    rows.append({"label": glossary.label("household_risk", lang), "points": _tenths(tenths) + "%"})
-    return rows
-
-
-def _tenths(value: int, signed: bool = False) -> str:
-    """Tenths of a percentage point as points (``+2.3``), minus as a real minus."""
-    return points(value / 1000, signed=signed)
 
 
 def _reason_item(
