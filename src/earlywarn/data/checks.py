@@ -32,8 +32,10 @@ from earlywarn.data.columns import (
     MAX_HOUSEHOLD_SIZE,
     MEMBER_COUNTS,
     MIN_YEAR,
+    PLACES,
     POVERTY_EXIT_YEAR,
     START_DATE,
+    VILLAGE,
     YEAR,
 )
 from earlywarn.data.contract import CONTRACT, MONEY_COLUMNS, NON_NEGATIVE_MONEY, Kind
@@ -196,6 +198,8 @@ def _frame_checks(
         )
     if table == LINES:
         unique((YEAR, COUNTY) if COUNTY in present else (YEAR,))
+    if table == PLACES:
+        unique((COUNTY, VILLAGE))
     return found
 
 

@@ -8,8 +8,13 @@ HOUSEHOLD_YEARS: Final = "household_years"
 EVENTS: Final = "events"
 ASSISTANCE: Final = "assistance"
 LINES: Final = "lines"
+PLACES: Final = "places"
 REQUIRED_TABLES: Final = (HOUSEHOLDS, HOUSEHOLD_YEARS)
-OPTIONAL_TABLES: Final = (EVENTS, ASSISTANCE, LINES)
+OPTIONAL_TABLES: Final = (EVENTS, ASSISTANCE, LINES, PLACES)
+
+# places (optional): the names of the counties' and villages' codes, for the sheets
+COUNTY_NAME: Final = "county_name"
+VILLAGE_NAME: Final = "village_name"
 
 # households
 HOUSEHOLD_ID: Final = "household_id"

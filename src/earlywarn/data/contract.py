@@ -18,6 +18,7 @@ from earlywarn.data.columns import (
     ASSISTANCE,
     COST,
     COUNTY,
+    COUNTY_NAME,
     DATE,
     END_DATE,
     ETHNIC_MINORITY,
@@ -36,11 +37,13 @@ from earlywarn.data.columns import (
     MEASURE,
     MEMBER_COUNTS,
     PERSONAL_COLUMNS,
+    PLACES,
     POVERTY_EXIT_YEAR,
     RIGID_EXPENSES,
     SAFETY_FLAGS,
     START_DATE,
     VILLAGE,
+    VILLAGE_NAME,
     YEAR,
 )
 from earlywarn.data.monitoring import (
@@ -140,6 +143,12 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
         LINE: ColumnSpec(Kind.FLOAT, nullable=False),
         COUNTY: ColumnSpec(Kind.TEXT, optional=True),
     },
+    PLACES: {  # one row per village: the names the sheets print instead of the codes
+        COUNTY: _ID,
+        VILLAGE: _ID,
+        COUNTY_NAME: _TEXT,
+        VILLAGE_NAME: _TEXT,
+    },
     # the monitoring cycle (issue 14; rules beyond single columns in data/monitoring_rules.py)
     MONITORING: {
         HOUSEHOLD_ID: _ID,
@@ -158,7 +167,7 @@ CONTRACT: dict[str, dict[str, ColumnSpec]] = {
     },
 }
 #: The tables in the contract's order: households, household_years, events, assistance, lines,
-#: monitoring, visits.
+#: places, monitoring, visits.
 TABLES: tuple[str, ...] = tuple(CONTRACT)
 
 #: Money columns per table: every amount must lie within the plausibility limit.

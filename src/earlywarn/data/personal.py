@@ -17,6 +17,7 @@ from earlywarn.data.columns import (
     HOUSEHOLDS,
     LINES,
     PERSONAL_COLUMNS,
+    PLACES,
 )
 from earlywarn.data.monitoring import MONITORING, VISITS
 from earlywarn.data.tables import Tables
@@ -43,6 +44,7 @@ def contract_frames(tables: Tables) -> dict[str, pd.DataFrame]:
         EVENTS: tables.events,
         ASSISTANCE: tables.assistance,
         LINES: tables.lines,
+        **({PLACES: tables.places} if len(tables.places) else {}),  # absent = none
     }
     # the monitoring cycle's tables are written only when there is something in them
     for table, frame in ((MONITORING, tables.monitoring), (VISITS, tables.visits)):

@@ -30,6 +30,7 @@ from earlywarn.data.columns import (
     HOUSEHOLD_YEARS,
     HOUSEHOLDS,
     LINES,
+    PLACES,
     REQUIRED_TABLES,
 )
 from earlywarn.data.contract import (
@@ -257,6 +258,7 @@ def _to_tables(parsed: Mapping[str, pd.DataFrame]) -> Tables:
         assistance=frames[ASSISTANCE],
         lines=frames[LINES],
         personal=personal,
+        places=frames[PLACES],
         monitoring=frames[MONITORING],
         visits=frames[VISITS],
     )

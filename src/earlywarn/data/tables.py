@@ -23,7 +23,9 @@ class Tables:
     member counts ``Int64`` (nullable) except ``household_years.year`` and ``household_size``
     which are ``int64``; money ``float64`` (NaN = unknown); flags ``boolean`` (nullable);
     ``events.date``, ``assistance.start_date``/``end_date`` ``datetime64`` (NaT = open end);
-    ``lines``: ``year`` int64, ``line`` float64, ``county`` str or null; ``monitoring``
+    ``lines``: ``year`` int64, ``line`` float64, ``county`` str or null; ``places`` (optional,
+    one row per village): county, village, county_name, village_name, all str (names may be
+    null; a ``Tables`` built in code may leave it out, no columns); ``monitoring``
     (``entered``/``exited`` datetime64, NaT = still monitored) and ``visits`` (``visit_date``),
     codes and code lists ``str`` (see :mod:`earlywarn.data.monitoring`).
     """
@@ -34,5 +36,6 @@ class Tables:
     assistance: pd.DataFrame
     lines: pd.DataFrame
     personal: pd.DataFrame = field(default_factory=pd.DataFrame)
+    places: pd.DataFrame = field(default_factory=pd.DataFrame)
     monitoring: pd.DataFrame = field(default_factory=lambda: empty_table(MONITORING))
     visits: pd.DataFrame = field(default_factory=lambda: empty_table(VISITS))

@@ -12,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from earlywarn.data.columns import DATE, EVENT_TYPE, LINE, YEAR
+from earlywarn.explain.formatting import day
 from earlywarn.explain.glossary import Glossary
 from earlywarn.explain.household_facts import EVENT_KINDS
 from earlywarn.features.labels import NET_INCOME_PER_CAPITA
@@ -21,6 +22,34 @@ NOTE = 'style="font-size:12px" fill="#888"'
 INCOME_COLOUR = "#1f4e99"
 LINE_COLOUR = "#c0392b"
 EVENT_COLOURS = {"health": "#c0392b", "work": "#d68910", "farm": "#1e8449", "other": "#7f8c8d"}
+EVENT_SHAPES = {"health": "circle", "work": "square", "farm": "triangle", "other": "diamond"}
+"""Each kind of shock has its own marker shape (and colour), so a grey print still tells
+them apart."""
+MARK = 9
+"""A shock marker's size in pixels; markers closer than this across share no spot: the later
+one moves up a row (the strip has three rows, then markers overlap)."""
+STRIP_ROWS = 3
+
+
+def marker(shape: str, x: float, y: float, colour: str, size: float = MARK) -> str:
+    """An SVG marker centred on (x, y): circle, square, triangle or diamond."""
+    r = size / 2
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
+    if shape == "square":
+        return (
+            f'<rect x="{x - r * 0.85:.1f}" y="{y - r * 0.85:.1f}" width="{1.7 * r:.1f}" '
+            f'height="{1.7 * r:.1f}" fill="{colour}"/>'
+        )
+    if shape == "triangle":
+        return (
+            f'<path d="M{x:.1f},{y - r:.1f} L{x + r:.1f},{y + r * 0.8:.1f} '
+            f'L{x - r:.1f},{y + r * 0.8:.1f} Z" fill="{colour}"/>'
+        )
+    return (
+        f'<path d="M{x:.1f},{y - r:.1f} L{x + r:.1f},{y:.1f} L{x:.1f},{y + r:.1f} '
+        f'L{x - r:.1f},{y:.1f} Z" fill="{colour}"/>'
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +128,8 @@ def _axes(plot: _Plot) -> list[str]:
             'stroke="#e5e5e5"/>'
         )
         parts.append(
-            f'<text x="{plot.left - 4}" y="{y + 4:.1f}" text-anchor="end" {TICK}>{tick:,.0f}</text>'
+            f'<text x="{plot.left - 4}" y="{y + 4:.1f}" text-anchor="end" {TICK}>'
+            f"{round(tick):,}</text>"
         )
     for year in range(plot.first, plot.last + 1):
         parts.append(
@@ -150,7 +180,8 @@ def _income_and_line(
 def _shock_strip(
     plot: _Plot, events: pd.DataFrame, as_of: pd.Timestamp, glossary: Glossary, lang: str
 ) -> list[str]:
-    """The timeline below the plot: a diamond per shock, coloured by kind, and ``as_of``."""
+    """The timeline below the plot: a marker per shock, its shape and colour by kind, moved
+    up a row where it would cover another, and ``as_of``."""
     strip_y = plot.top + plot.plot_h + 22
     middle = strip_y + plot.strip / 2
     as_of_x = plot.x_of_day(as_of)
@@ -160,31 +191,72 @@ def _shock_strip(
         f'<line x1="{as_of_x:.1f}" x2="{as_of_x:.1f}" y1="{plot.top}" '
         f'y2="{strip_y + plot.strip}" stroke="#555" stroke-dasharray="2 2"/>',
         f'<text x="{as_of_x - 3:.1f}" y="{plot.top - 5}" text-anchor="end" {TICK}>'
-        f"{escape(glossary.label('as_of', lang))} {as_of.date()}</text>",
+        f"{escape(glossary.label('as_of', lang))} {escape(day(as_of, lang))}</text>",
     ]
     kind_of = {event: kind for kind, types in EVENT_KINDS.items() for event in types}
-    for date, event_type in zip(pd.to_datetime(events[DATE]), events[EVENT_TYPE], strict=True):
-        colour = EVENT_COLOURS[kind_of.get(str(event_type), "other")]
+    taken: list[list[float]] = [[] for _ in range(STRIP_ROWS)]
+    dated = sorted(
+        zip(pd.to_datetime(events[DATE]), events[EVENT_TYPE].astype(str), strict=True),
+        key=lambda item: item[0],
+    )
+    row_h = plot.strip / STRIP_ROWS
+    for date, event_type in dated:
+        kind = kind_of.get(event_type, "other")
         at = plot.x_of_day(date)
-        title = f"{date.date()} {glossary.event_name(str(event_type), lang)}"
+        row = next(
+            (n for n, xs in enumerate(taken) if all(abs(at - x) >= MARK + 1 for x in xs)),
+            STRIP_ROWS - 1,
+        )
+        taken[row].append(at)
+        y = strip_y + plot.strip - row_h * (row + 0.5)
+        title = f"{date.date()} {glossary.event_name(event_type, lang)}"
         parts.append(
-            f'<g><title>{escape(title)}</title><path d="M{at:.1f},{strip_y + 6} '
-            f'l6,10 l-6,10 l-6,-10 z" fill="{colour}" opacity="0.85"/></g>'
+            f"<g><title>{escape(title)}</title>"
+            f"{marker(EVENT_SHAPES[kind], at, y, EVENT_COLOURS[kind])}</g>"
         )
     return parts
 
 
 def chart_legend(glossary: Glossary, lang: str) -> list[dict[str, str]]:
-    """Legend entries of :func:`income_chart_svg`: label, colour and marker shape."""
+    """Legend entries of :func:`income_chart_svg`: label, colour, shape and ``icon`` (a small
+    inline SVG drawing the same mark)."""
     entries = [
-        {"label": glossary.label("chart_income", lang), "colour": INCOME_COLOUR, "shape": "line"},
-        {"label": glossary.label("chart_line", lang), "colour": LINE_COLOUR, "shape": "dash"},
+        {
+            "label": glossary.label("chart_income", lang),
+            "colour": INCOME_COLOUR,
+            "shape": "line",
+            "icon": _icon(
+                f'<line x1="0" x2="18" y1="6" y2="6" stroke="{INCOME_COLOUR}" stroke-width="2"/>'
+                f'<circle cx="9" cy="6" r="3" fill="{INCOME_COLOUR}"/>'
+            ),
+        },
+        {
+            "label": glossary.label("chart_line", lang),
+            "colour": LINE_COLOUR,
+            "shape": "dash",
+            "icon": _icon(
+                f'<line x1="0" x2="18" y1="6" y2="6" stroke="{LINE_COLOUR}" stroke-width="2" '
+                'stroke-dasharray="5 3"/>'
+            ),
+        },
     ]
     entries += [
-        {"label": glossary.label(f"events_{kind}", lang), "colour": colour, "shape": "diamond"}
+        {
+            "label": glossary.label(f"events_{kind}", lang),
+            "colour": colour,
+            "shape": EVENT_SHAPES[kind],
+            "icon": _icon(marker(EVENT_SHAPES[kind], 9, 6, colour)),
+        }
         for kind, colour in EVENT_COLOURS.items()
     ]
     return entries
+
+
+def _icon(body: str) -> Markup:
+    return Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="18" height="12" viewBox="0 0 18 12" '
+        f'class="icon">{body}</svg>'
+    )
 
 
 def _ticks(low: float, high: float) -> list[float]:

@@ -38,10 +38,10 @@ from earlywarn.data.tables import Tables
 from earlywarn.errors import ModelError
 from earlywarn.explain.glossary import Glossary, load_glossary
 from earlywarn.explain.household_facts import facts_from_features, household_facts
-from earlywarn.explain.reasons import reasons_for, rule_reasons
+from earlywarn.explain.reasons import reasons_for, rule_reasons, sum_reasons
+from earlywarn.explain.reasons import rule_triggers as rule_trigger_frame
 from earlywarn.features.catalog import FEATURES
 from earlywarn.model.model_file import RiskModel
-from earlywarn.model.rule import rule_flags
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,16 @@ CONTRIBUTION_SCALE = "probability points on the calibrated risk (0..1, like risk
 
 OTHER_GROUP = "other"
 """Reason group of a feature the catalog does not list."""
+
+MATERIAL_POINTS = 0.01
+"""A reason group is listed only when it raises the household's risk by at least one
+percentage point (0.01). Risk is shown in whole percent, so a smaller push cannot by itself
+move the figure the caseworker reads; listing it as a "main" reason (18 of 147 demo sheets
+once did, issue 12) sends the visit after noise. What is not listed is still on the sheet, in
+"all other factors (net)"."""
+
+MAX_REASONS = 4
+"""At most this many reasons on a sheet, however many are material."""
 
 _FLAT_SLOPE_STEP = 1e-4
 
@@ -94,6 +104,16 @@ class GroupContributions:
         if positive_only:
             row = row[row > 0]
         return row if k is None else row.iloc[:k]
+
+    def material(self, household_id: str, *, k: int = MAX_REASONS) -> pd.Series:
+        """The groups a sheet lists: those raising the risk by at least
+        :data:`MATERIAL_POINTS`, largest first, at most ``k`` (and :data:`MAX_REASONS`)."""
+        row = self.ranked(household_id, k=min(k, MAX_REASONS))
+        return row[row >= MATERIAL_POINTS]
+
+    def other_factors(self, household_id: str, listed: pd.Series) -> float:
+        """The net contribution of every group not in ``listed``: risk - base - listed."""
+        return float(self.risk[household_id] - self.base_risk - listed.sum())
 
 
 def contributions(model: RiskModel, features: pd.DataFrame) -> Contributions:
@@ -245,9 +265,12 @@ def explain_households(
     rule_triggers: bool = True,
 ) -> pd.Series:
     """The reasons list of each household of ``features`` (index household_id), ready for the
-    scores file: a list of ``{code, text, contribution}`` dicts, model reasons first (top ``k``
-    reason groups raising the risk, contribution in probability points), then the current
-    rule's triggers (code ``rule:...``, contribution None) when ``tables`` is given.
+    scores file: a list of ``{code, text, contribution}`` dicts, model reasons first (the
+    material reason groups, :meth:`GroupContributions.material`: at most ``k``, each raising
+    the risk by at least :data:`MATERIAL_POINTS`, in probability points), then, when
+    ``tables`` is given, the current rule's triggers (code ``rule:...``, contribution None)
+    and the two sums (average risk and all other factors, net; code ``sum:...``) with which
+    the listed points add up to the risk.
 
     With ``tables`` and ``as_of`` the texts quote the household's own figures; without them
     only feature columns named like a fact are quoted, else the group's plain text.
@@ -266,7 +289,7 @@ def explain_households(
             raise ValueError("explain_households needs as_of together with tables")
         facts = household_facts(tables, as_of, features.index, villages=villages)
         triggers = (
-            rule_flags(tables, as_of, features.index, cfg=rule_cfg) if rule_triggers else None
+            rule_trigger_frame(tables, as_of, features.index, rule_cfg) if rule_triggers else None
         )
         if triggers is not None:
             triggers.index = explained.points.index
@@ -278,8 +301,8 @@ def explain_households(
     records = facts.to_dict("index")
     for household_id in explained.points.index:
         row = records[household_id]
-        ranked = explained.ranked(household_id, k=k)
-        found = reasons_for(row, ranked, glossary, lang)
+        listed = explained.material(household_id, k=k)
+        found = reasons_for(row, listed, glossary, lang)
         if triggers is not None:
             found += rule_reasons(
                 triggers.loc[household_id].to_dict(),
@@ -287,5 +310,8 @@ def explain_households(
                 lang,
                 target_year=pd.Timestamp(as_of).year,
             )
+        if tables is not None:
+            other = explained.other_factors(household_id, listed)
+            found += sum_reasons(explained.base_risk, other, glossary, lang)
         lists.append([reason.as_dict() for reason in found])
     return pd.Series(lists, index=index, dtype=object, name=REASONS)

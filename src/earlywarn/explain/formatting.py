@@ -22,12 +22,16 @@ def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | N
         return f"{date.year}年{date.month}月" if lang.startswith("zh") else date.strftime("%B %Y")
     if name.endswith(("_type", "_types", "_measure", "_measures", "_gaps")):
         return _code_names(name, str(value), lang, glossary)
+    if name.endswith("_counts"):
+        return _counted_names(str(value), lang, glossary)
     if name in (COUNTY, VILLAGE):
         return str(value)
     number = float(value)
     if name in ZERO_SAYS_NOTHING and number == 0:
         return None
-    if name.endswith("_pct") or name in YEAR_FACTS or name.endswith(("_age", "_years")):
+    if name.endswith("_multiple"):
+        return f"{number:g}"
+    if name.endswith(("_pct", "_age", "_years", "_months")) or name in YEAR_FACTS:
         return f"{number:.0f}"
     return f"{number:,.0f}"
 
@@ -45,6 +49,23 @@ def _code_names(name: str, codes: str, lang: str, glossary: Glossary) -> str | N
         names = [glossary.event_name(code, lang) for code in found]
     text = "、".join(names) if lang.startswith("zh") else ", ".join(names)
     return text[:1].upper() + text[1:] if name.endswith("_gaps") else text
+
+
+def _counted_names(counts: str, lang: str, glossary: Glossary) -> str | None:
+    """``illness:2,injury:1`` as ``疾病2次、意外伤害1次`` or ``2 × illness, 1 × injury``."""
+    found = [item.rsplit(":", 1) for item in counts.split(",") if ":" in item]
+    if not found:
+        return None
+    if lang.startswith("zh"):
+        return "、".join(f"{glossary.event_name(code, lang)}{n}次" for code, n in found)
+    return ", ".join(f"{n} × {glossary.event_name(code, lang)}" for code, n in found)
+
+
+def points(share: float, *, signed: bool = False) -> str:
+    """A share from 0 to 1 as percentage points with one decimal (``+2.3`` when signed;
+    the minus sign is a real minus)."""
+    text = f"{100 * share:+.1f}" if signed else f"{100 * share:.1f}"
+    return text.replace("-", "−")
 
 
 def percent(share: float) -> str:

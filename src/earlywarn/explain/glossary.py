@@ -1,9 +1,12 @@
 """The reason glossary: every word reasons and reports say, in every language, loaded and checked.
 
 The glossary (``resources/reason_glossary.yaml``, or the one a config names) is data: per reason
-group a name, text templates in preference order (the first whose placeholders all have a
-value is used; the last has none), suggested measures and advice; the current rule's trigger
-texts; names of events, measures and living-condition gaps; and the words of the reports.
+group a name, its official risk type, text templates in preference order (the first whose
+placeholders all have a value is used; the last has none), suggested measures and advice, and
+``variants`` that rename it (and change its risk type) when a condition on the household's
+figures holds (:mod:`earlywarn.explain.conditions`); the current rule's trigger texts; names
+of events, measures (with the advice for each), risk types, monitoring categories and
+living-condition gaps; and the words of the reports.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from earlywarn.config import read_yaml_mapping
 from earlywarn.data.columns import EVENT_TYPES, MEASURES
 from earlywarn.errors import ConfigError
+from earlywarn.explain.conditions import CONDITIONS, holds
 from earlywarn.explain.household_facts import FACT_NAMES
 from earlywarn.explain.round_facts import GAPS
 from earlywarn.resources import RESOURCES
@@ -26,6 +30,31 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT_GLOSSARY = RESOURCES / "reason_glossary.yaml"
 RULE_CODES = ("income_below_line", "income_near_line", "serious_shock")
 """The current rule's triggers that have a text (``rules`` section)."""
+RISK_TYPES = (
+    "illness",
+    "disability",
+    "education",
+    "disaster",
+    "accident",
+    "industry_failure",
+    "unstable_work",
+    "labour_shortage",
+    "housing",
+    "other",
+)
+"""The mechanism's risk types (因病, 因残, 因学, 因灾, 因意外事故, 产业项目失败, 务工就业不稳,
+缺劳动力, 住房安全, 其他), in its order: every reason group maps to one."""
+CATEGORIES = ("unstable_exited", "edge", "sudden_hardship")
+"""The mechanism's monitoring categories: 脱贫不稳定户, 边缘易致贫户, 突发严重困难户."""
+EXTRA_MEASURES = (
+    "medical_insurance",
+    "farm_insurance",
+    "temporary_assistance",
+    "extreme_poverty_support",
+)
+"""Measures a sheet may suggest beyond the assistance table's codes: medical and farm
+insurance apart, temporary assistance (临时救助) and support for the destitute (特困供养)."""
+SUGGESTIONS = (*MEASURES, *EXTRA_MEASURES)
 
 
 @dataclass(frozen=True)
@@ -40,13 +69,42 @@ class Glossary:
     measures: Mapping[str, Mapping[str, str]]
     gaps: Mapping[str, Mapping[str, str]]
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    risk_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    categories: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    measure_advice: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def group(self, code: str) -> Mapping[str, Any]:
         """A reason group's entry; ``other`` for a group the glossary does not list."""
         return self.groups.get(code) or self.groups["other"]
 
-    def group_name(self, code: str, lang: str) -> str:
-        return str(self.group(code)["name"][lang])
+    def variant(self, code: str, facts: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """The group's entry with its first variant whose condition holds for ``facts``
+        laid over it (name, risk type); the plain entry without facts or matching variant."""
+        entry = self.group(code)
+        if facts is None:
+            return entry
+        for variant in entry.get("variants", ()):
+            if holds(str(variant["when"]), facts):
+                return {**entry, **{k: v for k, v in variant.items() if k != "when"}}
+        return entry
+
+    def group_name(self, code: str, lang: str, facts: Mapping[str, Any] | None = None) -> str:
+        """What the reason is called, true to the household's figures when they are given."""
+        return str(self.variant(code, facts)["name"][lang])
+
+    def risk_type(self, code: str, facts: Mapping[str, Any] | None = None) -> str:
+        """The official risk type (:data:`RISK_TYPES`) a reason of this group proposes."""
+        return str(self.variant(code, facts).get("risk_type", "other"))
+
+    def risk_type_name(self, risk_type: str, lang: str) -> str:
+        return str(self.risk_types[risk_type][lang])
+
+    def category_name(self, category: str, lang: str) -> str:
+        return str(self.categories[category][lang])
+
+    def advice_for_measure(self, measure: str, lang: str) -> str:
+        """What to do about one measure (the advice belongs to the measure, not the reason)."""
+        return str((self.measure_advice.get(measure) or self.measure_advice["other"])[lang])
 
     def templates(self, code: str, lang: str) -> list[str]:
         """A reason group's text templates in ``lang``, in preference order."""
@@ -90,6 +148,9 @@ def _load_glossary(path: Path) -> Glossary:
             measures=raw["measures"],
             gaps=raw["gaps"],
             labels=raw.get("labels", {}),
+            risk_types=raw["risk_types"],
+            categories=raw["categories"],
+            measure_advice=raw["measure_advice"],
         )
     except KeyError as err:
         raise ConfigError(f"reason glossary {path} has no section {err}") from err
@@ -126,7 +187,8 @@ def glossary_problems(glossary: Glossary, reason_groups: Iterable[str] = ()) -> 
     for code, entry in glossary.groups.items():
         problems += _group_problems(code, entry, glossary.languages)
     problems += _section_problems(glossary)
-    for section in ("groups", "rules", "events", "measures", "gaps", "labels"):
+    sections = ("groups", "rules", "events", "measures", "gaps", "labels")
+    for section in (*sections, "risk_types", "categories", "measure_advice"):
         problems += _stray_keys(section, getattr(glossary, section), glossary.languages)
     return problems
 
@@ -148,9 +210,30 @@ def _group_problems(code: str, entry: Mapping[str, Any], langs: tuple[str, ...])
                 "no placeholders (the text when figures are missing)"
             )
     for measure in entry.get("measures", ()):
-        if measure not in MEASURES:
+        if measure not in SUGGESTIONS:
             problems.append(f"groups.{code}.measures: {measure!r} is not a measure code")
+    problems += _risk_type_problems(f"groups.{code}", entry)
+    for n, variant in enumerate(entry.get("variants", ())):
+        where = f"groups.{code}.variants[{n}]"
+        if variant.get("when") not in CONDITIONS:
+            problems.append(f"{where}.when: {variant.get('when')!r} is not a known condition")
+        if "name" in variant:
+            problems += [
+                f"{where}.name: no {lang} text" for lang in langs if not variant["name"].get(lang)
+            ]
+        if "risk_type" in variant:
+            problems += _risk_type_problems(where, variant)
     return problems
+
+
+def _risk_type_problems(where: str, entry: Mapping[str, Any]) -> list[str]:
+    """A group (or variant) without a risk type, or with one the mechanism does not have."""
+    risk_type = entry.get("risk_type")
+    if risk_type is None:
+        return [f"{where}.risk_type: every reason group needs an official risk type"]
+    if risk_type not in RISK_TYPES:
+        return [f"{where}.risk_type: {risk_type!r} is not one of {', '.join(RISK_TYPES)}"]
+    return []
 
 
 def _section_problems(glossary: Glossary) -> list[str]:
@@ -160,8 +243,11 @@ def _section_problems(glossary: Glossary) -> list[str]:
     for section, codes in (
         ("rules", RULE_CODES),
         ("events", EVENT_TYPES),
-        ("measures", MEASURES),
+        ("measures", SUGGESTIONS),
+        ("measure_advice", SUGGESTIONS),
         ("gaps", tuple(GAPS)),
+        ("risk_types", RISK_TYPES),
+        ("categories", CATEGORIES),
     ):
         entries = getattr(glossary, section)
         for code in codes:

@@ -21,6 +21,7 @@ from earlywarn.data.columns import (
     EDUCATION_EXPENSE,
     END_DATE,
     EVENT_TYPE,
+    EVENT_TYPES,
     HEAD_BIRTH_YEAR,
     HEAD_EDUCATION_YEARS,
     HOUSEHOLD_ID,
@@ -49,7 +50,12 @@ EVENT_KINDS = {
     "farm": FARM_EVENTS,
     "other": ("other",),
 }
-"""Kinds of shock the facts count (and the income chart colours), by event type."""
+"""Kinds of shock the facts count (and the income chart marks), by event type."""
+
+LARGE_SHOCK_LINES = 1.0
+"""A shock is *large* when its cost is at least this many times the household's last
+monitoring line (one person's line for a year, about 7,000 yuan): then it leads its reason's
+text with its date and cost, may propose temporary assistance and the category 突发严重困难户."""
 
 YEAR_FACTS = frozenset(
     {
@@ -109,8 +115,19 @@ FACT_NAMES = frozenset(
                 f"{kind}_cost_12m",
                 f"last_{kind}_event_date",
                 f"last_{kind}_event_type",
+                f"{kind}_event_counts",
+                f"big_{kind}_event_date",
+                f"big_{kind}_event_type",
+                f"big_{kind}_event_cost",
             )
         ),
+        "gross_income",
+        "net_income",
+        # the current rule (earlywarn.explain.reasons.rule_triggers)
+        "rule_line_multiple",
+        "rule_income_limit",
+        "shock_window_months",
+        "serious_shock_counts",
         # the current rule (earlywarn.model.rule.rule_flags)
         "last_income_per_capita",
         "line_target_year",
@@ -180,7 +197,7 @@ def household_facts(
         .reindex(facts.index)
         .where(facts["poverty_exit_year"].notna())
     )
-    facts = facts.join(_event_facts(tables.events, as_of))
+    facts = facts.join(_event_facts(tables.events, as_of, facts["line"]))
     for name in [*(f"n_{kind}_events_12m" for kind in EVENT_KINDS), "n_events_this_year"]:
         facts[name] = facts[name].fillna(0.0)
     facts = facts.join(_assistance_facts(tables.assistance, as_of))
@@ -192,8 +209,10 @@ def household_facts(
     return out
 
 
-def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Counts, costs and the latest event of each kind in the 12 months before ``as_of``."""
+def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp, line: pd.Series) -> pd.DataFrame:
+    """Counts (in all and by type), costs, the latest event and the costliest large one
+    (:data:`LARGE_SHOCK_LINES`, against ``line``: each household's last line) of each kind in
+    the 12 months before ``as_of``."""
     known = events[events[DATE] < as_of]
     year_ago = known[known[DATE] >= as_of - pd.DateOffset(months=12)]
     parts = []
@@ -201,6 +220,10 @@ def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         chosen = year_ago[year_ago[EVENT_TYPE].isin(types)].sort_values(DATE, kind="stable")
         grouped = chosen.groupby(HOUSEHOLD_ID)
         latest = grouped.tail(1).set_index(HOUSEHOLD_ID)
+        threshold = LARGE_SHOCK_LINES * chosen[HOUSEHOLD_ID].map(line).astype("float64")
+        large = chosen[chosen[COST] >= threshold]
+        big = large.sort_values(COST, kind="stable").groupby(HOUSEHOLD_ID).tail(1)
+        big = big.set_index(HOUSEHOLD_ID)
         parts.append(
             pd.DataFrame(
                 {
@@ -208,6 +231,10 @@ def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
                     f"{kind}_cost_12m": grouped[COST].sum(min_count=1).astype("float64"),
                     f"last_{kind}_event_date": latest[DATE],
                     f"last_{kind}_event_type": latest[EVENT_TYPE].astype("string"),
+                    f"{kind}_event_counts": event_counts(chosen),
+                    f"big_{kind}_event_date": big[DATE],
+                    f"big_{kind}_event_type": big[EVENT_TYPE].astype("string"),
+                    f"big_{kind}_event_cost": big[COST].astype("float64"),
                 }
             )
         )
@@ -222,6 +249,27 @@ def _event_facts(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     facts = pd.concat(parts, axis=1)
     facts.index.name = HOUSEHOLD_ID
     return facts
+
+
+def event_counts(events: pd.DataFrame) -> pd.Series:
+    """Per household, its events counted by type (``illness:2,injury:1``, types in the data
+    contract's order): the form reasons and the current rule's trigger both quote."""
+    if events.empty:
+        return pd.Series(dtype="string", index=pd.Index([], name=HOUSEHOLD_ID))
+    order = {name: n for n, name in enumerate(EVENT_TYPES)}
+    counted = events.groupby([HOUSEHOLD_ID, events[EVENT_TYPE].astype(str)]).size()
+    return (
+        counted.groupby(level=0)
+        .agg(
+            lambda by_type: ",".join(
+                f"{kind}:{n}"
+                for (_, kind), n in sorted(
+                    by_type.items(), key=lambda item: order.get(item[0][1], 99)
+                )
+            )
+        )
+        .astype("string")
+    )
 
 
 def running_assistance(assistance: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

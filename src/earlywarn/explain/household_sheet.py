@@ -1,8 +1,10 @@
-"""The household sheet: one A4 page per flagged household for its caseworker, with the head's
-name and masked ID, the risk and its rank in the village, the model's reasons and the current
-rule's triggers (in the report's language, with the household's figures as of the scores'
-date), its income against the line with its shocks, the assistance it receives and the
-measures its reasons suggest."""
+"""The household sheet: one A4 page per flagged household, the form of its verification visit:
+who the household is (head's name, masked ID, village and county, members, workers, income),
+its risk as a band beside the cut-off, how the risk adds up (average risk + the material
+reasons' points + all other factors, net), the current rule's triggers (in the report's
+language, with the household's figures as of the scores' date), its income against each
+year's line with its shocks, the assistance already in place, the measures its reasons call
+for, the proposed risk types and monitoring category, and the boxes to fill in on the visit."""
 
 from __future__ import annotations
 
@@ -20,9 +22,7 @@ from earlywarn.data.columns import (
     COUNTY,
     DATE,
     EVENT_TYPE,
-    HEAD_NAME,
     HOUSEHOLD_ID,
-    ID_NUMBER,
     LINE,
     MEASURE,
     MODEL_VERSION,
@@ -35,12 +35,22 @@ from earlywarn.data.columns import (
 )
 from earlywarn.data.tables import Tables
 from earlywarn.explain.charts import chart_legend, income_chart_svg
-from earlywarn.explain.formatting import day, percent, yuan
-from earlywarn.explain.glossary import Glossary
+from earlywarn.explain.contributions import MATERIAL_POINTS
+from earlywarn.explain.formatting import day, percent, points, yuan
+from earlywarn.explain.glossary import CATEGORIES, RISK_TYPES, Glossary
 from earlywarn.explain.household_facts import household_facts, running_assistance
-from earlywarn.explain.reasons import Reason, rule_reasons, stored_reasons
+from earlywarn.explain.measures import suggested_measures
+from earlywarn.explain.monitoring import proposed_category, proposed_risk_types
+from earlywarn.explain.reasons import (
+    Reason,
+    rule_reasons,
+    rule_triggers,
+    stored_reasons,
+    stored_sums,
+)
+from earlywarn.explain.sheet_figures import breakdown, identity, place_names, risk_band
+from earlywarn.explain.sheet_figures import mask_id as mask_id  # where callers import it
 from earlywarn.features.labels import NET_INCOME_PER_CAPITA, poverty_by_year
-from earlywarn.model.rule import rule_flags
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +71,6 @@ NO_EVENTS = pd.DataFrame(
 )
 
 
-def mask_id(id_number: Any) -> str:
-    """First 4 and last 4 characters of an ID, the rest as ``*``; too short: all ``*``."""
-    if id_number is None or (not isinstance(id_number, str) and pd.isna(id_number)):
-        return ""
-    text = str(id_number).strip()
-    if len(text) <= 8:
-        return "*" * len(text)
-    return text[:4] + "*" * (len(text) - 8) + text[-4:]
-
-
 @dataclass(frozen=True)
 class _Records:
     """What the sheets of one as-of date quote, per household id: the facts reasons quote,
@@ -84,6 +84,7 @@ class _Records:
     running: dict[str, pd.DataFrame]
     no_assistance: pd.DataFrame
     personal: pd.DataFrame
+    names: dict[tuple[str, str], tuple[str, str]]
 
 
 def household_sheets(
@@ -94,12 +95,17 @@ def household_sheets(
     lang: str,
     *,
     rule_cfg: RuleConfig | None = None,
+    cutoff: float | None = None,
 ) -> list[dict[str, Any]]:
     """The template context of each flagged household's sheet (``flagged``: rows of one
-    as-of date of the scores, with county, village, rank_in_village and n_in_village)."""
+    as-of date of the scores, with county, village, rank_in_village and n_in_village;
+    ``cutoff``: the lowest risk flagged that day, stated beside the household's risk)."""
     ids = pd.Index(flagged[HOUSEHOLD_ID].astype(str), name=HOUSEHOLD_ID)
     records = _records(ids, tables, as_of, rule_cfg)
-    return [_sheet(row, records, as_of, glossary, lang) for row in flagged.itertuples(index=False)]
+    return [
+        _sheet(row, records, as_of, glossary, lang, cutoff)
+        for row in flagged.itertuples(index=False)
+    ]
 
 
 def _records(
@@ -120,7 +126,7 @@ def _records(
     running = running[running[HOUSEHOLD_ID].isin(ids)]
     return _Records(
         facts=household_facts(tables, as_of, known).reindex(ids).to_dict("index"),
-        triggers=rule_flags(tables, as_of, known, cfg=rule_cfg).reindex(ids),
+        triggers=rule_triggers(tables, as_of, known, rule_cfg).reindex(ids),
         history=dict(tuple(poverty[poverty[HOUSEHOLD_ID].isin(ids)].groupby(HOUSEHOLD_ID))),
         events=dict(tuple(events.groupby(HOUSEHOLD_ID))),
         running=dict(tuple(running.groupby(HOUSEHOLD_ID))),
@@ -130,17 +136,22 @@ def _records(
             if len(tables.personal.columns)
             else pd.DataFrame(index=pd.Index([], name=HOUSEHOLD_ID))
         ),
+        names=place_names(tables.places),
     )
 
 
 def _sheet(
-    row: Any, records: _Records, as_of: pd.Timestamp, glossary: Glossary, lang: str
+    row: Any,
+    records: _Records,
+    as_of: pd.Timestamp,
+    glossary: Glossary,
+    lang: str,
+    cutoff: float | None,
 ) -> dict[str, Any]:
     """One household's sheet (``row``: its scores row, as a named tuple)."""
     household_id = str(getattr(row, HOUSEHOLD_ID))
-    model = stored_reasons(
-        getattr(row, REASONS), records.facts.get(household_id, {}), glossary, lang
-    )
+    facts = records.facts.get(household_id, {})
+    model = stored_reasons(getattr(row, REASONS), facts, glossary, lang)
     trigger = records.triggers.loc[household_id]
     rule_known = pd.notna(trigger.get("rule_flagged"))
     rules = (
@@ -150,28 +161,39 @@ def _sheet(
     )
     running = records.running.get(household_id, records.no_assistance)
     events = records.events.get(household_id, NO_EVENTS)
-    personal = records.personal
-    name = personal[HEAD_NAME].get(household_id) if HEAD_NAME in personal else None
-    id_number = personal[ID_NUMBER].get(household_id) if ID_NUMBER in personal else None
     risk = float(getattr(row, RISK))
     rank = int(getattr(row, RANK_IN_VILLAGE))
+    types = proposed_risk_types(model, facts, glossary)
+    county_name, village_name = records.names.get(
+        (str(getattr(row, COUNTY)), str(getattr(row, VILLAGE))), ("", "")
+    )
+    category = proposed_category(facts, glossary, lang)
     return {
         "id": household_id,
         "county": str(getattr(row, COUNTY)),
         "village": str(getattr(row, VILLAGE)),
-        "name": "" if name is None or pd.isna(name) else str(name),
-        "masked_id": mask_id(id_number),
+        **identity(household_id, facts, records.personal, glossary, lang),
+        "county_name": county_name,
+        "village_name": village_name,
         "risk": percent(risk),
         "risk_pct": f"{100 * risk:.0f}",
+        **risk_band(risk, cutoff, glossary, lang),
         "rank": glossary.label(
             "rank_in_village", lang, rank=rank, n=int(getattr(row, N_IN_VILLAGE))
         ),
-        "reasons": [_reason_item(reason, glossary, lang) for reason in model],
+        "reasons": [_reason_item(reason, facts, glossary, lang) for reason in model],
+        "breakdown": breakdown(
+            risk, model, stored_sums(getattr(row, REASONS)), facts, glossary, lang
+        ),
+        "material": points(MATERIAL_POINTS),
         "rules": [reason.text for reason in rules],
         "first_group": model[0].code if model else "",
         "groups": list(dict.fromkeys(reason.code for reason in model)),
         "first_reason": (
-            f"{glossary.group_name(model[0].code, lang)}: {model[0].text}" if model else ""
+            f"{glossary.group_name(model[0].code, lang, facts)}"
+            f"{'：' if lang.startswith('zh') else ': '}{model[0].text}"
+            if model
+            else ""
         ),
         "rule_flagged": bool(trigger.get("rule_flagged")) if rule_known else False,
         "legend": chart_legend(glossary, lang),
@@ -183,7 +205,19 @@ def _sheet(
             lang=lang,
         ),
         "assistance": _assistance_items(running, glossary, lang),
-        "suggested": suggested_measures(model, set(running[MEASURE].astype(str)), glossary, lang),
+        "suggested": suggested_measures(
+            model, set(running[MEASURE].astype(str)), facts, glossary, lang
+        ),
+        "risk_types": [
+            {"name": glossary.risk_type_name(code, lang), "proposed": code in types}
+            for code in RISK_TYPES
+        ],
+        "proposed_types": [glossary.risk_type_name(code, lang) for code in types],
+        "category": {"name": category.name, "basis": category.basis, "code": category.code},
+        "categories": [
+            {"name": glossary.category_name(code, lang), "proposed": code == category.code}
+            for code in CATEGORIES
+        ],
         "events": recent_events(events, glossary, lang),
         "as_of": day(as_of, lang),
         "target_year": as_of.year,
@@ -191,14 +225,22 @@ def _sheet(
     }
 
 
-def _reason_item(reason: Reason, glossary: Glossary, lang: str) -> dict[str, str]:
-    """A model reason as the sheet lists it: the group's name, the text and the points."""
-    points = (
-        ""
-        if reason.contribution is None
-        else glossary.label("points", lang, points=f"{100 * reason.contribution:.1f}")
-    )
-    return {"name": glossary.group_name(reason.code, lang), "text": reason.text, "points": points}
+def _reason_item(
+    reason: Reason, facts: dict[str, Any], glossary: Glossary, lang: str
+) -> dict[str, str]:
+    """A model reason as the sheet lists it: its name true to the figures, its risk type,
+    the text, the points and what to check on the visit."""
+    return {
+        "name": glossary.group_name(reason.code, lang, facts),
+        "risk_type": glossary.risk_type_name(glossary.risk_type(reason.code, facts), lang),
+        "text": reason.text,
+        "points": (
+            ""
+            if reason.contribution is None
+            else glossary.label("points", lang, points=points(reason.contribution))
+        ),
+        "check": glossary.advice(reason.code, lang),
+    }
 
 
 def _assistance_items(running: pd.DataFrame, glossary: Glossary, lang: str) -> list[dict[str, str]]:
@@ -211,7 +253,7 @@ def _assistance_items(running: pd.DataFrame, glossary: Glossary, lang: str) -> l
     ]
 
 
-def recent_events(events: pd.DataFrame, glossary: Glossary, lang: str, limit: int = 8) -> list[str]:
+def recent_events(events: pd.DataFrame, glossary: Glossary, lang: str, limit: int = 3) -> list[str]:
     """The household's latest shocks, newest first: date, type and known cost."""
     latest = events.sort_values(DATE, ascending=False, kind="stable").head(limit)
     items = []
@@ -222,32 +264,9 @@ def recent_events(events: pd.DataFrame, glossary: Glossary, lang: str, limit: in
         strict=True,
     ):
         name = glossary.event_name(str(event_type), lang)
-        money = f" ({yuan(cost)} {glossary.label('yuan', lang)})" if pd.notna(cost) else ""
+        amount = glossary.label("yuan_amount", lang, amount=yuan(cost)) if pd.notna(cost) else ""
+        money = (
+            ("（" + amount + "）" if lang.startswith("zh") else f" ({amount})") if amount else ""
+        )
         items.append(f"{day(date, lang)} {name}{money}")
     return items
-
-
-def suggested_measures(
-    reasons: list[Reason], running: set[str], glossary: Glossary, lang: str
-) -> list[dict[str, Any]]:
-    """Each measure the mechanism offers for the household's reasons, once, with the reasons
-    it answers, whether the household already receives it and the caseworker's advice."""
-    by_measure: dict[str, dict[str, Any]] = {}
-    seen_advice: set[str] = set()
-    for reason in reasons:
-        for measure in glossary.measures_for(reason.code):
-            entry = by_measure.setdefault(
-                measure,
-                {
-                    "name": glossary.measure_name(measure, lang),
-                    "running": measure in running,
-                    "reasons": [],
-                    "advice": [],
-                },
-            )
-            entry["reasons"].append(glossary.group_name(reason.code, lang))
-            advice = glossary.advice(reason.code, lang)
-            if advice not in seen_advice:
-                seen_advice.add(advice)
-                entry["advice"].append(advice)
-    return list(by_measure.values())

@@ -55,13 +55,32 @@ def village_dir(county: str, village: str) -> str:
 
 
 def page_context(glossary: Glossary, lang: str, generated: str) -> dict[str, Any]:
-    """What every template gets: the language, the fonts, when the pages were made and ``L``,
-    the report's words in ``lang`` (``L("rank_in_village", rank=2, n=30)``)."""
+    """What every template gets: the language, the fonts, when the pages were made (Beijing
+    time in Chinese, see :func:`local_time`) and ``L``, the report's words in ``lang``
+    (``L("rank_in_village", rank=2, n=30)``)."""
 
     def words(key: str, **values: Any) -> str:
         return glossary.label(key, lang, **values)
 
-    return {"lang": lang, "fonts": Markup(CJK_FONTS), "generated": generated, "L": words}
+    return {
+        "lang": lang,
+        "fonts": Markup(CJK_FONTS),
+        "generated": local_time(generated, glossary, lang),
+        "L": words,
+    }
+
+
+def local_time(generated: str, glossary: Glossary, lang: str) -> str:
+    """A ``YYYY-MM-DD HH:MM UTC`` time as a reader of ``lang`` states it: in Chinese in
+    Beijing time (``2026年12月2日 08:30（北京时间）``); anything else unchanged."""
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC", generated.strip())
+    if not match or not lang.startswith("zh"):
+        return generated
+    beijing = pd.Timestamp(match.group(1), tz="UTC").tz_convert("Asia/Shanghai")
+    return (
+        f"{beijing.year}年{beijing.month}月{beijing.day}日 {beijing:%H:%M}"
+        f"（{glossary.label('beijing_time', lang)}）"
+    )
 
 
 def scored_dates(scores: pd.DataFrame, lang: str) -> str:

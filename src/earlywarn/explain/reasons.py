@@ -5,7 +5,9 @@ language and figures they say the same.
 
 A :class:`Reason` is ``code``, ``text`` and ``contribution`` (probability points on the
 calibrated risk, see :data:`~earlywarn.explain.contributions.CONTRIBUTION_SCALE`; ``None`` for a
-rule trigger, code ``rule:...``).
+rule trigger, code ``rule:...``). A reasons list written with the household's tables ends with
+two sums (code ``sum:...``): the average household's risk and the net of all factors not
+listed, so that the listed points, the two sums and nothing else add up to the risk.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from earlywarn.config import RuleConfig
+from earlywarn.data.columns import HOUSEHOLD_ID
+from earlywarn.data.tables import Tables
 from earlywarn.explain.formatting import format_fact
 from earlywarn.explain.glossary import Glossary, check_lang, template_fields
+from earlywarn.explain.household_facts import event_counts
+from earlywarn.model.rule import RULE_LINE, rule_flags, serious_shocks
 
 # Moved to their own modules; re-exported here until jobs/score.py, scoring/score.py and
 # benchmarks/bench_reason_facts.py import them from there (drop at the merge of issue 10).
 
 RULE_PREFIX = "rule:"
 """Code prefix of the current rule's triggers (``rule:serious_shock``)."""
+SUM_PREFIX = "sum:"
+AVERAGE_RISK = "sum:average_risk"
+"""The average household's risk (the model's base value, calibrated), the sums' start."""
+OTHER_FACTORS = "sum:other_factors"
+"""The net contribution of every reason group not listed (may be negative)."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,14 @@ def render_text(
             for name in template_fields(template)
         }
         if all(value is not None for value in values.values()):
-            return template.format(**values)
+            return _sentence(template.format(**values), lang)
         text = template
     return text
+
+
+def _sentence(text: str, lang: str) -> str:
+    """A text that starts with a capital (an event's name can come first in English)."""
+    return text if lang.startswith("zh") else text[:1].upper() + text[1:]
 
 
 def group_reason(
@@ -78,6 +95,35 @@ def reasons_for(
         group_reason(str(code), float(contribution), facts, glossary, lang)
         for code, contribution in ranked.items()
     ]
+
+
+def sum_reasons(base_risk: float, other: float, glossary: Glossary, lang: str) -> list[Reason]:
+    """The two sums that close a reasons list: average risk and all other factors (net),
+    worded by the glossary's entries of the same codes."""
+    return [
+        group_reason(AVERAGE_RISK, float(base_risk), {}, glossary, lang),
+        group_reason(OTHER_FACTORS, float(other), {}, glossary, lang),
+    ]
+
+
+def rule_triggers(
+    tables: Tables,
+    as_of: pd.Timestamp | str,
+    households: Iterable[str],
+    cfg: RuleConfig | None = None,
+) -> pd.DataFrame:
+    """:func:`~earlywarn.model.rule.rule_flags` with what its texts quote: the serious shocks
+    counted by type (the same form the reasons use), the window, and the income limit
+    (the line times 1 + the margin)."""
+    cfg = cfg or RuleConfig()
+    flags = rule_flags(tables, as_of, households, cfg=cfg)
+    shocks = serious_shocks(tables.events, pd.Timestamp(as_of), cfg)
+    shocks = shocks.assign(**{HOUSEHOLD_ID: shocks[HOUSEHOLD_ID].astype(str)})
+    flags["serious_shock_counts"] = event_counts(shocks).reindex(flags.index)
+    flags["shock_window_months"] = float(cfg.shock_window_months)
+    flags["rule_line_multiple"] = 1.0 + cfg.income_margin
+    flags["rule_income_limit"] = flags[RULE_LINE] * (1.0 + cfg.income_margin)
+    return flags
 
 
 def rule_reasons(
@@ -114,12 +160,26 @@ def stored_reasons(
     reasons = []
     for item in _as_list(stored):
         code = str(item.get("code", ""))
-        if not code or code.startswith(RULE_PREFIX):
+        if not code or code.startswith((RULE_PREFIX, SUM_PREFIX)):
             continue
         contribution = item.get("contribution")
         points = None if contribution is None or pd.isna(contribution) else float(contribution)
         reasons.append(group_reason(code, points, facts, glossary, lang))
     return reasons
+
+
+def stored_sums(stored: Any) -> tuple[float, float] | None:
+    """The average risk and the net of all other factors of a stored reasons list; None
+    when it has no sums (written without the tables, or by an older version)."""
+    sums = {
+        str(item.get("code")): item.get("contribution")
+        for item in _as_list(stored)
+        if str(item.get("code", "")).startswith(SUM_PREFIX)
+    }
+    base, other = sums.get(AVERAGE_RISK), sums.get(OTHER_FACTORS)
+    if base is None or other is None or pd.isna(base) or pd.isna(other):
+        return None
+    return float(base), float(other)
 
 
 def _as_list(value: Any) -> list[Mapping[str, Any]]:

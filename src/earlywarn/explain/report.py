@@ -85,8 +85,15 @@ def build_reports(
     sheets: list[dict[str, Any]] = []
     for as_of, on_date in flagged.groupby(AS_OF, sort=True):
         sheets += household_sheets(
-            on_date, tables, pd.Timestamp(as_of), glossary, lang, rule_cfg=rule_cfg
+            on_date,
+            tables,
+            pd.Timestamp(as_of),
+            glossary,
+            lang,
+            rule_cfg=rule_cfg,
+            cutoff=float(on_date[RISK].min()),
         )
+    _number_sheets(sheets, glossary, lang)
     pages: dict[str, str] = {}
     booklets: dict[str, list[str]] = {}
     county_rows = []
@@ -117,6 +124,16 @@ def build_reports(
     )
     log.info("rendered %d pages for %d flagged households", len(pages), len(sheets))
     return ReportSet(pages=pages, booklets=booklets, n_households=len(sheets))
+
+
+def _number_sheets(sheets: list[dict[str, Any]], glossary: Glossary, lang: str) -> None:
+    """Each sheet's place in its village's booklet (``Sheet 3 of 12 in the village``)."""
+    by_village: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for sheet in sheets:
+        by_village.setdefault((sheet["county"], sheet["village"]), []).append(sheet)
+    for in_village in by_village.values():
+        for k, sheet in enumerate(in_village, start=1):
+            sheet["position"] = glossary.label("sheet_position", lang, k=k, n=len(in_village))
 
 
 def _index_row(

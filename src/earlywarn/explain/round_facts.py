@@ -96,6 +96,8 @@ def last_round_facts(rounds: pd.DataFrame) -> pd.DataFrame:
     ):
         facts[name] = 100 * last[column] / positive
     facts["n_dependents"] = last[HOUSEHOLD_SIZE] - last["n_labor"]
+    facts["gross_income"] = gross
+    facts["net_income"] = last["income_per_capita"] * last[HOUSEHOLD_SIZE]
     gaps = pd.Series("", index=last.index, dtype="string")
     for code, column in GAPS.items():
         gaps = gaps.where(last[column] != 0.0, gaps + "," + code)

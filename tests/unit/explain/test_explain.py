@@ -12,6 +12,7 @@ import pytest
 
 from earlywarn.explain.contributions import (
     CONTRIBUTION_SCALE,
+    MATERIAL_POINTS,
     contributions,
     explain,
     explain_households,
@@ -19,7 +20,7 @@ from earlywarn.explain.contributions import (
     shap_summary_png,
 )
 from earlywarn.explain.glossary import load_glossary
-from earlywarn.explain.reasons import RULE_PREFIX
+from earlywarn.explain.reasons import AVERAGE_RISK, OTHER_FACTORS, RULE_PREFIX, SUM_PREFIX
 from earlywarn.model.fit import fit_linear_model
 from earlywarn.model.model_file import Calibrator, RiskModel
 from explain_world import AS_OF, make_features, make_model, make_tables
@@ -141,11 +142,18 @@ def test_reasons_lists_are_ranked_texts_with_rule_triggers(world):
     )
     assert list(reasons.index) == list(features.index[:40])
     glossary = load_glossary()
-    for items in reasons:
-        model_items = [r for r in items if not r["code"].startswith(RULE_PREFIX)]
+    risk = model.predict_risk(features.iloc[:40])
+    for items, household_risk in zip(reasons, risk, strict=True):
+        model_items = [r for r in items if not r["code"].startswith((RULE_PREFIX, SUM_PREFIX))]
         assert len(model_items) <= 3
         points = [r["contribution"] for r in model_items]
-        assert points == sorted(points, reverse=True) and all(p > 0 for p in points)
+        assert points == sorted(points, reverse=True) and all(p >= MATERIAL_POINTS for p in points)
+        # the two sums close the list: average + listed + all other (net) == risk
+        sums = {r["code"]: r["contribution"] for r in items if r["code"].startswith(SUM_PREFIX)}
+        assert set(sums) == {AVERAGE_RISK, OTHER_FACTORS}
+        assert sums[AVERAGE_RISK] + sum(points) + sums[OTHER_FACTORS] == pytest.approx(
+            household_risk, abs=1e-9
+        )
         assert all(r["code"] in glossary.groups for r in model_items)
         assert all(r["text"] and "{" not in r["text"] for r in items)
         assert all(r["contribution"] is None for r in items if r["code"].startswith(RULE_PREFIX))
