@@ -103,13 +103,16 @@ def log_table_inputs(
 ) -> None:
     """Log each input table as a run input (context ``training``): its name, fingerprint
     (the digest, shortened as the store requires; in full as the input's tag) and columns
-    with their types. ``table_columns`` holds frames whose rows are never read."""
+    with their types. ``table_columns`` holds frames whose rows are never read; a table with
+    no columns (an optional table a ``Tables`` built in code left out) is not an input."""
     source: DatasetSource = CodeDatasetSource(tags={"earlywarn": "tables passed in memory"})
     if data_source is not None:
         with warnings.catch_warnings():  # two local sources claim a path; both are "local"
             warnings.simplefilter("ignore", UserWarning)
             source = resolve_dataset_source(data_source)
     for table, frame in table_columns.items():
+        if frame.columns.empty:
+            continue
         fingerprint = str(table_fingerprints.get(table, ""))
         dataset = MetaDataset(  # type: ignore[abstract]  # Dataset is not an ABC
             source,
