@@ -188,14 +188,38 @@ def _assemble(
     household_years = pd.concat(rounds, ignore_index=True)
     household_years = household_years.sort_values([c.HOUSEHOLD_ID, c.YEAR], kind="stable")
     _record_open_spells(records, state)
+    households = _households_table(registry, exit_year)
     return Tables(
-        households=_households_table(registry, exit_year),
+        households=households,
         household_years=household_years.reset_index(drop=True),
         events=_events_table(records, registry.household_id),
         assistance=_assistance_table(records, registry.household_id),
         lines=empty_table(c.LINES),
         personal=registry.personal,
+        places=_places_table(households),
     )
+
+
+COUNTY_NAMES = ("泸西县", "弥勒市", "丘北县", "师宗县", "罗平县", "砚山县", "广南县", "富宁县")
+VILLAGE_SURNAMES = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
+VILLAGE_SUFFIXES = ("家村", "家寨", "家营", "家坝")
+
+
+def _places_table(households: pd.DataFrame) -> pd.DataFrame:
+    """One row per village: made-up county and village names for the codes (what a county's
+    ``places`` export holds), so the sheets print names as they would on real data."""
+    places = households[[c.COUNTY, c.VILLAGE]].drop_duplicates()
+    places = places.sort_values([c.COUNTY, c.VILLAGE]).reset_index(drop=True)
+    counties = {code: i for i, code in enumerate(sorted(places[c.COUNTY].unique()))}
+    county_index = places[c.COUNTY].map(counties).to_numpy()
+    village_index = places.groupby(c.COUNTY).cumcount().to_numpy()
+    places[c.COUNTY_NAME] = [COUNTY_NAMES[i % len(COUNTY_NAMES)] for i in county_index]
+    places[c.VILLAGE_NAME] = [
+        VILLAGE_SURNAMES[i % len(VILLAGE_SURNAMES)]
+        + VILLAGE_SUFFIXES[(i // len(VILLAGE_SURNAMES)) % len(VILLAGE_SUFFIXES)]
+        for i in village_index
+    ]
+    return places.astype("str")
 
 
 def _households_table(registry: Registry, exit_year: np.ndarray) -> pd.DataFrame:

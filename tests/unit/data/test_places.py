@@ -55,3 +55,15 @@ def test_places_are_written_and_read_back(tmp_path):
     tables = tables_from_frames({**raw, "places": _places(raw)}, today=TODAY)
     again = read_tables(write_tables(tables, tmp_path / "data", fmt="csv"), today=TODAY)
     pd.testing.assert_frame_equal(again.places, tables.places)
+
+
+def test_the_simulator_names_every_village_it_draws(tables):
+    """The simulated data hold a places table: one row per (county, village) households live
+    in, each with a county and a village name, unique within the county."""
+    places = tables.places
+    lived_in = set(map(tuple, tables.households[["county", "village"]].drop_duplicates().values))
+    assert set(map(tuple, places[["county", "village"]].values)) == lived_in
+    assert len(places) == len(lived_in)
+    assert places["county_name"].str.len().gt(0).all()
+    assert places["village_name"].str.len().gt(0).all()
+    assert not places.duplicated(["county", "village_name"]).any()
