@@ -39,7 +39,12 @@ def panel():
 def check_result(world, result, scores):
     rows = result.rows
     assert set(scores) <= set(rows.columns)
-    assert not rows[list(scores)].isna().any().any()
+    always = [name for name in scores if name != "oracle"]
+    assert not rows[always].isna().any().any()
+    if "oracle" in scores:  # drawn on 1 January and 1 July only: known there, nowhere else
+        drawn = pd.to_datetime(rows[AS_OF]).dt.month.isin(ORACLE_MONTHS)
+        assert rows.loc[drawn, "oracle"].notna().all()
+        assert rows.loc[~drawn, "oracle"].isna().all()
     dates = sorted(rows[AS_OF].unique())
     assert [pd.Timestamp(d) for d in dates] == [
         pd.Timestamp(result.test_year, m, 1) for m in TEST_MONTHS
@@ -59,7 +64,11 @@ def check_result(world, result, scores):
         )
     metrics = result.metrics
     assert set(metrics["score"]) == set(scores)
-    assert set(metrics[AS_OF]) == {"all", *(f"{pd.Timestamp(d):%Y-%m-%d}" for d in dates)}
+    measured = metrics[metrics["score"] != "oracle"]
+    assert set(measured[AS_OF]) == {"all", *(f"{pd.Timestamp(d):%Y-%m-%d}" for d in dates)}
+    if "oracle" in scores:
+        oracle_dates = set(metrics.loc[metrics["score"] == "oracle", AS_OF])
+        assert oracle_dates == {"all", *(f"{result.test_year}-{m:02d}-01" for m in ORACLE_MONTHS)}
     for column in ("roc_auc", "average_precision", "recall_at_10pct"):
         assert metrics[column].between(0, 1).all(), column
     probabilities = metrics[~metrics["score"].isin(["rule", "rule_income"])]
@@ -74,6 +83,9 @@ def check_result(world, result, scores):
     model = result.earlywarn["baseline"]
     assert model.test_year == result.test_year
     assert max(model.fit_years) < result.test_year and model.calibration_year < result.test_year
+
+
+ORACLE_MONTHS = (1, 7)
 
 
 def test_simulated_world_has_every_score_on_the_same_rows(simulated):
