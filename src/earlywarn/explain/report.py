@@ -46,6 +46,7 @@ from earlywarn.explain.pages import (
     slug,
 )
 from earlywarn.explain.village_list import village_pages
+from earlywarn.explain.working_list import ListingContext
 from earlywarn.resources import templates
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,13 @@ def build_reports(
     lang: str = "zh-CN",
     generated: str = "",
     rule_cfg: RuleConfig | None = None,
+    listing: ListingContext | None = None,
 ) -> ReportSet:
     """Every page for the flagged households of ``scores`` (see :class:`ReportSet`).
 
-    ``rule_cfg``: the current rule whose triggers the sheets list (the one scoring used).
+    ``rule_cfg``: the current rule whose triggers the sheets list (the one scoring used);
+    ``listing``: what the list pages state about the run (policy and capacity, when it was
+    scored, drift alerts), when known.
     """
     check_lang(glossary, lang)
     scored = _with_places(scores, tables)
@@ -102,13 +106,21 @@ def build_reports(
         village_rows = []
         for village, in_village in in_county.groupby(VILLAGE, sort=True):
             mine = [sheet for sheet in in_county_sheets if sheet["village"] == village]
-            listed = village_pages(str(county), str(village), in_village, mine, common)
+            listed = village_pages(
+                str(county), str(village), in_village, mine, common, listing=listing
+            )
             pages.update(listed.pages)
             booklets[listed.booklet] = list(listed.pages)
             village_rows.append(listed.summary_row)
         summary_path = county_summary_path(str(county))
         pages[summary_path] = county_summary_page(
-            str(county), in_county, in_county_sheets, village_rows, glossary, common
+            str(county),
+            in_county,
+            in_county_sheets,
+            village_rows,
+            glossary,
+            common,
+            listing=listing,
         )
         booklets[f"{slug(county)}/summary.pdf"] = [summary_path]
         county_rows.append(_index_row(str(county), in_county, in_county_sheets, village_rows))

@@ -89,7 +89,13 @@ def run_reports(
     scores = with_list_facts(scores, tables, cfg.rule, glossary, lang)
     listing = listing_context(Path(scores_path), cfg, n_scored_run=len(scores))
     reports = build_reports(
-        scores, tables, glossary=glossary, lang=lang, generated=generated, rule_cfg=cfg.rule
+        scores,
+        tables,
+        glossary=glossary,
+        lang=lang,
+        generated=generated,
+        rule_cfg=cfg.rule,
+        listing=listing,
     )
     exports = list_exports(scores, lang)
     out_dir = Path(out_dir)
