@@ -235,7 +235,7 @@ def test_flagged_reasons_quote_the_households_figures_and_the_rule(data_dir, mod
     that explaining them against the whole tables gives (village figures included)."""
     from earlywarn.data.schema import read_tables
     from earlywarn.explain.contributions import CONTRIBUTION_SCALE
-    from earlywarn.explain.contributions import explain_households as explain_on_whole_tables
+    from earlywarn.explain.contributions import explain_with_glossary as explain_on_whole_tables
     from earlywarn.model.model_file import load_model
 
     cfg = Config()

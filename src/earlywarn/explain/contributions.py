@@ -250,7 +250,7 @@ def shap_summary_png(
     return buffer.getvalue()
 
 
-def explain_households(
+def explain_with_glossary(
     model: RiskModel,
     features: pd.DataFrame,
     *,
@@ -286,7 +286,7 @@ def explain_households(
     explained = explain(model, features, groups)
     if tables is not None:
         if as_of is None:
-            raise ValueError("explain_households needs as_of together with tables")
+            raise ValueError("explain_with_glossary needs as_of together with tables")
         facts = household_facts(tables, as_of, features.index, villages=villages)
         triggers = (
             rule_trigger_frame(tables, as_of, features.index, rule_cfg) if rule_triggers else None

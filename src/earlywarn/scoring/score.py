@@ -42,7 +42,7 @@ from earlywarn.data.columns import (
 )
 from earlywarn.data.tables import Tables
 from earlywarn.errors import ModelError, SchemaError
-from earlywarn.explain.contributions import explain_households as explain_with_glossary
+from earlywarn.explain.contributions import explain_with_glossary
 from earlywarn.explain.glossary import Glossary
 from earlywarn.explain.village_facts import village_facts
 from earlywarn.features.catalog import FEATURES, catalog_hash

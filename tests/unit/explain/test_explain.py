@@ -15,7 +15,7 @@ from earlywarn.explain.contributions import (
     MATERIAL_POINTS,
     contributions,
     explain,
-    explain_households,
+    explain_with_glossary,
     import_shap,
     shap_summary_png,
 )
@@ -126,12 +126,12 @@ def test_no_rows_give_no_contributions(world):
     contribs = contributions(model, features.iloc[:0])
     assert contribs.values.shape == (0, len(model.feature_names))
     assert np.isfinite(contribs.base_value)
-    assert explain_households(model, features.iloc[:0]).empty
+    assert explain_with_glossary(model, features.iloc[:0]).empty
 
 
 def test_reasons_lists_are_ranked_texts_with_rule_triggers(world):
     tables, features, model = world
-    reasons = explain_households(
+    reasons = explain_with_glossary(
         model,
         features.iloc[:40],
         glossary=load_glossary(),
@@ -165,7 +165,7 @@ def test_reasons_lists_are_ranked_texts_with_rule_triggers(world):
 
 def test_reasons_without_tables_use_plain_texts(world):
     _, features, model = world
-    found = list(explain_households(model, features.iloc[:5], k=2, lang="zh-CN"))
+    found = list(explain_with_glossary(model, features.iloc[:5], k=2, lang="zh-CN"))
     assert len(found) == 5
     assert all(len(items) <= 2 for items in found)
     assert all(r["text"] for items in found for r in items)

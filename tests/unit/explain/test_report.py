@@ -16,7 +16,7 @@ import pytest
 from earlywarn.config import RuleConfig
 from earlywarn.data.directory import write_tables
 from earlywarn.errors import SchemaError
-from earlywarn.explain.contributions import explain_households
+from earlywarn.explain.contributions import explain_with_glossary
 from earlywarn.explain.glossary import load_glossary
 from earlywarn.explain.household_sheet import mask_id
 from earlywarn.explain.pages import href, slug
@@ -50,7 +50,7 @@ def world(world_and_model):
     )
     scores["flagged"] = (risk >= np.quantile(risk, 0.9)) | scores["household_id"].isin(EDGE_CASES)
     flagged = scores["flagged"].to_numpy()
-    reasons = explain_households(model, features[flagged], tables=tables, as_of=AS_OF, lang="en")
+    reasons = explain_with_glossary(model, features[flagged], tables=tables, as_of=AS_OF, lang="en")
     scores["reasons"] = [[] for _ in range(len(scores))]
     scores.loc[flagged, "reasons"] = pd.Series(list(reasons), index=scores.index[flagged])
     return tables, scores
@@ -294,7 +294,7 @@ def test_reports_write_the_reason_texts_of_the_scores_file(world_and_model, worl
     glossary = _marked(load_glossary())
     rule = RuleConfig(income_margin=2.0)
     flagged = scores["flagged"].to_numpy()
-    reasons = explain_households(
+    reasons = explain_with_glossary(
         model,
         features[flagged],
         glossary=glossary,

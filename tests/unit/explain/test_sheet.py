@@ -13,7 +13,7 @@ import pytest
 
 from earlywarn.explain.charts import EVENT_SHAPES, income_chart_svg
 from earlywarn.explain.conditions import NEAR_LINE_MARGIN
-from earlywarn.explain.contributions import MATERIAL_POINTS, explain_households
+from earlywarn.explain.contributions import MATERIAL_POINTS, explain_with_glossary
 from earlywarn.explain.glossary import RISK_TYPES, glossary_problems, load_glossary
 from earlywarn.explain.household_facts import household_facts
 from earlywarn.explain.household_sheet import breakdown
@@ -46,7 +46,7 @@ def sheets():
         }
     )
     flagged = scores["flagged"].to_numpy()
-    reasons = explain_households(model, features[flagged], tables=tables, as_of=AS_OF, k=4)
+    reasons = explain_with_glossary(model, features[flagged], tables=tables, as_of=AS_OF, k=4)
     scores["reasons"] = [[] for _ in range(len(scores))]
     scores.loc[flagged, "reasons"] = pd.Series(list(reasons), index=scores.index[flagged])
     pages = {
