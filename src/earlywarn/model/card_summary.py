@@ -24,8 +24,13 @@ CANDIDATES = {
     "rule_score": "规则收入比的逻辑回归",
     "logistic": "逻辑回归",
     "lightgbm": "梯度提升树（LightGBM）",
+    "blend": "混合模型（梯度提升树与逻辑回归各半）",
 }
-KINDS = {"lightgbm": "梯度提升树（LightGBM）", "linear": "逻辑回归"}
+KINDS = {
+    "lightgbm": "梯度提升树（LightGBM）",
+    "linear": "逻辑回归",
+    "blend": "混合模型（梯度提升树与逻辑回归各半）",
+}
 POPULATIONS = {
     "exited": "已脱贫户（上一年不贫困、目标年前已登记脱贫）",
     "all": "全部上一年不贫困的农户",
