@@ -18,6 +18,7 @@ from earlywarn.explain.pages import (
     county_summary_path,
     href,
     model_versions,
+    place_label,
     scored_dates,
     slug,
 )
@@ -87,7 +88,7 @@ def county_summary_page(
         .render(
             **common,
             **context,
-            county=county,
+            county=place_label(common, county),
             villages=village_rows,
             reasons=main,
             n_scored=len(in_county),

@@ -91,3 +91,19 @@ def scored_dates(scores: pd.DataFrame, lang: str) -> str:
 def model_versions(scores: pd.DataFrame) -> str:
     """The model versions that scored ``scores``, as a page states them."""
     return ", ".join(sorted(map(str, scores[MODEL_VERSION].dropna().unique())))
+
+
+def place_label(common: dict[str, Any], county: str, village: str | None = None) -> str:
+    """A county's (or, with ``village``, a village's) name with its code in brackets, from
+    ``common["place_names"]`` (the optional places table); the bare code where no name is
+    known."""
+    names: dict[tuple[str, str], tuple[str, str]] = common.get("place_names", {})
+    if village is None:
+        found = next((n[0] for (c, _), n in names.items() if c == county and n[0]), "")
+        code = county
+    else:
+        found = names.get((county, village), ("", ""))[1]
+        code = village
+    if not found:
+        return code
+    return f"{found}（{code}）" if common.get("lang") == "zh-CN" else f"{found} ({code})"

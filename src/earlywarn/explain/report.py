@@ -45,6 +45,7 @@ from earlywarn.explain.pages import (
     scored_dates,
     slug,
 )
+from earlywarn.explain.sheet_figures import place_names
 from earlywarn.explain.village_list import village_pages
 from earlywarn.explain.working_list import ListingContext
 from earlywarn.resources import templates
@@ -86,6 +87,7 @@ def build_reports(
         [COUNTY, VILLAGE, RISK], ascending=[True, True, False], kind="stable"
     )
     common = page_context(glossary, lang, generated)
+    common["place_names"] = place_names(tables.places)  # codes -> names, where known
     sheets: list[dict[str, Any]] = []
     for as_of, on_date in flagged.groupby(AS_OF, sort=True):
         sheets += household_sheets(

@@ -17,6 +17,7 @@ from earlywarn.explain.pages import (
     county_summary_path,
     href,
     model_versions,
+    place_label,
     scored_dates,
     slug,
     village_dir,
@@ -101,8 +102,8 @@ def village_pages(
         index_path: env.get_template("village_index.html.j2").render(
             **common,
             **context,
-            county=county,
-            village=village,
+            county=place_label(common, county),
+            village=place_label(common, county, village),
             summary=href(summary, index_path),
             as_of=as_of,
             model_version=model_versions(in_village),

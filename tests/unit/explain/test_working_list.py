@@ -217,6 +217,9 @@ def test_the_report_job_writes_csv_and_xlsx_beside_the_pages(tables, tmp_path):
     assert not listing.config_differs  # the file records no config hash
     summary = (tmp_path / "out" / county_summary_path(county)).read_text(encoding="utf-8")
     assert 'href="working-list.xlsx"' in summary
+    # titled by the places table's names, the code beside them
+    county_name = tables.places.set_index("county").loc[county, "county_name"].iloc[0]
+    assert f"· {county_name} ({county})</h1>" in unescape(summary)
     # the pages state the run as the exports do: policy, when scored, the drift alert
     for text in ("Flagging policy:", "2024-07-02 08:00 UTC", "x: PSI 0.3 (alert)"):
         assert text in unescape(summary), text
