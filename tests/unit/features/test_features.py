@@ -14,7 +14,7 @@ from earlywarn.data.columns import COUNTY, EVENT_TYPES, HOUSEHOLD_ID, MEASURES, 
 from earlywarn.data.tables import Tables
 from earlywarn.errors import EarlywarnError
 from earlywarn.features.build import build_features
-from earlywarn.features.catalog import FEATURE_NAMES
+from earlywarn.features.catalog import FEATURE_NAMES, FEATURES
 from earlywarn.features.labels import population
 from earlywarn.features.monitoring import monitoring_status
 from earlywarn.features.place import place_rates
@@ -309,6 +309,20 @@ def _future_changes(
     return replace(tables, household_years=rounds, events=events, assistance=assistance)
 
 
+MONITORING_FEATURES = [s.name for s in FEATURES if s.reason_group == "monitoring"]
+
+
+def test_the_random_world_exercises_the_monitoring_features(random_world):
+    """The property below is not vacuous: monitored, exited and visited households exist."""
+    features = build_features(random_world, as_of="2023-07-01", households=all_ids(random_world))
+    monitoring = features[MONITORING_FEATURES]
+    assert 0 < monitoring["is_monitored"].sum() < len(features)
+    assert monitoring["days_since_monitoring_exit"].notna().any()
+    assert (monitoring["n_monitoring_spells_entered"] >= 2).any()
+    for name in MONITORING_FEATURES:
+        assert monitoring[name].nunique() > 1, name
+
+
 OPERATIONS = [
     "add_rounds",
     "change_rounds",
@@ -336,6 +350,7 @@ def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days,
     expected = build_features(random_world, as_of=as_of, households=all_ids(random_world))
     actual = build_features(changed, as_of=as_of, households=all_ids(random_world))
     assert_same_features(actual, expected)
+    assert set(MONITORING_FEATURES) <= set(actual.columns)  # the monitoring cycle's too
     assert sorted(population(changed, as_of)) == sorted(population(random_world, as_of))
     ids = all_ids(random_world)
     pd.testing.assert_frame_equal(
