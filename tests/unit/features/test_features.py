@@ -236,7 +236,9 @@ def _future_changes(
 
     for operation in [o for o in operations if o in MONITORING_OPERATIONS]:
         tables = future_monitoring_change(tables, as_of, operation, rng)
-    for operation in [o for o in operations if o not in MONITORING_OPERATIONS]:
+    if "monitoring_on_the_day" in operations:
+        tables = _monitoring_on_the_day(tables, as_of, rng)
+    for operation in [o for o in operations if o not in (*MONITORING_OPERATIONS, *ON_THE_DAY)]:
         future_rounds = rounds[YEAR] >= year
         future_events = events["date"] >= as_of
         future_assistance = assistance["start_date"] >= as_of
@@ -323,6 +325,28 @@ def test_the_random_world_exercises_the_monitoring_features(random_world):
         assert monitoring[name].nunique() > 1, name
 
 
+ON_THE_DAY = ["monitoring_on_the_day"]
+
+
+def _monitoring_on_the_day(tables: Tables, as_of: pd.Timestamp, rng: np.random.Generator) -> Tables:
+    """Spells entered, running spells exited and visits made on ``as_of`` itself (the edge)."""
+    day = pd.Series([as_of] * 3, dtype="datetime64[us]")
+    ids = pd.array(rng.choice(tables.households[HOUSEHOLD_ID].to_numpy(), 3), dtype="str")
+    spells = tables.monitoring.copy()
+    running = (spells["entered"] < as_of) & ~(spells["exited"] < as_of)
+    spells.loc[running, "exited"] = as_of
+    spells.loc[running, "exit_reason"] = "risk_eliminated"
+    entered = tables.monitoring.iloc[:0].reindex(range(3))
+    entered = entered.assign(household_id=ids, entered=day, category="sudden_hardship")
+    visits = tables.visits.iloc[:0].reindex(range(3))
+    visits = visits.assign(household_id=ids, visit_date=day, outcome="confirmed")
+    return replace(
+        tables,
+        monitoring=pd.concat([spells, entered.astype(spells.dtypes)], ignore_index=True),
+        visits=pd.concat([tables.visits, visits.astype(tables.visits.dtypes)], ignore_index=True),
+    )
+
+
 OPERATIONS = [
     "add_rounds",
     "change_rounds",
@@ -335,6 +359,7 @@ OPERATIONS = [
     "drop_assistance",
     "shuffle",
     *MONITORING_OPERATIONS,
+    *ON_THE_DAY,
 ]
 
 
