@@ -50,8 +50,12 @@ def monitoring_cycle_features(
 
 def _last_of_each(code: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(household positions, row indices) of each household's last row ordered by ``keys``
-    (first key most significant)."""
-    order = np.lexsort((*reversed(keys), code))
+    (first key most significant; rows equal in every key: the last one given)."""
+    composite = code.astype(np.int64)
+    for key in keys:  # dense ranks folded into one int64 (one argsort, not a lexsort)
+        levels, rank = np.unique(key, return_inverse=True)
+        composite = composite * len(levels) + rank.reshape(-1)
+    order = np.argsort(composite, kind="stable")
     sorted_code = code[order]
     ends = np.flatnonzero(np.r_[sorted_code[1:] != sorted_code[:-1], True][: len(code)])
     return sorted_code[ends], order[ends]
