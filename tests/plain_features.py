@@ -38,6 +38,7 @@ from earlywarn.features.catalog import (
     shock_this_year_name,
 )
 from earlywarn.features.labels import per_capita_net_income, poverty_lines
+from plain_monitoring import plain_monitoring_features
 
 
 def _num(value: object) -> float:
@@ -242,6 +243,7 @@ def plain_build_features(
     absent = {name: value for name, value in nothing_happened.items() if name not in features}
     features = features.assign(**absent).copy()
     features = features.join(_place_features(tables, as_of).reindex(index))
+    features = features.join(plain_monitoring_features(tables, as_of, index))
     features["n_rounds_known"] = features["n_rounds_known"].fillna(0.0)
     features["n_times_poor_again_since_exit"] = features["n_times_poor_again_since_exit"].where(
         features["years_since_exit"].isna(), features["n_times_poor_again_since_exit"].fillna(0.0)

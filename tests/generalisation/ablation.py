@@ -12,6 +12,7 @@ import pandas as pd
 
 from earlywarn.data.columns import COUNTY, DATE, EVENT_TYPE, EVENT_TYPES, HOUSEHOLD_ID, VILLAGE
 from earlywarn.data.tables import Tables
+from earlywarn.features.catalog import FEATURES
 from generalisation.runner import BASELINE, Variant
 from peer import peer_features
 
@@ -64,6 +65,14 @@ def with_place_shocks_this_year(
     return without_place_names(tables, as_of, features).join(shares)
 
 
+def without_monitoring_features(
+    tables: Tables, as_of: pd.Timestamp, features: pd.DataFrame
+) -> pd.DataFrame:
+    """The catalog's monitoring-cycle features (spells and visits) out."""
+    names = [spec.name for spec in FEATURES if spec.reason_group == "monitoring"]
+    return features.drop(columns=names, errors="ignore")
+
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -73,6 +82,11 @@ VARIANTS: dict[str, Variant] = {
             "place_known_at_date",
             features=with_place_shocks_this_year,
             note="no place codes; + village/county shock shares so far this year",
+        ),
+        Variant(
+            "no_monitoring_features",
+            features=without_monitoring_features,
+            note="the monitoring spells and visits features dropped",
         ),
         Variant("income_lags", features=with_income_lags, note="+ income/line in Y-2, Y-3"),
         Variant("peer_features_only", features=only_peer_features, note="the peer's features"),

@@ -6,8 +6,9 @@ assistance dated strictly before d (see ``assistance`` for end dates), household
 
 Families: household profile, income level, income composition, trend and volatility, rigid
 expenses (this module, from the survey rounds), shocks (``shocks``), assistance
-(``assistance``), exit history, place rates (``place``: a place enters by what is known
-about it at d, never by its name), housing/water/insurance flags. Everything is float64 (a
+(``assistance``), exit history, monitoring spells and visits (``monitoring_cycle``), place
+rates (``place``: a place enters by what is known about it at d, never by its name),
+housing/water/insurance flags. Everything is float64 (a
 catalog entry of unit ``category`` would come as pandas ``category`` with levels from the
 whole households table; none has one now); NaN means unknown, counts are 0 when nothing
 happened. The catalog (``catalog.FEATURES``) describes every column, in the order returned.
@@ -64,6 +65,7 @@ from earlywarn.features.labels import (
     per_capita_net_income,
     population,
 )
+from earlywarn.features.monitoring_cycle import monitoring_cycle_features
 from earlywarn.features.place import place_rates
 from earlywarn.features.rounds import (
     Rounds,
@@ -142,6 +144,18 @@ def build_features(
         )
     )
     put(assistance_features(tables.assistance, _only(codes.assistance, selected), n, as_of))
+    put(
+        monitoring_cycle_features(
+            tables.monitoring,
+            tables.visits,
+            _only(
+                household_codes(tables.monitoring[HOUSEHOLD_ID], everyone[HOUSEHOLD_ID]), selected
+            ),
+            _only(household_codes(tables.visits[HOUSEHOLD_ID], everyone[HOUSEHOLD_ID]), selected),
+            n,
+            as_of,
+        )
+    )
     put({name: places[name].to_numpy() for name in places.columns})
     if filled != set(numeric):  # a bug, not a user error: catalog and code disagree
         raise AssertionError(

@@ -26,6 +26,7 @@ from earlywarn.features.household_specs import (
     RIGID,
     TREND,
 )
+from earlywarn.features.monitoring_specs import monitoring_specs
 from earlywarn.features.reason_groups import (  # re-exported: the catalog's public names
     EVENT_LABELS,
     MEASURE_LABELS,
@@ -79,6 +80,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     + shock_specs()
     + assistance_specs()
     + EXIT
+    + monitoring_specs()
     + place_specs()
     + FLAGS
 )
@@ -114,7 +116,8 @@ def render_catalog_markdown() -> str:
         "Generated from `earlywarn.features.catalog`"
         " by `earlywarn catalog --out docs/features.md`;",
         "do not edit by hand. Everything is computed as of a date d (target year Y = year of d):",
-        "survey rounds of year Y-1 or earlier, events and assistance dated before d. Empty",
+        "survey rounds of year Y-1 or earlier; events, assistance, monitoring spells, exits and",
+        "visits dated before d. Empty",
         "(NaN) means unknown; counts are 0 when nothing happened.",
         "",
         f"{len(FEATURES)} features, catalog hash `{catalog_hash()}`.",

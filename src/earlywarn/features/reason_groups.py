@@ -26,6 +26,7 @@ REASON_GROUPS: dict[str, ReasonGroup] = {
     "other_shocks": ReasonGroup("Other shocks", "其他突发变故"),
     "place": ReasonGroup("Village and county conditions", "所在村、县情况"),
     "history": ReasonGroup("History of poverty", "贫困史"),
+    "monitoring": ReasonGroup("Monitoring and home visits", "监测与入户走访"),
     "household_profile": ReasonGroup("Household profile", "家庭基本情况"),
 }
 

@@ -56,5 +56,13 @@ def county_shock_rate_this_year_name(event_type: str) -> str:
     return f"county_{event_type}_rate_this_year"
 
 
+def monitoring_category_name(category: str) -> str:
+    return f"is_monitoring_category_{category}"
+
+
+def visit_outcome_name(outcome: str) -> str:
+    return f"is_last_visit_{outcome}"
+
+
 def spec(name: str, en: str, zh: str, unit: str, group: str) -> FeatureSpec:
     return FeatureSpec(name, en, zh, unit, group)

@@ -14,7 +14,7 @@ from earlywarn.data.columns import COUNTY, EVENT_TYPES, HOUSEHOLD_ID, MEASURES, 
 from earlywarn.data.tables import Tables
 from earlywarn.errors import EarlywarnError
 from earlywarn.features.build import build_features
-from earlywarn.features.catalog import FEATURE_NAMES
+from earlywarn.features.catalog import FEATURE_NAMES, FEATURES
 from earlywarn.features.labels import population
 from earlywarn.features.monitoring import monitoring_status
 from earlywarn.features.place import place_rates
@@ -236,7 +236,9 @@ def _future_changes(
 
     for operation in [o for o in operations if o in MONITORING_OPERATIONS]:
         tables = future_monitoring_change(tables, as_of, operation, rng)
-    for operation in [o for o in operations if o not in MONITORING_OPERATIONS]:
+    if "monitoring_on_the_day" in operations:
+        tables = _monitoring_on_the_day(tables, as_of, rng)
+    for operation in [o for o in operations if o not in (*MONITORING_OPERATIONS, *ON_THE_DAY)]:
         future_rounds = rounds[YEAR] >= year
         future_events = events["date"] >= as_of
         future_assistance = assistance["start_date"] >= as_of
@@ -309,6 +311,42 @@ def _future_changes(
     return replace(tables, household_years=rounds, events=events, assistance=assistance)
 
 
+MONITORING_FEATURES = [s.name for s in FEATURES if s.reason_group == "monitoring"]
+
+
+def test_the_random_world_exercises_the_monitoring_features(random_world):
+    """The property below is not vacuous: monitored, exited and visited households exist."""
+    features = build_features(random_world, as_of="2023-07-01", households=all_ids(random_world))
+    monitoring = features[MONITORING_FEATURES]
+    assert 0 < monitoring["is_monitored"].sum() < len(features)
+    assert monitoring["days_since_monitoring_exit"].notna().any()
+    assert (monitoring["n_monitoring_spells_entered"] >= 2).any()
+    for name in MONITORING_FEATURES:
+        assert monitoring[name].nunique() > 1, name
+
+
+ON_THE_DAY = ["monitoring_on_the_day"]
+
+
+def _monitoring_on_the_day(tables: Tables, as_of: pd.Timestamp, rng: np.random.Generator) -> Tables:
+    """Spells entered, running spells exited and visits made on ``as_of`` itself (the edge)."""
+    day = pd.Series([as_of] * 3, dtype="datetime64[us]")
+    ids = pd.array(rng.choice(tables.households[HOUSEHOLD_ID].to_numpy(), 3), dtype="str")
+    spells = tables.monitoring.copy()
+    running = (spells["entered"] < as_of) & ~(spells["exited"] < as_of)
+    spells.loc[running, "exited"] = as_of
+    spells.loc[running, "exit_reason"] = "risk_eliminated"
+    entered = tables.monitoring.iloc[:0].reindex(range(3))
+    entered = entered.assign(household_id=ids, entered=day, category="sudden_hardship")
+    visits = tables.visits.iloc[:0].reindex(range(3))
+    visits = visits.assign(household_id=ids, visit_date=day, outcome="confirmed")
+    return replace(
+        tables,
+        monitoring=pd.concat([spells, entered.astype(spells.dtypes)], ignore_index=True),
+        visits=pd.concat([tables.visits, visits.astype(tables.visits.dtypes)], ignore_index=True),
+    )
+
+
 OPERATIONS = [
     "add_rounds",
     "change_rounds",
@@ -321,6 +359,7 @@ OPERATIONS = [
     "drop_assistance",
     "shuffle",
     *MONITORING_OPERATIONS,
+    *ON_THE_DAY,
 ]
 
 
@@ -336,6 +375,7 @@ def test_nothing_dated_on_or_after_as_of_changes_any_feature(random_world, days,
     expected = build_features(random_world, as_of=as_of, households=all_ids(random_world))
     actual = build_features(changed, as_of=as_of, households=all_ids(random_world))
     assert_same_features(actual, expected)
+    assert set(MONITORING_FEATURES) <= set(actual.columns)  # the monitoring cycle's too
     assert sorted(population(changed, as_of)) == sorted(population(random_world, as_of))
     ids = all_ids(random_world)
     pd.testing.assert_frame_equal(
