@@ -5,8 +5,11 @@ and those it already receives (to check that they reach it).
 Feasibility rules (each stated on the sheet as the measure's basis):
 
 - nobody in the household can work (last round's ``n_labor`` is 0): no employment measure;
-  the minimum living allowance instead, and support for people in extreme poverty (特困供养)
-  when there are no children either (no one of working age now or soon);
+  the minimum living allowance instead when last round's income per person is under
+  :data:`ALLOWANCE_LINE_PCT` of the line (or unknown), and support for people in extreme
+  poverty (特困供养) when it is under the line itself and there are no children either (no one
+  of working age now or soon): a household living on pensions or remittances above that is
+  not offered assistance it would not qualify for;
 - a large recent shock (:data:`~earlywarn.explain.household_facts.LARGE_SHOCK_LINES`):
   temporary assistance (临时救助); a large health shock also medical assistance;
 - medical and farm insurance are separate measures: the household receives medical
@@ -28,6 +31,13 @@ from earlywarn.explain.household_facts import EVENT_KINDS
 from earlywarn.explain.reasons import Reason
 
 NO_WORK_MEASURES = frozenset({"employment"})
+ALLOWANCE_LINE_PCT = 150.0
+"""Income per person (percent of the line) under which a household nobody in which can work
+is offered the minimum living allowance: the current rule's margin of 1.5 times the line."""
+INCOME_TESTED = {"minimum_living_allowance": ALLOWANCE_LINE_PCT, "extreme_poverty_support": 100.0}
+"""Means-tested measures and the income per person (percent of the line) from which they are
+not suggested, whatever the reasons (a household already receiving one is still told to
+check it reaches them)."""
 """Measures that need someone in the household who can work."""
 
 RECEIVED_AS = {
@@ -105,11 +115,16 @@ def suggested_measures(
             if no_work and code in NO_WORK_MEASURES:
                 continue
             wanted.setdefault(code, []).append(name)
-    if no_work:
+    income_pct = _number(facts, "income_to_line_pct")
+    if no_work and (income_pct is None or income_pct < ALLOWANCE_LINE_PCT):
         because = glossary.label("feasibility_no_labour", lang)
         wanted.setdefault("minimum_living_allowance", []).append(because)
-        if not (_number(facts, "n_children") or 0):
+        destitute = income_pct is None or income_pct < 100.0
+        if destitute and not (_number(facts, "n_children") or 0):
             wanted.setdefault("extreme_poverty_support", []).append(because)
+    for code, limit in INCOME_TESTED.items():  # means-tested: not where income is well above
+        if income_pct is not None and income_pct >= limit and not receives(code, running, facts):
+            wanted.pop(code, None)
     shock = large_shock(facts)
     if shock is not None:
         because = glossary.label("feasibility_shock", lang)

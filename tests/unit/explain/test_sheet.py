@@ -126,6 +126,20 @@ def test_no_employment_measure_for_a_household_without_labour():
     with_labour = {**facts, "n_labor": 1.0}
     codes = [m["code"] for m in suggested_measures(reasons, set(), with_labour, GLOSSARY, "en")]
     assert "employment" in codes and "extreme_poverty_support" not in codes
+    # assistance only where the household's income could qualify for it
+    for pct, expected in (
+        (80.0, {"minimum_living_allowance", "extreme_poverty_support"}),
+        (120.0, {"minimum_living_allowance"}),
+        (260.0, set()),
+    ):
+        found = suggested_measures(
+            reasons, set(), {**facts, "income_to_line_pct": pct}, GLOSSARY, "en"
+        )
+        offered = {m["code"] for m in found} & {
+            "minimum_living_allowance",
+            "extreme_poverty_support",
+        }
+        assert offered == expected, pct
 
 
 def test_no_employment_measure_on_the_sheets_of_households_without_labour(sheets):
