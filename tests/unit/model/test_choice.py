@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from earlywarn.data.columns import AS_OF, HOUSEHOLD_ID, TARGET_YEAR
+from earlywarn.data.columns import TARGET_YEAR
 from earlywarn.errors import ModelError
 from earlywarn.features.examples import Examples
 from earlywarn.model.bootstrap import average_precision
@@ -25,6 +25,7 @@ from earlywarn.model.choice import (
     validate_candidates,
 )
 from earlywarn.model.search import TuneResult
+from ratio_world import ratio_world
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -144,41 +145,6 @@ def test_one_candidate_is_chosen_as_the_only_one():
 # --- a world where income over the line is all there is ---------------------------------
 
 
-def _ratio_world(n_households: int, seed: int) -> Examples:
-    """Ten target years; poor when last round's income over the line (plus luck) is low;
-    twenty noise features and a village code that say nothing."""
-    rng = np.random.default_rng(seed)
-    frames, labels, keys = [], [], []
-    villages = [f"V{v}" for v in range(12)]
-    for year in range(2016, 2026):
-        ratio = rng.lognormal(0.6, 0.45, n_households)
-        ratio[rng.uniform(size=n_households) < 0.03] = np.nan
-        features = pd.DataFrame(
-            {
-                RULE_FEATURE: ratio,
-                "village": pd.Categorical(rng.choice(villages, n_households), villages),
-                **{f"noise_{k}": rng.normal(size=n_households) for k in range(20)},
-            }
-        )
-        luck = rng.normal(0, 0.25, n_households)
-        labels.append(pd.Series(np.nan_to_num(ratio, nan=2.0) + luck < 1.0))
-        frames.append(features)
-        keys.append(
-            pd.DataFrame(
-                {
-                    HOUSEHOLD_ID: [f"H{i}" for i in range(n_households)],
-                    AS_OF: pd.Timestamp(year=year, month=1, day=1),
-                    TARGET_YEAR: year,
-                }
-            )
-        )
-    return Examples(
-        features=pd.concat(frames, ignore_index=True),
-        labels=pd.concat(labels, ignore_index=True).rename("label_poor"),
-        keys=pd.concat(keys, ignore_index=True),
-    )
-
-
 def _in_years(examples: Examples, years) -> Examples:
     return examples.take(np.flatnonzero(examples.keys[TARGET_YEAR].isin(list(years)).to_numpy()))
 
@@ -202,7 +168,7 @@ def test_where_income_over_the_line_is_all_there_is_the_choice_does_not_lose_to_
 ):
     """With few poor households (120 a year: about 10 poor) and with many (600: about 50),
     the registered model ranks the test year at least as well as the rule's quantity."""
-    examples = _ratio_world(n_households, seed=n_households)
+    examples = ratio_world(n_households, seed=n_households)
     folds = [
         (_in_years(examples, range(2016, v)), _in_years(examples, [v])) for v in (2022, 2023, 2024)
     ]
@@ -224,7 +190,7 @@ def test_where_income_over_the_line_is_all_there_is_the_choice_does_not_lose_to_
 def test_the_blend_is_the_even_average_of_the_booster_and_the_logistic_regression_fitted():
     """The blend candidate reuses the two fitted parts: its log-odds are their mean, so the
     validation years score it on exactly what would be registered."""
-    examples = _ratio_world(150, seed=7)
+    examples = ratio_world(150, seed=7)
     fit, test = _in_years(examples, range(2016, 2025)), _in_years(examples, [2025])
     models = fit_candidates(
         ["lightgbm", "logistic", "blend"],

@@ -6,41 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from earlywarn.config import Config
-from earlywarn.data.columns import AS_OF, HOUSEHOLD_ID, TARGET_YEAR
+from earlywarn.data.columns import TARGET_YEAR
 from earlywarn.features.examples import Examples, split_out_of_time
 from earlywarn.model.choice import fit_candidate
 from earlywarn.model.model_file import Calibrator
 from earlywarn.model.training import refit_before_test
-
-
-def _examples(n_households: int = 200, seed: int = 0) -> Examples:
-    rng = np.random.default_rng(seed)
-    frames, labels, keys = [], [], []
-    for year in range(2019, 2026):
-        ratio = rng.lognormal(0.5, 0.5, n_households)
-        frames.append(pd.DataFrame({"ratio": ratio, "noise": rng.normal(size=n_households)}))
-        labels.append(pd.Series(ratio + rng.normal(0, 0.3, n_households) < 1.2))
-        keys.append(
-            pd.DataFrame(
-                {
-                    HOUSEHOLD_ID: [f"H{i}" for i in range(n_households)],
-                    AS_OF: pd.Timestamp(year=year, month=1, day=1),
-                    TARGET_YEAR: year,
-                }
-            )
-        )
-    return Examples(
-        features=pd.concat(frames, ignore_index=True),
-        labels=pd.concat(labels, ignore_index=True).rename("label_poor"),
-        keys=pd.concat(keys, ignore_index=True),
-    )
+from ratio_world import ratio_world
 
 
 def test_the_refit_learns_from_the_calibration_households_never_the_test_year():
-    examples = _examples()
+    examples = ratio_world(200, seed=0)
     cfg = Config()
     split = split_out_of_time(examples.keys, calibration_share=0.5, seed=0)
     fit = examples.take(split.fit)
