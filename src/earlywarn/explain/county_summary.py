@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from earlywarn.data.columns import HOUSEHOLD_ID
 from earlywarn.explain.charts import bar_chart_svg
 from earlywarn.explain.glossary import Glossary
 from earlywarn.explain.list_table import list_page_context
@@ -68,17 +67,16 @@ def county_summary_page(
     :class:`~earlywarn.explain.village_list.VillagePages`), rendered."""
     lang = common["lang"]
     path = county_summary_path(county)
-    links = {sheet["id"]: href(sheet["path"], path) for sheet in sheets if "path" in sheet}
     as_of = scored_dates(in_county, lang)
     context = list_page_context(
         in_county,
         common,
         level="county",
         listing=listing,
-        link_of=lambda record: links.get(str(record[HOUSEHOLD_ID])),
+        sheets=sheets,
+        page_path=path,
         exports={ext: href(target, path) for ext, target in export_paths(slug(county)).items()},
         as_of=as_of,
-        first_reasons={sheet["id"]: sheet.get("first_reason", "") for sheet in sheets},
     )
     main = reason_counts(sheets, glossary, lang)
     any_reason = any_reason_counts(sheets, glossary, lang)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from earlywarn.data.columns import COUNTY, HEAD_NAME, HOUSEHOLD_ID, RANK_IN_VILLAGE, RISK, VILLAGE
 from earlywarn.explain.list_words import ListWords, list_words
+from earlywarn.explain.pages import href
 from earlywarn.explain.working_list import (
     MAIN_REASON,
     MASKED_ID,
@@ -212,26 +213,28 @@ def list_page_context(
     *,
     level: str,
     listing: ListingContext | None,
-    link_of: Callable[[dict[str, Any]], str | None],
+    sheets: list[dict[str, Any]],
+    page_path: str,
     exports: dict[str, str],
     as_of: str,
-    first_reasons: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What a list template needs for the households ``scored`` of a village or county: the
-    words ``W``, the header lines, drift alerts, the columns and the rows flagged by the
-    model and by the rule alone, and links to the whole list's files (``exports``: ext ->
-    link). ``first_reasons`` (household id -> text) stand in for the main reasons when
-    ``scored`` lacks them."""
+    """What a list template at ``page_path`` needs for the households ``scored`` of a village
+    or county: the words ``W``, the header lines, drift alerts, the columns and the rows
+    flagged by the model and by the rule alone (each linked to its sheet among ``sheets``,
+    those with a ``path``), and links to the whole list's files (``exports``: ext -> link).
+    The sheets' first reasons stand in for the main reasons when ``scored`` lacks them."""
     lang = common["lang"]
     words = list_words(lang)
     figures = list_figures(scored)
     frame = working_list(scored)
+    links = {sheet["id"]: href(sheet["path"], page_path) for sheet in sheets if "path" in sheet}
+    first_reasons = {sheet["id"]: sheet.get("first_reason", "") for sheet in sheets}
     if first_reasons and MAIN_REASON not in scored:
         frame[MAIN_REASON] = frame[HOUSEHOLD_ID].map(first_reasons).fillna("")
     columns = list_columns(
         level=level, history=bool(figures.previous_as_of), monitoring=MONITORING in frame
     )
-    rows = page_rows(frame, columns, words, link_of)
+    rows = page_rows(frame, columns, words, lambda record: links.get(str(record[HOUSEHOLD_ID])))
     villages = sorted({row["village"] for row in rows})
     return {
         "W": words,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, VILLAGE
+from earlywarn.data.columns import COUNTY, VILLAGE
 from earlywarn.explain.formatting import percent
 from earlywarn.explain.list_table import export_frame, list_columns, list_page_context
 from earlywarn.explain.list_words import list_words
@@ -86,17 +86,16 @@ def village_pages(
     lang = common["lang"]
     for sheet in sheets:
         sheet["path"] = f"{folder}/{slug(sheet['id'])}.html"
-    links = {sheet["id"]: href(sheet["path"], index_path) for sheet in sheets}
     as_of = scored_dates(in_village, lang)
     context = list_page_context(
         in_village,
         common,
         level="village",
         listing=listing,
-        link_of=lambda record: links.get(str(record[HOUSEHOLD_ID])),
+        sheets=sheets,
+        page_path=index_path,
         exports={ext: href(path, index_path) for ext, path in export_paths(folder).items()},
         as_of=as_of,
-        first_reasons={sheet["id"]: sheet.get("first_reason", "") for sheet in sheets},
     )
     pages = {
         index_path: env.get_template("village_index.html.j2").render(
