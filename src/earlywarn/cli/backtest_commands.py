@@ -28,7 +28,6 @@ def backtest(
     """Evaluate every stored run of a year against that year's survey round, model vs rule."""
     from earlywarn.cli import show
     from earlywarn.config import load_config
-    from earlywarn.explain.backtest_report import backtest_summary
     from earlywarn.jobs.audit import audited
     from earlywarn.jobs.backtest import run_backtest
 
@@ -37,8 +36,4 @@ def backtest(
     with audited("backtest", data_dir=data, details=details) as audit:
         result = run_backtest(cfg, history, data, out, year=year)
         audit.add_outputs(out)
-    found = result.backtest
-    for line in backtest_summary(found.runs, target_year=found.target_year):
-        show.console.print(line, highlight=False, soft_wrap=True)
-    for lang, path in result.reports.items():
-        show.console.print(f"report ({lang}): {path}", highlight=False, soft_wrap=True)
+    show.show_backtest(result)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from earlywarn.data.summary import Summary
+    from earlywarn.jobs.backtest import BacktestResult
     from earlywarn.jobs.demo import DemoResult
     from earlywarn.jobs.explain import ExplainResult
     from earlywarn.jobs.features import FeaturesResult
@@ -278,20 +279,26 @@ def show_demo(result: DemoResult) -> None:
             f"Reports ({lang}): {reports.out_dir / 'index.html'}", highlight=False, soft_wrap=True
         )
     if result.backtest is not None:
-        from earlywarn.explain.backtest_report import backtest_summary
-
-        found = result.backtest.backtest
         console.print("")
-        for line in backtest_summary(found.runs, target_year=found.target_year):
-            console.print(line, highlight=False, soft_wrap=True)
-        for lang, path in result.backtest.reports.items():
-            console.print(f"Backtest ({lang}): {path}", highlight=False, soft_wrap=True)
+        show_backtest(result.backtest, reports_label="Backtest")
     console.print(
         f"Tracking: {result.tracking_uri}  (mlflow ui --backend-store-uri {result.tracking_uri})",
         highlight=False,
         soft_wrap=True,
     )
     console.print(result.model_uri, highlight=False, markup=False)
+
+
+def show_backtest(result: BacktestResult, *, reports_label: str = "report") -> None:
+    """The backtest's lines per run (model vs rule, the run's estimate, prevention), then
+    where its report is in each language."""
+    from earlywarn.explain.backtest_report import backtest_summary
+
+    found = result.backtest
+    for line in backtest_summary(found.runs, target_year=found.target_year):
+        console.print(line, highlight=False, soft_wrap=True)
+    for lang, path in result.reports.items():
+        console.print(f"{reports_label} ({lang}): {path}", highlight=False, soft_wrap=True)
 
 
 def show_rederivation(result: ExplainResult, household_id: str) -> bool:
