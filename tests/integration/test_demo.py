@@ -1,6 +1,7 @@
 """The first README command's job, end to end, on a small world."""
 
 import pandas as pd
+from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
@@ -30,4 +31,12 @@ def test_demo_runs_the_whole_path(tmp_path, monkeypatch):
     assert len(runs) == 4
     for lang in ("zh-CN", "en"):
         assert (out / "backtest" / f"backtest-2025.{lang}.html").is_file()
+    # ... logged to the demo's MLflow store beside the training run: one nested run per run
+    client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("earlywarn-demo")
+    backtests = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`earlywarn.kind` = 'backtest'"
+    )
+    assert len(backtests) == 5  # the backtest and its four scoring runs
+    assert "MLflow run: " in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("models:/")

@@ -23,6 +23,14 @@ def backtest(
         int | None,
         typer.Option("--year", help="Target year (default: the latest with runs and a round)."),
     ] = None,
+    track: Annotated[
+        bool,
+        typer.Option(
+            "--track/--no-track",
+            help="Log the backtest to MLflow (tracking.experiment): a run per backtest, "
+            "a nested run per scoring run.",
+        ),
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
     """Evaluate every stored run of a year against that year's survey round, model vs rule."""
@@ -34,6 +42,6 @@ def backtest(
     cfg = load_config(config)
     details = {"history": str(history), "year": year}
     with audited("backtest", data_dir=data, details=details) as audit:
-        result = run_backtest(cfg, history, data, out, year=year)
+        result = run_backtest(cfg, history, data, out, year=year, track=track)
         audit.add_outputs(out)
     show.show_backtest(result)

@@ -299,6 +299,8 @@ def show_backtest(result: BacktestResult, *, reports_label: str = "report") -> N
         console.print(line, highlight=False, soft_wrap=True)
     for lang, path in result.reports.items():
         console.print(f"{reports_label} ({lang}): {path}", highlight=False, soft_wrap=True)
+    if result.tracking_run is not None:
+        console.print(f"MLflow run: {result.tracking_run}", highlight=False, soft_wrap=True)
 
 
 def show_rederivation(result: ExplainResult, household_id: str) -> bool:

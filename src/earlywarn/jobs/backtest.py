@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """The backtest and where it was written: one HTML report per language, two CSV files."""
+    """The backtest and where it was written: one HTML report per language, two CSV files,
+    and the MLflow run it was logged as (None when not tracked)."""
 
     backtest: Backtest
     reports: dict[str, Path]
     runs_csv: Path
     counties_csv: Path
+    tracking_run: str | None = None
 
 
 def stored_runs(history_dir: Path) -> list[ScoreRun]:
@@ -71,10 +73,12 @@ def run_backtest(
     out_dir: Path,
     *,
     year: int | None = None,
+    track: bool = False,
 ) -> BacktestResult:
     """Evaluate the runs of ``year`` (default: the latest year with runs whose round the data
     hold) and write ``backtest-<year>.<lang>.html``, ``backtest-<year>-runs.csv`` and
-    ``backtest-<year>-counties.csv`` into ``out_dir``."""
+    ``backtest-<year>-counties.csv`` into ``out_dir``; with ``track``, then log it to MLflow
+    (``cfg.tracking.experiment``; :mod:`earlywarn.tracking.backtest_run`)."""
     runs = stored_runs(history_dir)
     if not runs:
         raise EarlywarnError(f"score history {history_dir} holds no scoring run")
@@ -98,7 +102,18 @@ def run_backtest(
         with atomic_path(path) as staged:
             frame.to_csv(staged, index=False, date_format="%Y-%m-%d")
     log.info("backtest of %d: %d runs evaluated", target_year, len(result.runs))
-    return BacktestResult(result, reports, runs_csv, counties_csv)
+    tracking_run = None
+    if track:
+        from earlywarn.tracking.backtest_run import log_backtest  # imports MLflow
+
+        tracking_run = log_backtest(
+            experiment=cfg.tracking.experiment,
+            target_year=target_year,
+            runs=result.runs,
+            by_county=result.by_county,
+            files=[*reports.values(), runs_csv, counties_csv],
+        )
+    return BacktestResult(result, reports, runs_csv, counties_csv, tracking_run)
 
 
 def _latest_year(runs: list[ScoreRun], tables: Tables) -> int:

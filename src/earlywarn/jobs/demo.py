@@ -167,7 +167,7 @@ def backtest_the_year(
             progress=False,
         )
     stage(f"backtesting the runs of {as_of.year} against its survey round")
-    return run_backtest(cfg, history, data_dir, out_dir / "backtest", year=as_of.year)
+    return run_backtest(cfg, history, data_dir, out_dir / "backtest", year=as_of.year, track=True)
 
 
 def promote_if_better(
