@@ -40,14 +40,14 @@ def read_raw(
     data_dir: Path,
     mapping: ColumnMapping = DEFAULT_MAPPING,
     *,
-    partition: str | None = None,
+    partitions: Sequence[str] | None = None,
     households: Sequence[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Every table file of ``data_dir``, renamed and recoded by ``mapping``, values as read.
 
     Returns the frames found and the problems met reading them (a missing required table, an
-    unreadable file). Nothing is validated yet. ``partition`` (``county=C01``): of each
-    dataset folder only that partition's rows (tables in one file are read whole);
+    unreadable file). Nothing is validated yet. ``partitions`` (``county=C01``, ...): of
+    each dataset folder only these partitions' rows (tables in one file are read whole);
     ``households``: of a dataset only these households' rows.
     """
     data_dir = Path(data_dir)
@@ -69,7 +69,7 @@ def read_raw(
                 )
                 continue
             try:
-                frame = read_dataset(data_dir / stem, partition=partition, households=households)
+                frame = read_dataset(data_dir / stem, partitions=partitions, households=households)
             except SchemaError as err:
                 problems.append(Problem(table, str(err)))
                 continue

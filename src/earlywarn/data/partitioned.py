@@ -57,15 +57,26 @@ def partition_value(name: str) -> str:
 
 
 def read_dataset(
-    path: Path, *, partition: str | None = None, households: Sequence[str] | None = None
+    path: Path,
+    *,
+    partitions: Sequence[str] | None = None,
+    households: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """A dataset folder's rows (or one ``partition``'s; or some ``households``' only, by a
-    Parquet filter) as one frame, the partition column back as text, rows in file order."""
+    """A dataset folder's rows (or some ``partitions``' only; or some ``households``' only,
+    by a Parquet filter) as one frame, the partition column back as text, rows in file
+    order (partitions in sorted order)."""
     key = partition_key(path)
-    folder = path / partition if partition else path
-    files = dataset_files(folder) if folder.is_dir() else []
-    if partition and not files:
-        raise SchemaError(f"{folder} holds no Parquet file")
+    folder = path
+    if partitions is None:
+        files = dataset_files(path)
+    else:
+        files = []
+        for name in sorted(partitions):
+            folder = path / name
+            found = dataset_files(folder) if folder.is_dir() else []
+            if not found:
+                raise SchemaError(f"{folder} holds no Parquet file")
+            files.extend(found)
     partitioning = ds.partitioning(pa.schema([(key, pa.string())]), flavor="hive")
     try:
         dataset = ds.dataset(

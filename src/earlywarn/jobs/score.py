@@ -21,7 +21,9 @@ import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.columns import FLAGGED, RISK, YEAR
+from earlywarn.data.columns import FLAGGED, HOUSEHOLDS, RISK, YEAR
+from earlywarn.data.mapping import resolve_mapping
+from earlywarn.data.partitioned import county_partitions, dataset_fingerprints
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -43,8 +45,10 @@ from earlywarn.scoring.chunks import (
     pending_chunks,
     score_population,
 )
+from earlywarn.scoring.cluster import attach_status, score_partitions
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
+from earlywarn.scoring.partitions import PartitionPlan, worker_identity
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
 from earlywarn.scoring.score import (
     Explain,
@@ -104,6 +108,7 @@ class _Run:
     history_dir: Path
     population: Population
     engine: Engine
+    scheduler: str | None
     chunk_size: int
     glossary_path: Path
     glossary_sha256: str
@@ -174,11 +179,31 @@ def run_scoring(
     if scheduler:
         check_scheduler(scheduler)
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
-    fingerprints = table_fingerprints(run.data_dir)
+    fingerprints = table_fingerprints(run.data_dir) | dataset_fingerprints(run.data_dir)
+    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
+    partitions = _worker_partitions(run)
+    if partitions is not None:
+        scores, counts, n_chunks = _score_on_workers(run, partitions, model, work, clock, progress)
+    else:
+        scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+    result = _write_outputs(run, scores, counts, model, clock, fingerprints, work.key, n_chunks)
+    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
+    log.info(
+        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
+    )
+    return result
+
+
+def _score_here(
+    run: _Run, model: RiskModel, work: WorkDir, clock: StageClock, progress: bool
+) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
+    """Read and validate the tables in this process, score them chunk by chunk (chunks go to
+    Dask workers with the dask engine): scores with monitoring status, drift counts,
+    (chunks, chunks reused)."""
+    cfg, as_of = run.cfg, run.plan.as_of
     tables = read_tables(run.data_dir, mapping=cfg.data.mapping)
     clock.lap("read_and_validate")
     chunks = household_chunks(_population(tables, run), run.chunk_size)
-    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
     n_reused = sum(work.has_chunk(i) for i in range(len(chunks)))
     log.info(
         "scoring %d households in %d chunks (engine %s, work dir %s)",
@@ -193,7 +218,7 @@ def run_scoring(
     cycle = _monitoring_tables(tables)
     del tables  # else pass 1's parts hold every row still needed
     with (
-        chunk_runner(run.engine, scheduler, cfg.score.n_workers) as runner,
+        chunk_runner(run.engine, run.scheduler, cfg.score.n_workers) as runner,
         on_stderr(progress_bar(progress)) as bar,
     ):
         scores, counts = score_population(
@@ -214,14 +239,55 @@ def run_scoring(
         scores = attach_monitoring_status(
             scores, cycle, verified_months=cfg.monitoring.verified_months
         )
-    result = _write_outputs(
-        run, scores, counts, model, clock, fingerprints, work.key, (len(chunks), n_reused)
+    return scores, counts, (len(chunks), n_reused)
+
+
+def _worker_partitions(run: _Run) -> list[str] | None:
+    """The county partitions Dask workers read themselves: with the dask engine and a data
+    directory whose households are a dataset partitioned by county; else None."""
+    if run.engine != "dask":
+        return None
+    mapping = resolve_mapping(run.cfg.data.mapping)
+    return county_partitions(run.data_dir, mapping.file_stem(HOUSEHOLDS))
+
+
+def _score_on_workers(
+    run: _Run,
+    partitions: list[str],
+    model: RiskModel,
+    work: WorkDir,
+    clock: StageClock,
+    progress: bool,
+) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
+    """Each county partition read, validated and scored by a Dask worker; this process only
+    flags and ranks (:func:`earlywarn.scoring.cluster.score_partitions`)."""
+    cfg = run.cfg
+    parts = PartitionPlan(
+        data_dir=str(run.data_dir.resolve()),
+        mapping=resolve_mapping(cfg.data.mapping),
+        work=work,
+        as_of=run.plan.as_of,
+        population=run.population,
+        chunk_size=run.chunk_size,
+        verified_months=cfg.monitoring.verified_months,
+        explain=run.plan.explain != "none",
+        identity=worker_identity(),
     )
-    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
     log.info(
-        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
+        "scoring %d county partitions of %s on Dask workers (work dir %s)",
+        len(partitions),
+        run.data_dir,
+        work.path,
     )
-    return result
+    with (
+        chunk_runner("dask", run.scheduler, cfg.score.n_workers) as runner,
+        on_stderr(progress_bar(progress)) as bar,
+    ):
+        found = score_partitions(runner, partitions, model, run.plan, parts, bar=bar, clock=clock)
+    scores = compare_with_previous(found.scores, previous_run(run.history_dir, run.plan.as_of))
+    if found.status is not None:
+        scores = attach_status(scores, found.status)
+    return scores, found.counts, (len(partitions), found.n_reused)
 
 
 def _resolve(
@@ -273,6 +339,7 @@ def _resolve(
         history_dir=history,
         population=population or cfg.data.population,
         engine=engine,
+        scheduler=scheduler,
         chunk_size=chunk_size or cfg.score.chunk_size,
         glossary_path=glossary_path,
         glossary_sha256=sha256_file(glossary_path),
