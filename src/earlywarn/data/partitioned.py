@@ -143,3 +143,11 @@ def county_partitions(data_dir: Path, stem: str = HOUSEHOLDS) -> list[str] | Non
     if not is_dataset(folder) or partition_key(folder) != COUNTY:
         return None
     return partition_names(folder)
+
+
+def partition_sizes(folder: Path, partitions: Sequence[str]) -> list[int]:
+    """Rows in each partition of a dataset folder, from the Parquet footers only."""
+    return [
+        sum(pq.ParquetFile(file).metadata.num_rows for file in dataset_files(folder / name))
+        for name in partitions
+    ]

@@ -23,7 +23,7 @@ from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.columns import FLAGGED, HOUSEHOLDS, RISK, YEAR
 from earlywarn.data.mapping import resolve_mapping
-from earlywarn.data.partitioned import county_partitions, dataset_fingerprints
+from earlywarn.data.partitioned import county_partitions, dataset_fingerprints, partition_sizes
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -45,7 +45,7 @@ from earlywarn.scoring.chunks import (
     pending_chunks,
     score_population,
 )
-from earlywarn.scoring.cluster import attach_status, score_partitions
+from earlywarn.scoring.cluster import attach_status, group_partitions, score_partitions
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
 from earlywarn.scoring.partitions import PartitionPlan, worker_identity
@@ -273,21 +273,25 @@ def _score_on_workers(
         explain=run.plan.explain != "none",
         identity=worker_identity(),
     )
+    folder = run.data_dir / parts.mapping.file_stem(HOUSEHOLDS)
+    sizes = partition_sizes(folder, partitions)
+    groups = group_partitions(partitions, sizes, max(1, run.chunk_size // 2))
     log.info(
-        "scoring %d county partitions of %s on Dask workers (work dir %s)",
+        "scoring %d county partitions of %s in %d tasks on Dask workers (work dir %s)",
         len(partitions),
         run.data_dir,
+        len(groups),
         work.path,
     )
     with (
         chunk_runner("dask", run.scheduler, cfg.score.n_workers) as runner,
         on_stderr(progress_bar(progress)) as bar,
     ):
-        found = score_partitions(runner, partitions, model, run.plan, parts, bar=bar, clock=clock)
+        found = score_partitions(runner, groups, model, run.plan, parts, bar=bar, clock=clock)
     scores = compare_with_previous(found.scores, previous_run(run.history_dir, run.plan.as_of))
     if found.status is not None:
         scores = attach_status(scores, found.status)
-    return scores, found.counts, (len(partitions), found.n_reused)
+    return scores, found.counts, (len(groups), found.n_reused)
 
 
 def _resolve(

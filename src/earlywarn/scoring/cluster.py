@@ -1,5 +1,6 @@
 """The client's side of scoring partitions on Dask workers (:mod:`~earlywarn.scoring.partitions`):
-it hands out partitions as workers have room, gathers every problem, flags across the whole
+it hands out groups of partitions (tasks of about ``chunk_size / 2`` households,
+:func:`group_partitions`) as workers have room, gathers every problem, flags across the whole
 population and asks for the reasons; it never reads a table."""
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class PartitionScores:
 
 def score_partitions(
     runner: ChunkRunner,
-    partitions: Sequence[str],
+    groups: Sequence[tuple[str, ...]],
     model: RiskModel,
     plan: ScoringPlan,
     parts: PartitionPlan,
@@ -54,22 +55,22 @@ def score_partitions(
     the workers; every problem of every partition in one :class:`SchemaError`."""
     runner.check_workers(worker_identity)
     work = parts.work
-    n_reused = sum(work.has_chunk(i) for i in range(len(partitions)))
+    n_reused = sum(work.has_chunk(i) for i in range(len(groups)))
     model_ref = runner.broadcast(model)
     drift = model.metadata.get("drift_reference")
-    task = bar.add_task("partitions", total=len(partitions), completed=n_reused)
+    task = bar.add_task("partitions", total=len(groups), completed=n_reused)
     jobs = (
-        ChunkJob(i, (i, partition, model_ref, parts, drift))
-        for i, partition in enumerate(partitions)
+        ChunkJob(i, (i, group, model_ref, parts, drift))
+        for i, group in enumerate(groups)
         if not work.has_chunk(i)
     )
     problems: list[str] = []
     for _, result in runner.run(score_partition, jobs):
         problems.extend(result.problems)
         bar.advance(task)
-    households, facts = _households(work, partitions, problems)
+    households, facts = _households(work, groups, problems)
     clock.lap("read_validate_features_and_risk")
-    risks, counts = collect_risks(work, len(partitions), with_reasons=False, drift_reference=drift)
+    risks, counts = collect_risks(work, len(groups), with_reasons=False, drift_reference=drift)
     scores = finish_scores(
         risks[[RISK]],
         as_of=plan.as_of,
@@ -85,7 +86,7 @@ def score_partitions(
             model_ref,
             plan,
             parts,
-            partitions,
+            groups,
             households,
             pd.Index(scores[HOUSEHOLD_ID]),
             set(scores.loc[chosen, HOUSEHOLD_ID]),
@@ -96,18 +97,38 @@ def score_partitions(
     clock.lap("reasons")
     status = None
     if any(f["has_cycle"] for f in facts):
-        status = pd.concat([work.read_part("status", i)[0] for i in range(len(partitions))])
+        status = pd.concat([work.read_part("status", i)[0] for i in range(len(groups))])
     return PartitionScores(scores, counts, status, n_reused)
 
 
+def group_partitions(
+    partitions: Sequence[str], sizes: Sequence[int], target: int
+) -> list[tuple[str, ...]]:
+    """Consecutive partitions gathered into tasks of about ``target`` households (a partition
+    larger than that is a task of its own): fewer, larger tasks spread a worker's fixed
+    cost per read and check."""
+    groups: list[tuple[str, ...]] = []
+    current: list[str] = []
+    n = 0
+    for partition, size in zip(partitions, sizes, strict=True):
+        if current and n + size > target:
+            groups.append(tuple(current))
+            current, n = [], 0
+        current.append(partition)
+        n += size
+    if current:
+        groups.append(tuple(current))
+    return groups
+
+
 def _households(
-    work: WorkDir, partitions: Sequence[str], problems: list[str]
+    work: WorkDir, groups: Sequence[tuple[str, ...]], problems: list[str]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every partition's households (index household_id: county, village, partition number)
     and facts; raises one SchemaError with the partitions' problems and a household id
     found in two partitions."""
     frames, facts = [], []
-    for i in range(len(partitions)):
+    for i in range(len(groups)):
         if not work.has_chunk(i):
             continue
         frame, found = work.read_part("households", i)
@@ -119,7 +140,7 @@ def _households(
         where = (
             households.loc[twice, PART]
             .groupby(level=0)
-            .agg(lambda numbers: ", ".join(partitions[n] for n in numbers))
+            .agg(lambda numbers: " and ".join(", ".join(groups[n]) for n in numbers))
         )
         shown = "; ".join(f"{hid} in {parts}" for hid, parts in where.head(5).items())
         problems.append(
@@ -145,7 +166,7 @@ def _explain(
     model_ref: Any,
     plan: ScoringPlan,
     parts: PartitionPlan,
-    partitions: Sequence[str],
+    groups: Sequence[tuple[str, ...]],
     households: pd.DataFrame,
     population: pd.Index,
     wanted: set[str],
@@ -157,7 +178,7 @@ def _explain(
     (sorted) ``population``, each chunk's households read from their partitions."""
     work = parts.work
     advance = advance_by_households(bar, bar.add_task("reasons", total=len(wanted)))
-    villages = pd.concat([work.read_part("villages", i)[0] for i in range(len(partitions))])
+    villages = pd.concat([work.read_part("villages", i)[0] for i in range(len(groups))])
     villages_ref = runner.broadcast(villages)
     chunks = household_chunks(population, parts.chunk_size)
     jobs = []
@@ -170,7 +191,7 @@ def _explain(
             continue
         number = households[PART].reindex(pd.Index(ids)).to_numpy()
         pieces = [
-            (int(i), partitions[int(i)], [h for h, n in zip(ids, number, strict=True) if n == i])
+            (int(i), groups[int(i)], [h for h, n in zip(ids, number, strict=True) if n == i])
             for i in sorted(set(number.tolist()))
         ]
         jobs.append(ChunkJob(c, (c, pieces, model_ref, parts, plan.texts, villages_ref, rule_ok)))

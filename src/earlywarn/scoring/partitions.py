@@ -130,11 +130,15 @@ def read_partition(
 
 
 def score_partition(
-    number: int, partition: str, model: RiskModel, plan: PartitionPlan, drift: dict[str, Any]
+    number: int,
+    partition: str | Sequence[str],
+    model: RiskModel,
+    plan: PartitionPlan,
+    drift: dict[str, Any],
 ) -> PartitionResult:
-    """Pass 1 for one partition: read and validate it, score its population chunk by chunk,
-    keep the results in the work directory (the chunk file last: it marks the partition
-    done). Returns how many households were scored, or the partition's problems."""
+    """Pass 1 for one partition (or a group of them): read and validate it, score its
+    population chunk by chunk, keep the results in the work directory (the chunk file last:
+    it marks the task done). Returns how many households were scored, or the problems."""
     check_identity(plan.identity)
     tables, problems = read_partition(plan, partition)
     if tables is None:
@@ -174,7 +178,7 @@ def _empty_chunk(model: RiskModel, tables: Tables, as_of: pd.Timestamp) -> pd.Da
 
 def explain_chunk_of_partitions(
     number: int,
-    pieces: list[tuple[int, str, list[str]]],
+    pieces: list[tuple[int, tuple[str, ...], list[str]]],
     model: RiskModel,
     plan: PartitionPlan,
     texts: ReasonTexts,
@@ -187,7 +191,9 @@ def explain_chunk_of_partitions(
     (read by a Parquet filter), kept in the work directory; returns how many."""
     check_identity(plan.identity)
     wanted = sorted(hid for _, _, ids in pieces for hid in ids)
-    tables, problems = read_partition(plan, [name for _, name, _ in pieces], wanted)
+    tables, problems = read_partition(
+        plan, [name for _, names, _ in pieces for name in names], wanted
+    )
     if tables is None:
         raise SchemaError("\n".join(problems))
     features = pd.concat([plan.work.read_features(i, ids) for i, _, ids in pieces])
