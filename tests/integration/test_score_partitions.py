@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from earlywarn.config import Config, ScoreConfig
 from earlywarn.data.directory import write_tables
 from earlywarn.data.partitioned import county_partitions
-from earlywarn.errors import SchemaError
 from earlywarn.jobs.score import run_scoring
 from earlywarn.model.model_file import save_model
 
