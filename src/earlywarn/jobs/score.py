@@ -21,9 +21,9 @@ import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
-from earlywarn.data.columns import FLAGGED, HOUSEHOLDS, RISK, YEAR
+from earlywarn.data.columns import FLAGGED, RISK, YEAR
 from earlywarn.data.mapping import resolve_mapping
-from earlywarn.data.partitioned import county_partitions, dataset_fingerprints, partition_sizes
+from earlywarn.data.partitioned import dataset_fingerprints
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -36,7 +36,14 @@ from earlywarn.errors import ConfigError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
-from earlywarn.jobs.scoring_engine import check_scheduler, chunk_runner, on_stderr
+from earlywarn.jobs.scoring_engine import (
+    WorkerRun,
+    check_scheduler,
+    chunk_runner,
+    on_stderr,
+    score_on_workers,
+    worker_partitions,
+)
 from earlywarn.model.model_file import RiskModel, is_model_folder, load_model
 from earlywarn.scoring.chunks import (
     ReasonTexts,
@@ -45,10 +52,9 @@ from earlywarn.scoring.chunks import (
     pending_chunks,
     score_population,
 )
-from earlywarn.scoring.cluster import attach_status, group_partitions, score_partitions
+from earlywarn.scoring.cluster import attach_status
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
-from earlywarn.scoring.partitions import PartitionPlan, worker_identity
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
 from earlywarn.scoring.score import (
     Explain,
@@ -156,7 +162,9 @@ def run_scoring(
     the whole population, reasons for the flagged (or all, or none: ``explain``) with texts
     from the configured glossary in ``lang`` (default ``report.lang``, as the reports).
     ``scheduler`` (a Dask scheduler's address) implies ``engine="dask"`` and is checked
-    reachable before anything is read (:class:`SchedulerError` if not). Writes ``out``
+    reachable before anything is read (:class:`SchedulerError` if not). With the dask engine
+    and a data directory partitioned by county, the workers read, check and score their own
+    partitions and this process never reads a table. Writes ``out``
     (Parquet, deterministic), ``<out>.meta.json`` (counts, fingerprints, glossary hash), the
     drift report (``<stem>.drift.json``, ``.md``; the as-of month's reference rows) and the
     run's entry in the score history.
@@ -181,7 +189,11 @@ def run_scoring(
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
     fingerprints = table_fingerprints(run.data_dir) | dataset_fingerprints(run.data_dir)
     work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
-    partitions = _worker_partitions(run)
+    partitions = (
+        worker_partitions(run.data_dir, resolve_mapping(cfg.data.mapping))
+        if run.engine == "dask"
+        else None
+    )
     if partitions is not None:
         scores, counts, n_chunks = _score_on_workers(run, partitions, model, work, clock, progress)
     else:
@@ -242,15 +254,6 @@ def _score_here(
     return scores, counts, (len(chunks), n_reused)
 
 
-def _worker_partitions(run: _Run) -> list[str] | None:
-    """The county partitions Dask workers read themselves: with the dask engine and a data
-    directory whose households are a dataset partitioned by county; else None."""
-    if run.engine != "dask":
-        return None
-    mapping = resolve_mapping(run.cfg.data.mapping)
-    return county_partitions(run.data_dir, mapping.file_stem(HOUSEHOLDS))
-
-
 def _score_on_workers(
     run: _Run,
     partitions: list[str],
@@ -260,38 +263,29 @@ def _score_on_workers(
     progress: bool,
 ) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
     """Each county partition read, validated and scored by a Dask worker; this process only
-    flags and ranks (:func:`earlywarn.scoring.cluster.score_partitions`)."""
+    flags and ranks: scores with monitoring status, drift counts, (tasks, tasks reused)."""
     cfg = run.cfg
-    parts = PartitionPlan(
-        data_dir=str(run.data_dir.resolve()),
-        mapping=resolve_mapping(cfg.data.mapping),
-        work=work,
-        as_of=run.plan.as_of,
-        population=run.population,
-        chunk_size=run.chunk_size,
-        verified_months=cfg.monitoring.verified_months,
-        explain=run.plan.explain != "none",
-        identity=worker_identity(),
+    found, n_tasks = score_on_workers(
+        partitions,
+        model,
+        work,
+        run.plan,
+        WorkerRun(
+            data_dir=run.data_dir,
+            mapping=resolve_mapping(cfg.data.mapping),
+            population=run.population,
+            chunk_size=run.chunk_size,
+            verified_months=cfg.monitoring.verified_months,
+            scheduler=run.scheduler,
+            n_workers=cfg.score.n_workers,
+        ),
+        clock=clock,
+        progress=progress,
     )
-    folder = run.data_dir / parts.mapping.file_stem(HOUSEHOLDS)
-    sizes = partition_sizes(folder, partitions)
-    groups = group_partitions(partitions, sizes, max(1, run.chunk_size // 2))
-    log.info(
-        "scoring %d county partitions of %s in %d tasks on Dask workers (work dir %s)",
-        len(partitions),
-        run.data_dir,
-        len(groups),
-        work.path,
-    )
-    with (
-        chunk_runner("dask", run.scheduler, cfg.score.n_workers) as runner,
-        on_stderr(progress_bar(progress)) as bar,
-    ):
-        found = score_partitions(runner, groups, model, run.plan, parts, bar=bar, clock=clock)
     scores = compare_with_previous(found.scores, previous_run(run.history_dir, run.plan.as_of))
     if found.status is not None:
         scores = attach_status(scores, found.status)
-    return scores, found.counts, (len(groups), found.n_reused)
+    return scores, found.counts, (n_tasks, found.n_reused)
 
 
 def _resolve(
