@@ -3,6 +3,7 @@ scores file is byte for byte the local engine's; problems of every partition com
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,31 @@ def model_dir(tiny_model, tmp_path_factory) -> Path:
     return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
 
 
-def test_workers_reading_partitions_give_the_local_file(partitioned_dir, model_dir, tmp_path):
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """One local cluster of two worker processes for every run of this module."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.parametrize("explain", ["flagged", "all", "none"])
+def test_workers_reading_partitions_give_the_local_file(
+    partitioned_dir, model_dir, scheduler, tmp_path, explain
+):
     assert len(county_partitions(partitioned_dir)) > 1
     cfg = Config(score=ScoreConfig(chunk_size=40))
     local = run_scoring(
-        cfg, partitioned_dir, AS_OF, model_dir, tmp_path / "l" / "s.parquet", progress=False
+        cfg,
+        partitioned_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "l" / "s.parquet",
+        explain=explain,
+        progress=False,
     )
     dask = run_scoring(
         cfg,
@@ -40,9 +61,10 @@ def test_workers_reading_partitions_give_the_local_file(partitioned_dir, model_d
         AS_OF,
         model_dir,
         tmp_path / "d" / "s.parquet",
-        engine="dask",
+        explain=explain,
+        scheduler=scheduler,
         progress=False,
     )
     assert dask.out.read_bytes() == local.out.read_bytes()
-    assert dask.n_chunks == len(county_partitions(partitioned_dir))
+    assert dask.n_chunks == len(county_partitions(partitioned_dir))  # chunk 40: one each
     assert local.n_flagged > 0

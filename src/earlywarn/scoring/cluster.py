@@ -79,6 +79,7 @@ def score_partitions(
         model_version=model.version,
     )
     clock.lap("flag_and_rank")
+    reasons = pd.Series([], dtype=object)
     if plan.explain != "none":
         chosen = scores[FLAGGED] if plan.explain == "flagged" else slice(None)
         reasons = _explain(
@@ -93,7 +94,7 @@ def score_partitions(
             rule_ok=all(f["rule_applies"] for f in facts),
             bar=bar,
         )
-        scores = attach_reasons(scores, reasons)
+    scores = attach_reasons(scores, reasons)  # as the local engine does, even with none
     clock.lap("reasons")
     status = None
     if any(f["has_cycle"] for f in facts):
