@@ -4,6 +4,7 @@ validate, features, catalog, runs. Each parses its arguments, calls one job and 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,10 @@ from earlywarn.cli.arguments import (
 from earlywarn.errors import ConfigError
 
 
+class PartitionBy(StrEnum):
+    county = "county"
+
+
 @reports_errors
 def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Data directory to write.")],
@@ -30,6 +35,14 @@ def simulate(
     oracle_draws: Annotated[int | None, typer.Option("--oracle-draws", min=10)] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Processes for the oracle.")
+    ] = None,
+    partition_by: Annotated[
+        PartitionBy | None,
+        typer.Option(
+            "--partition-by",
+            help="Write the tables keyed by household as Parquet datasets partitioned by "
+            "county (households/county=.../part-0.parquet), for Dask workers to read.",
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -55,6 +68,7 @@ def simulate(
             n_oracle_draws=oracle_draws if oracle_draws is not None else cfg.n_oracle_draws,
             workers=workers if workers is not None else cfg.oracle_workers,
             settings=cfg,
+            partition_by=partition_by.value if partition_by else None,
         )
         audit.add_outputs(out)
     show.show_simulation(out, simulation)

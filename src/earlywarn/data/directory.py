@@ -1,23 +1,31 @@
-"""A data directory on disk: one file per table, Parquet or CSV, read as it is or written whole.
+"""A data directory on disk: one file per table, Parquet or CSV, or a partitioned Parquet
+dataset folder (:mod:`~earlywarn.data.partitioned`), read as it is or written whole.
 
-Reading finds each table's file (named by the mapping's stem), reads it in whatever encoding,
-separator and number conventions the column mapping declares, and renames headers and codes
-to the contract's; values stay as read (text, or numbers where pandas reads them) for
+Reading finds each table's file or folder (named by the mapping's stem), reads it in whatever
+encoding, separator and number conventions the column mapping declares, and renames headers and
+codes to the contract's; values stay as read (text, or numbers where pandas reads them) for
 :mod:`earlywarn.data.schema` to parse and check. Writing replaces the directory in one rename.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pyarrow_lib
 
-from earlywarn.data.columns import REQUIRED_TABLES
+from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, HOUSEHOLDS, REQUIRED_TABLES
 from earlywarn.data.contract import CONTRACT, TABLES, Kind
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping
+from earlywarn.data.partitioned import (
+    county_of_rows,
+    is_dataset,
+    partition_key,
+    read_dataset,
+    write_dataset,
+)
 from earlywarn.data.personal import contract_frames
 from earlywarn.data.problems import Problem
 from earlywarn.data.storage import atomic_path
@@ -29,12 +37,18 @@ SUFFIXES = (".parquet", ".csv")
 
 
 def read_raw(
-    data_dir: Path, mapping: ColumnMapping = DEFAULT_MAPPING
+    data_dir: Path,
+    mapping: ColumnMapping = DEFAULT_MAPPING,
+    *,
+    partitions: Sequence[str] | None = None,
+    households: Sequence[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Every table file of ``data_dir``, renamed and recoded by ``mapping``, values as read.
 
     Returns the frames found and the problems met reading them (a missing required table, an
-    unreadable file). Nothing is validated yet.
+    unreadable file). Nothing is validated yet. ``partitions`` (``county=C01``, ...): of
+    each dataset folder only these partitions' rows (tables in one file are read whole);
+    ``households``: of a dataset only these households' rows.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -48,6 +62,19 @@ def read_raw(
             for path in data_dir.iterdir()
             if path.is_file() and path.stem == stem and path.suffix.lower() in SUFFIXES
         )
+        if is_dataset(data_dir / stem):
+            if paths:
+                problems.append(
+                    Problem(table, f"a file and a folder for one table ({paths[0].name}, {stem}/)")
+                )
+                continue
+            try:
+                frame = read_dataset(data_dir / stem, partitions=partitions, households=households)
+            except SchemaError as err:
+                problems.append(Problem(table, str(err)))
+                continue
+            raw[table] = mapping.rename(table, _contract_key(frame, data_dir / stem, table))
+            continue
         if not paths:
             others = sorted(p.name for p in data_dir.iterdir() if p.is_file() and p.stem == stem)
             hint = f"found {', '.join(others)}: save it as CSV or Parquet" if others else ""
@@ -70,6 +97,12 @@ def read_raw(
             continue
         raw[table] = mapping.rename(table, frame)
     return raw, problems
+
+
+def _contract_key(frame: pd.DataFrame, folder: Path, table: str) -> pd.DataFrame:
+    """A dataset's frame without its partition column when the table has no such column."""
+    key = partition_key(folder)
+    return frame if key in CONTRACT[table] else frame.drop(columns=[key], errors="ignore")
 
 
 def _read_file(path: Path, table: str, mapping: ColumnMapping) -> pd.DataFrame:
@@ -145,13 +178,16 @@ def write_tables(
     *,
     fmt: Literal["parquet", "csv"] = "parquet",
     extra: Mapping[str, pd.DataFrame] | None = None,
+    partition_by: Literal["county"] | None = None,
 ) -> Path:
     """Write ``tables`` as a contract-shaped data directory, atomically; return its path.
 
-    ``extra`` frames (e.g. ``{"truth": truth}``) are written beside the tables as
-    ``<name>.parquet`` in the same atomic step. The directory is replaced in one rename; an
-    existing directory holding anything but files earlywarn writes there is refused, so no
-    unrelated file is lost.
+    ``partition_by="county"`` (Parquet only): every table keyed by household becomes a
+    dataset folder partitioned by its household's county (``households/county=C01/...``);
+    lines and places stay single files. ``extra`` frames (e.g. ``{"truth": truth}``) are
+    written beside the tables as ``<name>.parquet`` in the same atomic step. The directory is
+    replaced in one rename; an existing directory holding anything but files earlywarn writes
+    there is refused, so no unrelated file is lost.
     """
     out_dir = Path(out_dir)
     ours = {*TABLES, *(extra or {})}
@@ -159,7 +195,7 @@ def write_tables(
         strangers = [
             p.name
             for p in out_dir.iterdir()
-            if not (p.is_file() and p.stem in ours and p.suffix in SUFFIXES)
+            if not (((p.is_file() and p.suffix in SUFFIXES) or p.is_dir()) and p.stem in ours)
         ]
         if strangers or not out_dir.is_dir():
             raise EarlywarnError(
@@ -170,7 +206,10 @@ def write_tables(
         staged.mkdir()
         for table, frame in contract_frames(tables).items():
             path = staged / f"{table}.{fmt}"
-            if fmt == "parquet":
+            if partition_by and len(frame) and HOUSEHOLD_ID in frame.columns:
+                values = None if table == HOUSEHOLDS else county_of_rows(frame, tables.households)
+                write_dataset(frame, staged / table, key=COUNTY, values=values)
+            elif fmt == "parquet":
                 frame.to_parquet(path, index=False)
             else:
                 frame.to_csv(path, index=False, date_format="%Y-%m-%d")

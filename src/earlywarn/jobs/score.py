@@ -22,6 +22,8 @@ import pandas as pd
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.columns import FLAGGED, RISK, YEAR
+from earlywarn.data.mapping import resolve_mapping
+from earlywarn.data.partitioned import dataset_fingerprints
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -34,7 +36,14 @@ from earlywarn.errors import ConfigError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
-from earlywarn.jobs.scoring_engine import check_scheduler, chunk_runner, on_stderr
+from earlywarn.jobs.scoring_engine import (
+    WorkerRun,
+    check_scheduler,
+    chunk_runner,
+    on_stderr,
+    score_on_workers,
+    worker_partitions,
+)
 from earlywarn.model.model_file import RiskModel, is_model_folder, load_model
 from earlywarn.scoring.chunks import (
     ReasonTexts,
@@ -43,6 +52,7 @@ from earlywarn.scoring.chunks import (
     pending_chunks,
     score_population,
 )
+from earlywarn.scoring.cluster import attach_status
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
@@ -104,6 +114,7 @@ class _Run:
     history_dir: Path
     population: Population
     engine: Engine
+    scheduler: str | None
     chunk_size: int
     glossary_path: Path
     glossary_sha256: str
@@ -151,7 +162,9 @@ def run_scoring(
     the whole population, reasons for the flagged (or all, or none: ``explain``) with texts
     from the configured glossary in ``lang`` (default ``report.lang``, as the reports).
     ``scheduler`` (a Dask scheduler's address) implies ``engine="dask"`` and is checked
-    reachable before anything is read (:class:`SchedulerError` if not). Writes ``out``
+    reachable before anything is read (:class:`SchedulerError` if not). With the dask engine
+    and a data directory partitioned by county, the workers read, check and score their own
+    partitions and this process never reads a table. Writes ``out``
     (Parquet, deterministic), ``<out>.meta.json`` (counts, fingerprints, glossary hash), the
     drift report (``<stem>.drift.json``, ``.md``; the as-of month's reference rows) and the
     run's entry in the score history.
@@ -174,11 +187,35 @@ def run_scoring(
     if scheduler:
         check_scheduler(scheduler)
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
-    fingerprints = table_fingerprints(run.data_dir)
+    fingerprints = table_fingerprints(run.data_dir) | dataset_fingerprints(run.data_dir)
+    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
+    partitions = (
+        worker_partitions(run.data_dir, resolve_mapping(cfg.data.mapping))
+        if run.engine == "dask"
+        else None
+    )
+    if partitions is not None:
+        scores, counts, n_chunks = _score_on_workers(run, partitions, model, work, clock, progress)
+    else:
+        scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+    result = _write_outputs(run, scores, counts, model, clock, fingerprints, work.key, n_chunks)
+    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
+    log.info(
+        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
+    )
+    return result
+
+
+def _score_here(
+    run: _Run, model: RiskModel, work: WorkDir, clock: StageClock, progress: bool
+) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
+    """Read and validate the tables in this process, score them chunk by chunk (chunks go to
+    Dask workers with the dask engine): scores with monitoring status, drift counts,
+    (chunks, chunks reused)."""
+    cfg, as_of = run.cfg, run.plan.as_of
     tables = read_tables(run.data_dir, mapping=cfg.data.mapping)
     clock.lap("read_and_validate")
     chunks = household_chunks(_population(tables, run), run.chunk_size)
-    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
     n_reused = sum(work.has_chunk(i) for i in range(len(chunks)))
     log.info(
         "scoring %d households in %d chunks (engine %s, work dir %s)",
@@ -193,7 +230,7 @@ def run_scoring(
     cycle = _monitoring_tables(tables)
     del tables  # else pass 1's parts hold every row still needed
     with (
-        chunk_runner(run.engine, scheduler, cfg.score.n_workers) as runner,
+        chunk_runner(run.engine, run.scheduler, cfg.score.n_workers) as runner,
         on_stderr(progress_bar(progress)) as bar,
     ):
         scores, counts = score_population(
@@ -214,14 +251,41 @@ def run_scoring(
         scores = attach_monitoring_status(
             scores, cycle, verified_months=cfg.monitoring.verified_months
         )
-    result = _write_outputs(
-        run, scores, counts, model, clock, fingerprints, work.key, (len(chunks), n_reused)
+    return scores, counts, (len(chunks), n_reused)
+
+
+def _score_on_workers(
+    run: _Run,
+    partitions: list[str],
+    model: RiskModel,
+    work: WorkDir,
+    clock: StageClock,
+    progress: bool,
+) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
+    """Each county partition read, validated and scored by a Dask worker; this process only
+    flags and ranks: scores with monitoring status, drift counts, (tasks, tasks reused)."""
+    cfg = run.cfg
+    found, n_tasks = score_on_workers(
+        partitions,
+        model,
+        work,
+        run.plan,
+        WorkerRun(
+            data_dir=run.data_dir,
+            mapping=resolve_mapping(cfg.data.mapping),
+            population=run.population,
+            chunk_size=run.chunk_size,
+            verified_months=cfg.monitoring.verified_months,
+            scheduler=run.scheduler,
+            n_workers=cfg.score.n_workers,
+        ),
+        clock=clock,
+        progress=progress,
     )
-    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
-    log.info(
-        "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
-    )
-    return result
+    scores = compare_with_previous(found.scores, previous_run(run.history_dir, run.plan.as_of))
+    if found.status is not None:
+        scores = attach_status(scores, found.status)
+    return scores, found.counts, (n_tasks, found.n_reused)
 
 
 def _resolve(
@@ -273,6 +337,7 @@ def _resolve(
         history_dir=history,
         population=population or cfg.data.population,
         engine=engine,
+        scheduler=scheduler,
         chunk_size=chunk_size or cfg.score.chunk_size,
         glossary_path=glossary_path,
         glossary_sha256=sha256_file(glossary_path),

@@ -1,16 +1,31 @@
 """Where a scoring run's chunks go: in this process or on a Dask cluster whose scheduler is
-checked reachable first; and its progress bar, drawn on stderr so that stdout holds results."""
+checked reachable first, the workers reading their own partitions when the data directory is
+partitioned by county; and the progress bar, drawn on stderr so that stdout holds results."""
 
 from __future__ import annotations
 
+import logging
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.console import Console
 from rich.progress import Progress
 
+from earlywarn.config import Population
+from earlywarn.data.columns import HOUSEHOLDS
+from earlywarn.data.mapping import ColumnMapping
+from earlywarn.data.partitioned import county_partitions, partition_sizes
 from earlywarn.errors import SchedulerError
-from earlywarn.scoring.runner import ChunkRunner, Engine
+from earlywarn.model.model_file import RiskModel
+from earlywarn.scoring.chunks import ScoringPlan
+from earlywarn.scoring.cluster import PartitionScores, group_partitions, score_partitions
+from earlywarn.scoring.partitions import PartitionPlan, worker_identity
+from earlywarn.scoring.runner import ChunkRunner, Engine, StageClock, progress_bar
+from earlywarn.scoring.work_dir import WorkDir
+
+log = logging.getLogger(__name__)
 
 SCHEDULER_PROBE_SECONDS = 5.0
 
@@ -48,3 +63,65 @@ def on_stderr(bar: Progress) -> Progress:
     """The progress bar drawn on stderr, so that stdout holds only results."""
     bar.live.console = Console(stderr=True)
     return bar
+
+
+def worker_partitions(data_dir: Path, mapping: ColumnMapping) -> list[str] | None:
+    """The county partitions Dask workers read themselves (``county=...``, sorted) when the
+    households of ``data_dir`` are a dataset partitioned by county; else None."""
+    return county_partitions(data_dir, mapping.file_stem(HOUSEHOLDS))
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """Where the workers read and how they score: the data directory (a path every worker
+    sees), its mapping, the population, households per chunk, the monitoring window, and the
+    cluster (a scheduler's address, or a local cluster of ``n_workers``)."""
+
+    data_dir: Path
+    mapping: ColumnMapping
+    population: Population
+    chunk_size: int
+    verified_months: int
+    scheduler: str | None
+    n_workers: int
+
+
+def score_on_workers(
+    partitions: list[str],
+    model: RiskModel,
+    work: WorkDir,
+    plan: ScoringPlan,
+    run: WorkerRun,
+    *,
+    clock: StageClock,
+    progress: bool,
+) -> tuple[PartitionScores, int]:
+    """The partitions gathered into tasks of about half a chunk of households, scored on Dask
+    workers (:func:`earlywarn.scoring.cluster.score_partitions`); and the number of tasks."""
+    parts = PartitionPlan(
+        data_dir=str(Path(run.data_dir).resolve()),
+        mapping=run.mapping,
+        work=work,
+        as_of=plan.as_of,
+        population=run.population,
+        chunk_size=run.chunk_size,
+        verified_months=run.verified_months,
+        explain=plan.explain != "none",
+        identity=worker_identity(),
+    )
+    folder = Path(run.data_dir) / run.mapping.file_stem(HOUSEHOLDS)
+    sizes = partition_sizes(folder, partitions)
+    groups = group_partitions(partitions, sizes, max(1, run.chunk_size // 2))
+    log.info(
+        "scoring %d county partitions of %s in %d tasks on Dask workers (work dir %s)",
+        len(partitions),
+        run.data_dir,
+        len(groups),
+        work.path,
+    )
+    with (
+        chunk_runner("dask", run.scheduler, run.n_workers) as runner,
+        on_stderr(progress_bar(progress)) as bar,
+    ):
+        found = score_partitions(runner, groups, model, plan, parts, bar=bar, clock=clock)
+    return found, len(groups)

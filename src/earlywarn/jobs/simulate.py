@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -30,9 +31,11 @@ def run_simulate(
     n_oracle_draws: int,
     workers: int = 1,
     settings: SimulateConfig | None = None,
+    partition_by: Literal["county"] | None = None,
 ) -> Simulation:
     """Simulate households and write them (contract-shaped) with ``truth.parquet``, atomically;
-    returns what was written. ``settings``: the world's settings (today's world if None)."""
+    returns what was written. ``settings``: the world's settings (today's world if None);
+    ``partition_by``: the tables keyed by household as datasets partitioned by county."""
     started = time.perf_counter()
     check_writable(Path(out_dir), folder=True)
     simulation = simulate_tables(
@@ -42,7 +45,12 @@ def run_simulate(
         workers=workers,
         settings=settings or SimulateConfig(),
     )
-    write_tables(simulation.tables, out_dir, extra={TRUTH_TABLE: simulation.truth})
+    write_tables(
+        simulation.tables,
+        out_dir,
+        extra={TRUTH_TABLE: simulation.truth},
+        partition_by=partition_by,
+    )
     log.info(
         "simulated %d households (seed %d) into %s in %.1f s",
         n_households,

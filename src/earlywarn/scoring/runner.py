@@ -4,7 +4,6 @@ stage)."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +25,20 @@ from rich.progress import (
 from rich.text import Text
 
 from earlywarn.data.tables import Tables
+from earlywarn.errors import EarlywarnError
 
 Engine = Literal["local", "dask"]
+
+
+class WorkerMismatch(EarlywarnError):
+    """A Dask worker runs another earlywarn or feature catalog than the client."""
+
+
+def describe_identity(identity: Any) -> str:
+    """``earlywarn 1.2 (catalog 3f2a...)`` for an identity pair, else its text."""
+    if isinstance(identity, tuple | list) and len(identity) == 2:
+        return f"earlywarn {identity[0]} (feature catalog {str(identity[1])[:12]})"
+    return str(identity)
 
 
 @dataclass(frozen=True)
@@ -89,8 +100,9 @@ class ChunkRunner:
         """Yield ``(job.key, fn(*job.args, **job.kwargs))`` for each job, as they finish.
 
         ``jobs`` is consumed lazily: locally one job at a time, on Dask at most ``2 x workers``
-        ahead of the results taken; frames and tables among a job's arguments travel with it.
-        So a caller that builds each job's data only when asked keeps memory bounded by chunks.
+        (counted as jobs finish) ahead of the results taken; frames and tables among a job's
+        arguments travel with it. So a caller that builds each job's data only when asked keeps
+        memory bounded by chunks.
         """
         if self.client is None:
             for job in jobs:
@@ -101,10 +113,12 @@ class ChunkRunner:
     def _run_on_dask(
         self, fn: Callable[..., Any], pending: Iterator[ChunkJob]
     ) -> Iterator[tuple[int, Any]]:
+        """Keep ``2 x workers`` jobs in flight, counting the workers again as each job
+        finishes: a worker that joins mid-run gets work; one that is lost costs only its jobs
+        (the scheduler runs them again elsewhere)."""
         from dask.distributed import as_completed
 
         client = self.client
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
         keys: dict[str, int] = {}
 
         def sent(value: Any) -> Any:
@@ -121,15 +135,41 @@ class ChunkRunner:
             keys[str(future.key)] = job.key
             return future
 
-        running = as_completed([submit(job) for job in itertools.islice(pending, window)])
+        def refill(running: Any) -> None:
+            limit = self.capacity()
+            while len(keys) < limit:
+                following = next(pending, None)
+                if following is None:
+                    return
+                running.add(submit(following))
+
+        running = as_completed([])
+        refill(running)
         for future in running:
             result = future.result()
             key = keys.pop(str(future.key))
             future.release()
-            following = next(pending, None)
-            if following is not None:
-                running.add(submit(following))
+            refill(running)
             yield key, result
+
+    def capacity(self) -> int:
+        """Jobs to keep in flight: two per worker connected now (at least two)."""
+        if self.client is None:
+            return 1
+        return 2 * max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
+
+    def check_workers(self, identity: Callable[[], Any]) -> None:
+        """Refuse to start when a worker's ``identity()`` (e.g. its earlywarn version and
+        feature catalog) differs from this process's: a :class:`WorkerMismatch` naming it."""
+        if self.client is None:
+            return
+        here = identity()
+        for worker, there in sorted(self.client.run(identity).items()):
+            if there != here:
+                raise WorkerMismatch(
+                    f"Dask worker {worker} runs {describe_identity(there)}, this client "
+                    f"{describe_identity(here)}: install the same earlywarn on every worker"
+                )
 
     def close(self) -> None:
         if self.client is not None:

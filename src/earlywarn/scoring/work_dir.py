@@ -7,7 +7,10 @@ version), so a rerun with other inputs never reuses a chunk. Pass 1 keeps
 ``chunk-NNNNN.parquet`` (index household_id: risk, reasons with explain all, the model's
 prepared features; the chunk's drift counts in the file's metadata); pass 2 keeps
 ``reasons-NNNNN.parquet`` (household_id, reasons of the flagged). Reasons are stored as JSON
-text. Files are written atomically: a chunk is there whole or not at all.
+text. When Dask workers score partitions of the data, a chunk is a partition and its worker
+also keeps ``households-``, ``villages-`` and ``status-NNNNN.parquet`` (:meth:`write_part`),
+written before the chunk file, which marks the partition done. Files are written atomically:
+a chunk is there whole or not at all.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from earlywarn.data.storage import atomic_path, write_parquet_atomic
 from earlywarn.errors import OutputError
 
 DRIFT_COUNTS_KEY = b"earlywarn.drift_counts"
+FACTS_KEY = b"earlywarn.facts"
 
 
 def run_key(inputs: Mapping[str, Any]) -> str:
@@ -113,6 +117,27 @@ class WorkDir:
         if not parts:
             return pd.Series([], dtype=object)
         return pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
+
+    def part_path(self, kind: str, i: int) -> Path:
+        return self.path / f"{kind}-{i:05d}.parquet"
+
+    def write_part(
+        self, kind: str, i: int, frame: pd.DataFrame, facts: Mapping[str, Any] | None = None
+    ) -> None:
+        """A frame of partition ``i`` (``kind``: households, villages, status), index kept,
+        with small JSON ``facts`` in the file's metadata."""
+        table = pa.Table.from_pandas(frame, preserve_index=True)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), FACTS_KEY: json.dumps(facts or {}).encode()}
+        )
+        with atomic_path(self.part_path(kind, i)) as staged:
+            pq.write_table(table, staged, compression="lz4")
+
+    def read_part(self, kind: str, i: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """What :meth:`write_part` kept: the frame and its facts."""
+        path = self.part_path(kind, i)
+        facts = json.loads((pq.read_schema(path).metadata or {}).get(FACTS_KEY, b"{}"))
+        return pq.read_table(path).to_pandas(), facts
 
     @staticmethod
     def remove_all(out: Path) -> None:

@@ -1,0 +1,210 @@
+"""Scoring a data directory partitioned by county on Dask workers that read their own data.
+
+The client holds the plan, the model and small results, never the tables. Each task is one
+county partition (``households/county=C01``, ...): its worker reads that partition of every
+table from the shared path, validates it (the single-machine checks, on the partition), and
+scores its population; a county partition holds whole villages and counties, so the place
+rates and village figures it computes are those of the whole data. What a worker finds is
+kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`: its chunk (risks, features,
+drift counts), its households (id, county, village: the cross-partition checks and the
+flags), its village figures and monitoring status, so a rerun after a kill or a lost worker
+redoes only the partitions not finished.
+
+Pass 1 (:func:`score_partition` per partition) -> the checks across partitions (a household
+id in two partitions) and every problem at once -> flags over the whole population on the
+client -> pass 2 (:func:`explain_partition`: reasons for the flagged, or everyone, of each
+partition, the worker reading only those households' rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from earlywarn import __version__ as earlywarn_version
+from earlywarn.config import Population
+from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, VILLAGE
+from earlywarn.data.directory import read_raw
+from earlywarn.data.mapping import ColumnMapping
+from earlywarn.data.schema import tables_from_frames, validate_tables
+from earlywarn.data.tables import Tables
+from earlywarn.errors import SchemaError
+from earlywarn.explain.village_facts import village_facts
+from earlywarn.features.monitoring import monitoring_status
+from earlywarn.features.place import place_rates
+from earlywarn.model.model_file import RiskModel
+from earlywarn.scoring.chunks import (
+    NO_REFERENCE,
+    ReasonTexts,
+    explain_chunk,
+    household_chunks,
+    score_chunk,
+)
+from earlywarn.scoring.drift import add_counts, count_bins
+from earlywarn.scoring.runner import (
+    WorkerMismatch,
+    describe_identity,
+)
+from earlywarn.scoring.score import (
+    installed_catalog,
+    partition_tables,
+    population_ids,
+    rule_applies,
+)
+from earlywarn.scoring.work_dir import WorkDir
+
+PART = "partition"
+
+
+def worker_identity() -> tuple[str, str]:
+    """What must agree between the client and every worker: earlywarn's version and the
+    feature catalog's hash."""
+    return earlywarn_version, installed_catalog()[0]
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    """What every partition task needs besides the model: where the data and the work
+    directory are, how to read, whom to score, and the client's identity."""
+
+    data_dir: str
+    mapping: ColumnMapping
+    work: WorkDir
+    as_of: pd.Timestamp
+    population: Population
+    chunk_size: int
+    verified_months: int
+    explain: bool
+    identity: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """A partition's pass 1: households scored, or the problems that stopped it."""
+
+    n_scored: int
+    problems: tuple[str, ...] = ()
+
+
+def check_identity(expected: tuple[str, str]) -> None:
+    """Refuse to work on a worker whose identity differs from the client's (one that joined
+    after the run started was not checked up front)."""
+    here = worker_identity()
+    if here != expected:
+        try:
+            from distributed import get_worker
+
+            name = get_worker().address
+        except (ImportError, ValueError):
+            name = "(this process)"
+        raise WorkerMismatch(
+            f"Dask worker {name} runs {describe_identity(here)}, the client "
+            f"{describe_identity(expected)}: install the same earlywarn on every worker"
+        )
+
+
+def read_partition(
+    plan: PartitionPlan, partitions: str | Sequence[str], households: Sequence[str] | None = None
+) -> tuple[Tables | None, tuple[str, ...]]:
+    """The validated tables of some partitions (some ``households`` only), or their problems
+    (each line naming the partitions, table, column, rows and rule)."""
+    names = [partitions] if isinstance(partitions, str) else list(partitions)
+    raw, problems = read_raw(
+        Path(plan.data_dir), plan.mapping, partitions=names, households=households
+    )
+    partition = ", ".join(names)
+    if not problems:
+        try:
+            return tables_from_frames(raw, mapping=plan.mapping), ()
+        except SchemaError:
+            problems = validate_tables(raw, mapping=plan.mapping)
+    return None, tuple(f"{partition}: {problem}" for problem in problems)
+
+
+# --- what a worker runs ------------------------------------------------------------------
+
+
+def score_partition(
+    number: int,
+    partition: str | Sequence[str],
+    model: RiskModel,
+    plan: PartitionPlan,
+    drift: dict[str, Any],
+) -> PartitionResult:
+    """Pass 1 for one partition (or a group of them): read and validate it, score its
+    population chunk by chunk, keep the results in the work directory (the chunk file last:
+    it marks the task done). Returns how many households were scored, or the problems."""
+    check_identity(plan.identity)
+    tables, problems = read_partition(plan, partition)
+    if tables is None:
+        return PartitionResult(0, problems)
+    as_of = plan.as_of
+    ids = population_ids(tables, as_of, plan.population)
+    places = place_rates(tables, as_of)
+    chunks = household_chunks(ids, plan.chunk_size)
+    frames, total = [], count_bins(drift or NO_REFERENCE, pd.DataFrame(), np.empty(0))
+    for chunk, (sub_tables, sub_places) in zip(
+        chunks, partition_tables(tables, chunks, places), strict=True
+    ):
+        frame, counts = score_chunk(
+            sub_tables, model, list(chunk), as_of=as_of, drift_reference=drift, places=sub_places
+        )
+        frames.append(frame)
+        total = add_counts(counts, total) if total["n_rows"] else counts
+    households = tables.households.set_index(HOUSEHOLD_ID)[[COUNTY, VILLAGE]]
+    facts = {
+        "rule_applies": rule_applies(tables, as_of) if plan.explain else True,
+        "has_cycle": not (tables.monitoring.empty and tables.visits.empty),
+    }
+    plan.work.write_part("households", number, households, facts)
+    if plan.explain:
+        plan.work.write_part("villages", number, village_facts(tables, as_of))
+    status = monitoring_status(tables, as_of, ids, verified_months=plan.verified_months)
+    plan.work.write_part("status", number, status)
+    scored = pd.concat(frames) if frames else _empty_chunk(model, tables, as_of)
+    plan.work.write_chunk(number, scored, total)
+    return PartitionResult(len(ids))
+
+
+def _empty_chunk(model: RiskModel, tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
+    frame, _ = score_chunk(tables, model, [], as_of=as_of, drift_reference=None)
+    return frame
+
+
+def explain_chunk_of_partitions(
+    number: int,
+    pieces: list[tuple[int, tuple[str, ...], list[str]]],
+    model: RiskModel,
+    plan: PartitionPlan,
+    texts: ReasonTexts,
+    villages: pd.DataFrame,
+    rule_triggers: bool,
+) -> int:
+    """Pass 2 for chunk ``number`` of the population (cut as the local engine cuts it, so
+    reasons are computed on the same batches): ``pieces`` are (partition number, partition,
+    household ids). Reasons from the features pass 1 kept and the households' own rows
+    (read by a Parquet filter), kept in the work directory; returns how many."""
+    check_identity(plan.identity)
+    wanted = sorted(hid for _, _, ids in pieces for hid in ids)
+    tables, problems = read_partition(
+        plan, [name for _, names, _ in pieces for name in names], wanted
+    )
+    if tables is None:
+        raise SchemaError("\n".join(problems))
+    features = pd.concat([plan.work.read_features(i, ids) for i, _, ids in pieces])
+    reasons = explain_chunk(
+        model,
+        features.reindex(wanted),
+        texts=texts,
+        tables=replace(tables, personal=pd.DataFrame()),
+        as_of=plan.as_of,
+        villages=villages,
+        rule_triggers=rule_triggers,
+    )
+    plan.work.write_reasons(number, reasons)
+    return len(reasons)

@@ -1,0 +1,70 @@
+"""Scoring a county-partitioned data directory: Dask workers read their own partitions and the
+scores file is byte for byte the local engine's; problems of every partition come at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from earlywarn.config import Config, ScoreConfig
+from earlywarn.data.directory import write_tables
+from earlywarn.data.partitioned import county_partitions
+from earlywarn.jobs.score import run_scoring
+from earlywarn.model.model_file import save_model
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2024-03-01"
+
+
+@pytest.fixture(scope="module")
+def partitioned_dir(tables, tmp_path_factory) -> Path:
+    return write_tables(tables, tmp_path_factory.mktemp("data") / "d", partition_by="county")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_model, tmp_path_factory) -> Path:
+    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """One local cluster of two worker processes for every run of this module."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.parametrize("explain", ["flagged", "all", "none"])
+def test_workers_reading_partitions_give_the_local_file(
+    partitioned_dir, model_dir, scheduler, tmp_path, explain
+):
+    assert len(county_partitions(partitioned_dir)) > 1
+    cfg = Config(score=ScoreConfig(chunk_size=40))
+    local = run_scoring(
+        cfg,
+        partitioned_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "l" / "s.parquet",
+        explain=explain,
+        progress=False,
+    )
+    dask = run_scoring(
+        cfg,
+        partitioned_dir,
+        AS_OF,
+        model_dir,
+        tmp_path / "d" / "s.parquet",
+        explain=explain,
+        scheduler=scheduler,
+        progress=False,
+    )
+    assert dask.out.read_bytes() == local.out.read_bytes()
+    assert dask.n_chunks == len(county_partitions(partitioned_dir))  # chunk 40: one each
+    assert local.n_flagged > 0
