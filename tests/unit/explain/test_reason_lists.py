@@ -20,6 +20,7 @@ from earlywarn.explain.formatting import format_fact, format_facts
 from earlywarn.explain.glossary import load_glossary
 from earlywarn.explain.household_facts import event_counts, facts_from_features, household_facts
 from earlywarn.explain.reasons import reasons_for, rule_reasons, rule_triggers, sum_reasons
+from earlywarn.explain.village_facts import village_facts
 from explain_world import AS_OF, make_features, make_model, make_tables
 
 
@@ -164,3 +165,17 @@ def test_events_are_counted_by_type_in_the_contracts_order():
     }
     assert EVENT_TYPES.index("illness") < EVENT_TYPES.index("injury")
     assert counts.index.name == HOUSEHOLD_ID and counts.dtype == "string"
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, pd.Timestamp("2023-10-01")])
+def test_village_figures_on_positions_equal_those_of_the_households_facts(world, as_of):
+    """village_facts (by household position, for scoring) gives the village figures that the
+    households' facts compute from the whole tables, exactly."""
+    tables, _, _ = world
+    whole = household_facts(tables, as_of)
+    pd.testing.assert_frame_equal(
+        household_facts(tables, as_of, villages=village_facts(tables, as_of)),
+        whole,
+        check_exact=True,
+    )
+    assert whole["village_poverty_rate_pct"].notna().any()
