@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from earlywarn.data.columns import COUNTY, VILLAGE
@@ -23,13 +24,21 @@ def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | N
 
 def format_facts(name: str, values: pd.Series, lang: str, glossary: Glossary) -> list[str | None]:
     """:func:`format_fact` of every value of a column, in its order (one rule, one pass):
-    what reason texts quote when they are written for many households at once."""
+    what reason texts quote when they are written for many households at once. Each distinct
+    value is formatted once (floats told apart by their bits: -0.0 is not 0.0)."""
     known = values.notna().to_numpy()
+    if pd.api.types.is_float_dtype(values.dtype):
+        bits = values.to_numpy(dtype="float64", na_value=np.nan).view("int64")
+        codes, unique_bits = pd.factorize(bits)
+        distinct = unique_bits.view("float64").tolist()
+    else:
+        codes, uniques = pd.factorize(values)
+        distinct = uniques.tolist()
     formatter = fact_formatter(name, lang, glossary)
-    return [
-        formatter(value) if is_known else None
-        for value, is_known in zip(values.tolist(), known, strict=True)
-    ]
+    texts = np.array([*(formatter(value) for value in distinct), None], dtype=object)
+    found = texts[codes]
+    found[~known] = None
+    return list(found)
 
 
 def fact_formatter(name: str, lang: str, glossary: Glossary) -> Callable[[Any], str | None]:

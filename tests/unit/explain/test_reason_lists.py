@@ -179,3 +179,26 @@ def test_village_figures_on_positions_equal_those_of_the_households_facts(world,
         check_exact=True,
     )
     assert whole["village_poverty_rate_pct"].notna().any()
+
+
+def test_a_column_of_figures_formats_each_value_as_one_by_one():
+    """Repeated values are formatted once; -0.0 still reads as it does alone, a missing
+    value or a zero count says nothing."""
+    glossary = load_glossary()
+    cases = {
+        "income_per_capita": pd.Series([1234.5, -0.0, 0.0, np.nan, 1234.5, -0.4]),
+        "n_health_events_12m": pd.Series([0.0, 2.0, np.nan, 2.0]),
+        "last_year": pd.array([2023, None, 2023], dtype="Int64"),
+        "last_health_event_type": pd.Series(["injury", None, "illness", "injury"], dtype="str"),
+        "big_farm_event_date": pd.Series(pd.to_datetime(["2023-05-01", None, "2023-05-01"])),
+    }
+    for lang in ("en", "zh-CN"):
+        for name, values in cases.items():
+            column = pd.Series(values)
+            expected = [format_fact(name, value, lang, glossary) for value in column.tolist()]
+            assert format_facts(name, column, lang, glossary) == expected, name
+    assert format_facts("income_per_capita", cases["income_per_capita"], "en", glossary)[:3] == [
+        "1,234",
+        "-0",
+        "0",
+    ]
