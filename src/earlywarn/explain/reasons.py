@@ -1,7 +1,10 @@
 """Reasons in words: the glossary's text of a reason group, or of the current rule's trigger,
-with the household's own figures filled in. The scores file and the reports write every
-reason text through :func:`group_reason` and :func:`rule_reasons`, so given the same glossary,
-language and figures they say the same.
+with the household's own figures filled in. Reports write a household's texts through
+:func:`group_reason` and :func:`rule_reasons`; the scores file writes a chunk's at once, a
+column at a time, through :func:`render_texts` and :func:`rule_reason_columns`, which apply
+the same templates and the same formatting (:mod:`~earlywarn.explain.formatting`), so given
+the same glossary, language and figures they say the same, character for character
+(``tests/unit/explain/test_reason_lists.py``).
 
 A :class:`Reason` is ``code``, ``text`` and ``contribution`` (probability points on the
 calibrated risk, see :data:`~earlywarn.explain.contributions.CONTRIBUTION_SCALE`; ``None`` for a
