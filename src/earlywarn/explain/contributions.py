@@ -119,7 +119,7 @@ class GroupContributions:
         """:meth:`material` and :meth:`other_factors` of every household at once, the same
         values (rows in the order of :attr:`points`)."""
         values = self.points.to_numpy(dtype="float64")
-        places = max(min(k, MAX_REASONS), 0)
+        places = max(min(k, MAX_REASONS, values.shape[1]), 0)
         # descending, ties in column order: what a stable descending pandas sort gives
         order = np.argsort(-values, axis=1, kind="stable")[:, :places]
         top = np.take_along_axis(values, order, axis=1)

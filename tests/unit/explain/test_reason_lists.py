@@ -202,3 +202,15 @@ def test_a_column_of_figures_formats_each_value_as_one_by_one():
         "-0",
         "0",
     ]
+
+
+def test_a_model_with_fewer_groups_than_places_lists_them_all(world):
+    _, features, model = world
+    explained = explain(model, features.iloc[:10])
+    few = replace(explained, points=explained.points.iloc[:, :2].assign(**{"x": 0.02}).iloc[:, 1:])
+    material = few.material_all(4)
+    assert material.codes.shape == (10, 2)
+    for row, household_id in enumerate(few.points.index):
+        listed = few.material(household_id, k=4)
+        assert list(material.codes[row, : material.counts[row]]) == list(listed.index)
+        assert material.other[row] == few.other_factors(household_id, listed)
