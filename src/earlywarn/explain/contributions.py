@@ -38,7 +38,7 @@ from earlywarn.data.tables import Tables
 from earlywarn.errors import ModelError
 from earlywarn.explain.glossary import Glossary, load_glossary
 from earlywarn.explain.household_facts import facts_from_features, household_facts
-from earlywarn.explain.reasons import reasons_for, rule_reasons, sum_reasons
+from earlywarn.explain.reason_lists import MaterialGroups, reason_lists
 from earlywarn.explain.reasons import rule_triggers as rule_trigger_frame
 from earlywarn.features.catalog import FEATURES
 from earlywarn.model.model_file import RiskModel
@@ -114,6 +114,28 @@ class GroupContributions:
     def other_factors(self, household_id: str, listed: pd.Series) -> float:
         """The net contribution of every group not in ``listed``: risk - base - listed."""
         return float(self.risk[household_id] - self.base_risk - listed.sum())
+
+    def material_all(self, k: int = MAX_REASONS) -> MaterialGroups:
+        """:meth:`material` and :meth:`other_factors` of every household at once, the same
+        values (rows in the order of :attr:`points`)."""
+        values = self.points.to_numpy(dtype="float64")
+        places = max(min(k, MAX_REASONS, values.shape[1]), 0)
+        # descending, ties in column order: what a stable descending pandas sort gives
+        order = np.argsort(-values, axis=1, kind="stable")[:, :places]
+        top = np.take_along_axis(values, order, axis=1)
+        with np.errstate(invalid="ignore"):
+            listed = (top > 0) & (top >= MATERIAL_POINTS)
+        listed &= np.cumprod(listed, axis=1).astype(bool)  # a prefix: sorted, NaN last
+        total = np.zeros(len(values))  # left to right, as pandas sums a short Series
+        for place in range(places):
+            total = np.where(listed[:, place], total + top[:, place], total)
+        return MaterialGroups(
+            codes=np.asarray(self.points.columns, dtype=object)[order],
+            points=top,
+            counts=listed.sum(axis=1),
+            other=self.risk.to_numpy(dtype="float64") - self.base_risk - total,
+            base_risk=self.base_risk,
+        )
 
 
 def contributions(model: RiskModel, features: pd.DataFrame) -> Contributions:
@@ -291,27 +313,16 @@ def explain_with_glossary(
         triggers = (
             rule_trigger_frame(tables, as_of, features.index, rule_cfg) if rule_triggers else None
         )
-        if triggers is not None:
-            triggers.index = explained.points.index
     else:
         facts = facts_from_features(features)
         triggers = None
-    facts.index = explained.points.index
-    lists = []
-    records = facts.to_dict("index")
-    for household_id in explained.points.index:
-        row = records[household_id]
-        listed = explained.material(household_id, k=k)
-        found = reasons_for(row, listed, glossary, lang)
-        if triggers is not None:
-            found += rule_reasons(
-                triggers.loc[household_id].to_dict(),
-                glossary,
-                lang,
-                target_year=pd.Timestamp(as_of).year,
-            )
-        if tables is not None:
-            other = explained.other_factors(household_id, listed)
-            found += sum_reasons(explained.base_risk, other, glossary, lang)
-        lists.append([reason.as_dict() for reason in found])
+    lists = reason_lists(
+        explained.material_all(k),
+        facts,
+        glossary,
+        lang,
+        triggers=triggers,
+        target_year=None if as_of is None else pd.Timestamp(as_of).year,
+        with_sums=tables is not None,
+    )
     return pd.Series(lists, index=index, dtype=object, name=REASONS)

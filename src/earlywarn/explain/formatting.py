@@ -3,8 +3,10 @@ money and dates the report pages show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from earlywarn.data.columns import COUNTY, VILLAGE
@@ -17,23 +19,53 @@ def format_fact(name: str, value: Any, lang: str, glossary: Glossary) -> str | N
     zero says nothing). Codes (events, measures, gaps) become their glossary names."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
+    return fact_formatter(name, lang, glossary)(value)
+
+
+def format_facts(name: str, values: pd.Series, lang: str, glossary: Glossary) -> list[str | None]:
+    """:func:`format_fact` of every value of a column, in its order (one rule, one pass):
+    what reason texts quote when they are written for many households at once. Each distinct
+    value is formatted once (floats told apart by their bits: -0.0 is not 0.0)."""
+    known = values.notna().to_numpy()
+    if pd.api.types.is_float_dtype(values.dtype):
+        bits = values.to_numpy(dtype="float64", na_value=np.nan).view("int64")
+        codes, unique_bits = pd.factorize(bits)
+        distinct = unique_bits.view("float64").tolist()
+    else:
+        codes, uniques = pd.factorize(values)
+        distinct = uniques.tolist()
+    formatter = fact_formatter(name, lang, glossary)
+    texts = np.array([*(formatter(value) for value in distinct), None], dtype=object)
+    found = texts[codes]
+    found[~known] = None
+    return list(found)
+
+
+def fact_formatter(name: str, lang: str, glossary: Glossary) -> Callable[[Any], str | None]:
+    """How a known value of the fact ``name`` reads in ``lang`` (chosen by the fact's name)."""
     if name.endswith("_date"):
-        date = pd.Timestamp(value)
-        return f"{date.year}年{date.month}月" if lang.startswith("zh") else date.strftime("%B %Y")
+        if lang.startswith("zh"):
+            return lambda value: _zh_month(pd.Timestamp(value))
+        return lambda value: pd.Timestamp(value).strftime("%B %Y")
     if name.endswith(("_type", "_types", "_measure", "_measures", "_gaps")):
-        return _code_names(name, str(value), lang, glossary)
+        return lambda value: _code_names(name, str(value), lang, glossary)
     if name.endswith("_counts"):
-        return _counted_names(str(value), lang, glossary)
+        return lambda value: _counted_names(str(value), lang, glossary)
     if name in (COUNTY, VILLAGE):
-        return str(value)
-    number = float(value)
-    if name in ZERO_SAYS_NOTHING and number == 0:
-        return None
+        return str
     if name.endswith("_multiple"):
-        return f"{number:g}"
-    if name.endswith(("_pct", "_age", "_years", "_months")) or name in YEAR_FACTS:
-        return f"{number:.0f}"
-    return f"{number:,.0f}"
+        pattern = "{:g}"
+    elif name.endswith(("_pct", "_age", "_years", "_months")) or name in YEAR_FACTS:
+        pattern = "{:.0f}"
+    else:
+        pattern = "{:,.0f}"
+    if name in ZERO_SAYS_NOTHING:
+        return lambda value: None if float(value) == 0 else pattern.format(float(value))
+    return lambda value: pattern.format(float(value))
+
+
+def _zh_month(date: pd.Timestamp) -> str:
+    return f"{date.year}年{date.month}月"
 
 
 def _code_names(name: str, codes: str, lang: str, glossary: Glossary) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from earlywarn.data.columns import (
@@ -258,17 +259,30 @@ def event_counts(events: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype="string", index=pd.Index([], name=HOUSEHOLD_ID))
     order = {name: n for n, name in enumerate(EVENT_TYPES)}
     counted = events.groupby([HOUSEHOLD_ID, events[EVENT_TYPE].astype(str)]).size()
-    return (
-        counted.groupby(level=0)
-        .agg(
-            lambda by_type: ",".join(
-                f"{kind}:{n}"
-                for (_, kind), n in sorted(
-                    by_type.items(), key=lambda item: order.get(item[0][1], 99)
-                )
-            )
-        )
-        .astype("string")
+    households = counted.index.get_level_values(0)
+    kinds = counted.index.get_level_values(1).tolist()
+    rank = np.array([order.get(kind, 99) for kind in kinds], dtype="int64")
+    # sorted by household, then type name: stable by (household, the contract's order)
+    at = np.lexsort((rank, _group_numbers(households)))
+    items = [f"{kind}:{n}" for kind, n in zip(kinds, counted.tolist(), strict=True)]
+    return _joined(households.take(at), [items[i] for i in at.tolist()])
+
+
+def _group_numbers(keys: pd.Index) -> np.ndarray:
+    """0, 0, 1, 2, 2, ...: which run of equal neighbouring keys each position is in."""
+    values = keys.to_numpy()
+    return np.cumsum(np.r_[False, values[1:] != values[:-1]])
+
+
+def _joined(households: pd.Index, items: list[str]) -> pd.Series:
+    """Each household's items joined by commas, in their order (``households`` grouped);
+    index: each household once, in that order."""
+    starts = np.flatnonzero(np.diff(_group_numbers(households), prepend=-1))
+    ends = [*starts[1:].tolist(), len(items)]
+    return pd.Series(
+        [",".join(items[start:end]) for start, end in zip(starts.tolist(), ends, strict=True)],
+        index=households.take(starts),
+        dtype="string",
     )
 
 

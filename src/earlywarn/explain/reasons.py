@@ -1,7 +1,10 @@
 """Reasons in words: the glossary's text of a reason group, or of the current rule's trigger,
-with the household's own figures filled in. The scores file and the reports write every
-reason text through :func:`group_reason` and :func:`rule_reasons`, so given the same glossary,
-language and figures they say the same.
+with the household's own figures filled in. Reports write a household's texts through
+:func:`group_reason` and :func:`rule_reasons`; the scores file writes a chunk's at once, a
+column at a time, through :func:`render_texts` and :func:`rule_reason_columns`, which apply
+the same templates and the same formatting (:mod:`~earlywarn.explain.formatting`), so given
+the same glossary, language and figures they say the same, character for character
+(``tests/unit/explain/test_reason_lists.py``).
 
 A :class:`Reason` is ``code``, ``text`` and ``contribution`` (probability points on the
 calibrated risk, see :data:`~earlywarn.explain.contributions.CONTRIBUTION_SCALE`; ``None`` for a
@@ -12,7 +15,7 @@ listed, so that the listed points, the two sums and nothing else add up to the r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +25,17 @@ import pandas as pd
 from earlywarn.config import RuleConfig
 from earlywarn.data.columns import HOUSEHOLD_ID
 from earlywarn.data.tables import Tables
-from earlywarn.explain.formatting import format_fact
+from earlywarn.explain.formatting import format_fact, format_facts
 from earlywarn.explain.glossary import Glossary, check_lang, template_fields
 from earlywarn.explain.household_facts import event_counts
-from earlywarn.model.rule import RULE_LINE, rule_flags, serious_shocks
+from earlywarn.model.rule import (
+    INCOME_NEAR_LINE,
+    LAST_INCOME,
+    RULE_LINE,
+    SERIOUS_SHOCK,
+    rule_flags,
+    serious_shocks,
+)
 
 # Moved to their own modules; re-exported here until jobs/score.py, scoring/score.py and
 # benchmarks/bench_reason_facts.py import them from there (drop at the merge of issue 10).
@@ -66,6 +76,42 @@ def render_text(
             return _sentence(template.format(**values), lang)
         text = template
     return text
+
+
+def render_texts(
+    templates: Sequence[str],
+    facts: pd.DataFrame,
+    lang: str,
+    glossary: Glossary,
+    rows: np.ndarray | None = None,
+) -> list[str]:
+    """:func:`render_text` for the rows of ``facts`` at positions ``rows`` (default: all; one
+    household a row, the facts as columns), in that order. Each template's placeholders are
+    formatted a column at a time (:func:`~earlywarn.explain.formatting.format_facts`); a row
+    takes the first template whose placeholders all have a value."""
+    rows = np.arange(len(facts)) if rows is None else np.asarray(rows, dtype="int64")
+    texts: list[str] = [""] * len(rows)
+    undecided = np.arange(len(rows))
+    for template in templates:
+        if not len(undecided):
+            break
+        at = rows[undecided]
+        values = {
+            name: format_facts(name, facts[name].iloc[at], lang, glossary)
+            if name in facts.columns
+            else [None] * len(at)
+            for name in dict.fromkeys(template_fields(template))
+        }
+        filled = np.ones(len(at), dtype=bool)
+        for column in values.values():
+            filled &= np.fromiter((value is not None for value in column), bool, len(column))
+        for j in np.flatnonzero(filled).tolist():
+            fields = {name: column[j] for name, column in values.items()}
+            texts[undecided[j]] = _sentence(template.format(**fields), lang)
+        undecided = undecided[~filled]
+        for j in undecided.tolist():
+            texts[j] = template
+    return texts
 
 
 def _sentence(text: str, lang: str) -> str:
@@ -143,6 +189,42 @@ def rule_reasons(
     if triggers.get("serious_shock"):
         reasons.append(_rule_reason("serious_shock", fields, glossary, lang))
     return reasons
+
+
+def rule_reason_columns(
+    triggers: pd.DataFrame, glossary: Glossary, lang: str, *, target_year: int
+) -> list[list[Reason]]:
+    """:func:`rule_reasons` for every row of ``triggers`` (:func:`rule_triggers`), in their
+    order, written column by column."""
+    check_lang(glossary, lang)
+    fields = triggers.assign(target_year=target_year)
+    n = len(triggers)
+    found: list[list[Reason]] = [[] for _ in range(n)]
+    near = _truthy(triggers, INCOME_NEAR_LINE)
+    with np.errstate(invalid="ignore"):
+        below = _numbers(triggers, LAST_INCOME) < _numbers(triggers, RULE_LINE)
+    for code, rows in (
+        ("income_below_line", np.flatnonzero(near & below)),
+        ("income_near_line", np.flatnonzero(near & ~below)),
+        ("serious_shock", np.flatnonzero(_truthy(triggers, SERIOUS_SHOCK))),
+    ):
+        texts = render_texts([glossary.rules[code][lang]], fields, lang, glossary, rows)
+        for row, text in zip(rows.tolist(), texts, strict=True):
+            found[row].append(Reason(RULE_PREFIX + code, text, None))
+    return found  # income first, then the shock, as rule_reasons lists them
+
+
+def _truthy(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Whether each row's value is true (a missing column or value is not)."""
+    if name not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return np.array([bool(value) for value in frame[name].fillna(False).tolist()], dtype=bool)
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return frame[name].to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _rule_reason(code: str, fields: Mapping[str, Any], glossary: Glossary, lang: str) -> Reason:

@@ -36,18 +36,25 @@ GAPS = {
 """Living-condition gaps (glossary code -> the round's yes/no column that is 0 for the gap)."""
 
 
-def closed_rounds(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
+def closed_rounds(tables: Tables, as_of: pd.Timestamp, *, by_code: bool = False) -> pd.DataFrame:
     """One row per closed survey round (year before ``as_of``'s) of a known household, sorted
     by household and year: ``last_year`` (the round's year), ``income_per_capita`` and
-    ``line`` (yuan per person per year), the incomes, expenses, members and gaps (0/1)."""
+    ``line`` (yuan per person per year), the incomes, expenses, members and gaps (0/1).
+
+    ``by_code``: the household_id column holds the household's position in
+    ``tables.households`` instead of its id (faster to sort and group over many households).
+    """
     years = tables.household_years
     closed = years[years[YEAR] < as_of.year]
-    closed = closed[household_codes(closed[HOUSEHOLD_ID], tables.households[HOUSEHOLD_ID]) >= 0]
+    codes = household_codes(closed[HOUSEHOLD_ID], tables.households[HOUSEHOLD_ID])
+    closed = closed[codes >= 0]
     yearly = yearly_poverty(tables, closed)
     return (
         pd.DataFrame(
             {
-                HOUSEHOLD_ID: closed[HOUSEHOLD_ID].to_numpy(dtype=object),
+                HOUSEHOLD_ID: codes[codes >= 0]
+                if by_code
+                else closed[HOUSEHOLD_ID].to_numpy(dtype=object),
                 "last_year": closed[YEAR].to_numpy(dtype="int64"),
                 "income_per_capita": yearly.income,
                 "line": yearly.line,
@@ -78,7 +85,7 @@ def last_round_facts(rounds: pd.DataFrame) -> pd.DataFrame:
     grouped = rounds.groupby(HOUSEHOLD_ID, sort=False)
     last = grouped.tail(1).set_index(HOUSEHOLD_ID)
     previous = grouped.nth(-2).set_index(HOUSEHOLD_ID).reindex(last.index)
-    gross = last[list(INCOME_SOURCES)].sum(axis=1, min_count=len(INCOME_SOURCES))
+    gross = gross_income(last)
     positive = gross.where(gross > 0)
     facts = last.copy()
     facts["previous_year"] = previous["last_year"]
@@ -103,6 +110,25 @@ def last_round_facts(rounds: pd.DataFrame) -> pd.DataFrame:
         gaps = gaps.where(last[column] != 0.0, gaps + "," + code)
     facts["living_gaps"] = gaps.str.lstrip(",").replace("", pd.NA)
     return facts
+
+
+def gross_income(last: pd.DataFrame) -> pd.Series:
+    """A round's gross income (the four sources; NaN when any is unknown)."""
+    return last[list(INCOME_SOURCES)].sum(axis=1, min_count=len(INCOME_SOURCES))
+
+
+def last_income_and_medical_share(rounds: pd.DataFrame) -> pd.DataFrame:
+    """``income_per_capita`` and ``medical_share_pct`` of each household's last closed round
+    (as :func:`last_round_facts` gives them, without the rest)."""
+    last = rounds.groupby(HOUSEHOLD_ID, sort=False).tail(1).set_index(HOUSEHOLD_ID)
+    gross = gross_income(last)
+    positive = gross.where(gross > 0)
+    return pd.DataFrame(
+        {
+            "income_per_capita": last["income_per_capita"],
+            "medical_share_pct": 100 * last[MEDICAL_EXPENSE] / positive,
+        }
+    )
 
 
 def _fall_pct(now: pd.Series, before: pd.Series) -> pd.Series:

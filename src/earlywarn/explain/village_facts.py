@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from earlywarn.data.columns import HOUSEHOLD_ID, VILLAGE, YEAR
 from earlywarn.data.tables import Tables
-from earlywarn.explain.round_facts import closed_rounds, last_round_facts
+from earlywarn.explain.round_facts import (
+    closed_rounds,
+    last_income_and_medical_share,
+)
+from earlywarn.features.rounds import household_codes
 
 VILLAGE_FACTS = (
     "village_median_income_per_capita",
@@ -23,19 +28,37 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     """One row per village (index: the village): :data:`VILLAGE_FACTS` as known at ``as_of``,
     over every household of the village in ``tables``; pass it to
     :func:`~earlywarn.explain.household_facts.household_facts` to compute the facts of a few
-    households from their own rows only."""
+    households from their own rows only.
+
+    The same figures as :func:`village_figures` of the households' facts, computed on
+    household positions instead of ids (it reads every household of the tables).
+    """
     as_of = pd.Timestamp(as_of)
-    frame = tables.households.set_index(HOUSEHOLD_ID)
+    households, years = tables.households, tables.household_years
     # only the rows these figures read: each household's last closed round and year - 1
-    years = tables.household_years
-    closed = years[years[YEAR] < as_of.year]
-    last = closed[YEAR].groupby(closed[HOUSEHOLD_ID].to_numpy(), sort=False).transform("max")
-    needed = closed[(closed[YEAR] == last) | (closed[YEAR] == as_of.year - 1)]
-    rounds = closed_rounds(replace(tables, household_years=needed), as_of)
-    facts = frame[[VILLAGE]].join(
-        last_round_facts(rounds)[["income_per_capita", "medical_share_pct"]]
+    codes = household_codes(years[HOUSEHOLD_ID], households[HOUSEHOLD_ID])
+    round_year = years[YEAR].to_numpy(dtype="int64")
+    closed = (round_year < as_of.year) & (codes >= 0)
+    last = np.full(len(households), np.iinfo(np.int64).min)
+    np.maximum.at(last, codes[closed], round_year[closed])
+    needed = closed & ((round_year == last[np.maximum(codes, 0)]) | (round_year == as_of.year - 1))
+    rounds = closed_rounds(replace(tables, household_years=years[needed]), as_of, by_code=True)
+    own = last_income_and_medical_share(rounds)
+    place, names = pd.factorize(households[VILLAGE].astype(object))
+    figures = own.reindex(np.arange(len(households)))[place >= 0]
+    medians = figures.groupby(place[place >= 0]).median()
+    past = rounds[(rounds["last_year"] == as_of.year - 1) & (place[rounds[HOUSEHOLD_ID]] >= 0)]
+    poor = pd.Series(past["income_per_capita"] < past["line"])
+    poor_share = poor.groupby(place[past[HOUSEHOLD_ID].to_numpy()]).mean()
+    out = pd.DataFrame(
+        {
+            "village_median_income_per_capita": medians["income_per_capita"],
+            "village_median_medical_share_pct": medians["medical_share_pct"],
+            "village_poverty_rate_pct": 100 * poor_share.reindex(medians.index).astype("float64"),
+        }
     )
-    return village_figures(facts, rounds, frame[VILLAGE], as_of.year)
+    out.index = pd.Index(np.asarray(names, dtype=object)[out.index.to_numpy()], name=VILLAGE)
+    return out.sort_index().loc[:, list(VILLAGE_FACTS)].astype("float64")
 
 
 def village_figures(
