@@ -25,6 +25,7 @@ from typing import Any
 
 from earlywarn import __version__
 from earlywarn.data.directory import SUFFIXES
+from earlywarn.data.partitioned import dataset_fingerprints
 from earlywarn.data.storage import sha256_file
 
 log = logging.getLogger(__name__)
@@ -108,14 +109,16 @@ def unfinished_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
-    """SHA-256 of each table file in a data directory (``{}`` if it is not a directory)."""
+    """SHA-256 of each table file in a data directory, and of each partitioned table's
+    dataset folder (``{}`` if it is not a directory)."""
     if data_dir is None or not Path(data_dir).is_dir():
         return {}
-    return {
+    files = {
         path.name: sha256_file(path)
         for path in sorted(Path(data_dir).iterdir())
         if path.is_file() and path.suffix.lower() in SUFFIXES
     }
+    return files | dataset_fingerprints(Path(data_dir))
 
 
 def output_digest(path: Path | str) -> str:
