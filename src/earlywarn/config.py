@@ -42,7 +42,7 @@ class SimulateConfig(Section):
     seed: int = 0
     first_year: int = Field(default=2014, ge=2014)
     last_year: int = Field(default=2025, le=2025)
-    n_oracle_draws: int = Field(default=200, ge=10)
+    n_oracle_draws: int = Field(default=100, ge=10)
     oracle_workers: int = Field(default=1, ge=1)  # processes for the oracle (2 on 2 free cores)
     # times today's rate of every shock (household shocks, county disasters and lockdowns)
     shock_rate: float = Field(default=1.0, ge=0, le=20, exclude_if=lambda v: v == 1.0)

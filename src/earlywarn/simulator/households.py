@@ -81,7 +81,7 @@ def simulate_tables(
     n_households: int,
     seed: int,
     *,
-    n_oracle_draws: int = 200,
+    n_oracle_draws: int = 100,
     workers: int = 1,
     settings: SimulateConfig = TODAY,
 ) -> Simulation:

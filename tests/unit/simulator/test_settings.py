@@ -61,7 +61,7 @@ def test_default_settings_are_todays_world_and_keep_the_config_hash(today):
         "seed": 0,
         "first_year": 2014,
         "last_year": 2025,
-        "n_oracle_draws": 200,
+        "n_oracle_draws": 100,
         "oracle_workers": 1,
     }
     assert config_hash(Config()) == "e69991265cd680c4"  # the hash before the settings existed
