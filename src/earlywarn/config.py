@@ -98,6 +98,12 @@ class TuneConfig(Section):
     num_threads: int = Field(default=1, ge=1)
     storage: Path | None = None
     study_name: str | None = None
+    # the search's folds train on this share of the non-poor households (weighted up; 1: all)
+    negative_share: float = Field(default=1.0, gt=0, le=1)
+    # and on the examples at these as-of months only (null: all of train.as_of_months)
+    as_of_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] | None = Field(
+        default=None, min_length=1
+    )
 
 
 class PolicyConfig(Section):
