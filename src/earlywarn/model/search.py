@@ -120,9 +120,11 @@ def suggest_params(trial: optuna.trial.BaseTrial, max_boost_rounds: int) -> dict
     }
 
 
-def trial_params(cfg: TuneConfig) -> dict[str, Any]:
-    """The parameters every trial of a search shares: fixed flags, seed and threads."""
-    return {**fixed_params(cfg.metric), "seed": cfg.seed, "num_threads": cfg.num_threads}
+def trial_params(cfg: TuneConfig, workers: int = 1) -> dict[str, Any]:
+    """The parameters every trial of a search shares: fixed flags, seed and threads (the
+    ``cfg.num_threads`` shared among ``workers`` folds trained side by side)."""
+    threads = max(1, cfg.num_threads // workers)
+    return {**fixed_params(cfg.metric), "seed": cfg.seed, "num_threads": threads}
 
 
 def objective(
@@ -133,7 +135,7 @@ def objective(
     bounds: SearchBounds = SearchBounds(),
 ) -> float:
     """Mean validation score over the out-of-time folds at the best iteration."""
-    params = {**trial_params(cfg), **suggest_params(trial, bounds.max_boost_rounds)}
+    params = {**trial_params(cfg, data.workers), **suggest_params(trial, bounds.max_boost_rounds)}
     rounds = params.pop("num_boost_round")
 
     def report(step: int, value: float) -> None:
@@ -218,14 +220,23 @@ def search(
             months=months,
             as_of_months=cfg.as_of_months,
         )
+        workers = max(1, min(cfg.num_threads, len(folds)))  # a thread per fold first
         data = build_search_data(
-            X, y, folds, trial_params(cfg), kept=kept, negative_share=cfg.negative_share
+            X,
+            y,
+            folds,
+            trial_params(cfg, workers),
+            kept=kept,
+            negative_share=cfg.negative_share,
+            workers=workers,
         )
         log.info(
-            "search data: %d examples binned once in %.1f s; the folds train on %s rows",
+            "search data: %d examples binned once in %.1f s; the folds train on %s rows, "
+            "%d side by side",
             len(X),
             time.perf_counter() - started,
             ", ".join(f"{n:,}" for n in data.n_train_rows),
+            data.workers,
         )
         study.optimize(
             lambda trial: objective(trial, data, cfg=cfg, bounds=bounds),

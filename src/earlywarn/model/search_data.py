@@ -19,6 +19,7 @@ validation year, so trials are compared on what the final model will be judged o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ class SearchData:
     folds: tuple[tuple[lgb.Dataset, lgb.Dataset], ...]
     params: dict[str, Any]
     n_train_rows: tuple[int, ...]
+    workers: int = 1  # folds trained side by side, each booster in its own Python thread
 
 
 def kept_for_search(
@@ -77,6 +79,7 @@ def build_search_data(
     *,
     kept: np.ndarray | None = None,
     negative_share: float = 1.0,
+    workers: int = 1,
 ) -> SearchData:
     """Bin ``X`` once with the dataset parameters of ``params`` and cut each fold from it;
     the folds train on the ``kept`` rows only (:func:`kept_for_search`; all without), the
@@ -101,7 +104,12 @@ def build_search_data(
         valid_set = full.subset(np.sort(np.asarray(valid)).tolist()).construct()
         datasets.append((train_set, valid_set))
         sizes.append(len(rows))
-    return SearchData(folds=tuple(datasets), params=dataset_params, n_train_rows=tuple(sizes))
+    return SearchData(
+        folds=tuple(datasets),
+        params=dataset_params,
+        n_train_rows=tuple(sizes),
+        workers=max(1, min(workers, len(datasets))),
+    )
 
 
 def cross_validate(
@@ -116,7 +124,9 @@ def cross_validate(
     ``early_stopping_rounds`` rounds pass without a better one (as ``lgb.cv`` returns it).
 
     ``on_round(round, mean)`` is called after every round (0-based), e.g. to report to a trial
-    and prune it by raising."""
+    and prune it by raising. With ``data.workers`` above 1 the folds' boosters grow their
+    trees side by side in Python threads (LightGBM releases the GIL): each booster's trees
+    are those it grows alone, so the curve does not depend on the number of workers."""
     changed = {k: params[k] for k in data.params if params.get(k) != data.params[k]}
     if changed:
         raise ModelError(f"parameters {sorted(changed)} differ from those the data were binned by")
@@ -127,16 +137,20 @@ def cross_validate(
         boosters.append(booster)
     curve: list[float] = []
     best = 0
-    for step in range(num_boost_round):
-        scores = []
-        for booster in boosters:
-            booster.update()
-            scores.append(float(booster.eval_valid()[0][2]))
-        curve.append(float(np.mean(scores)))
-        if curve[step] > curve[best]:
-            best = step
-        if on_round is not None:
-            on_round(step, curve[step])
-        if step - best >= early_stopping_rounds:
-            break
+    with ThreadPoolExecutor(max_workers=data.workers) as pool:
+        for step in range(num_boost_round):
+            scores = list(pool.map(_grow_one_tree, boosters))
+            curve.append(float(np.mean(scores)))
+            if curve[step] > curve[best]:
+                best = step
+            if on_round is not None:
+                on_round(step, curve[step])
+            if step - best >= early_stopping_rounds:
+                break
     return np.asarray(curve[: best + 1])
+
+
+def _grow_one_tree(booster: lgb.Booster) -> float:
+    """One boosting round; the validation score after it."""
+    booster.update()
+    return float(booster.eval_valid()[0][2])

@@ -63,6 +63,19 @@ def test_the_curve_is_that_of_lgb_cv_on_the_same_folds(data):
     np.testing.assert_array_equal(curve, expected)
 
 
+def test_folds_trained_side_by_side_give_the_same_curve(data):
+    X, y, folds, _, _ = data
+    alone = build_search_data(X, y, folds, PARAMS)
+    side_by_side = build_search_data(X, y, folds, PARAMS, workers=2)
+    assert side_by_side.workers == 2
+    curves = [
+        cross_validate(PARAMS, prepared, num_boost_round=30, early_stopping_rounds=30)
+        for prepared in (alone, side_by_side)
+    ]
+    np.testing.assert_array_equal(*curves)
+    assert len(curves[0]) > 1
+
+
 def test_trials_never_bin_the_examples_again(data, monkeypatch):
     X, y, folds, _, _ = data
     cfg = TuneConfig(num_threads=1)
