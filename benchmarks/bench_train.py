@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_train.py [--households 100000] [--trials 30]
 [--search both|old|new] [--negative-share S] [--as-of-months 1,7] [--num-threads 1]
-[--old-timeout SECONDS] [--cache FILE]``
+[--timeout SECONDS] [--cache FILE]``
 
 Simulates ``--source-households`` households, stacks the training examples (four as-of dates
 per target year, default population) and scales them to a registry of ``--households``
@@ -19,10 +19,12 @@ the next run). Then, for each search asked for:
 both with the same study settings (TPE seed, pruner, early stopping, folds). Each prints
 its wall time, trials (complete/pruned), the chosen trial, and the **test-year AP** of the
 model fitted on all fitting examples with the chosen parameters (the test year is used for
-nothing else). With ``--old-timeout`` the old search stops starting trials after that long
-and its time for all ``--trials`` is extrapolated from its mean time per trial (said so);
-its test AP is then not measured, and the values of the trials both searches ran are
-compared instead (equal values: the same study, so the same model). Ends with the ratio.
+nothing else). With ``--timeout`` each search stops starting trials after that long and its
+time for all ``--trials`` is extrapolated from its mean time per trial (said so); its test
+AP is then not measured, and the values of the trials both searches ran are compared
+instead (with ``--negative-share 1``, equal values: the same study, so the same model).
+Ends with the ratio of wall times. ``--num-threads 2``: the new search trains its two folds
+side by side (one thread each), the old one gives LightGBM two threads.
 """
 
 from __future__ import annotations
@@ -204,6 +206,7 @@ def run_search(
                 cfg,
                 storage_url=url,
                 study_name="new",
+                timeout=timeout,
                 households=fit.keys[HOUSEHOLD_ID].to_numpy(),
                 months=pd.DatetimeIndex(fit.keys["as_of"]).month.to_numpy(),
             )
@@ -255,7 +258,7 @@ def main() -> None:
     parser.add_argument("--as-of-months", type=str, default=None, help="e.g. 1,7; default: all")
     parser.add_argument("--num-threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--old-timeout", type=float, default=None)
+    parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -265,7 +268,8 @@ def main() -> None:
     print(
         f"{args.households:,} households ({args.source_households:,} simulated, resampled): "
         f"{len(examples):,} examples, fit {len(split.fit):,}, calibration "
-        f"{len(split.calibration):,}, test {len(split.test):,}; {args.num_threads} thread(s)",
+        f"{len(split.calibration):,}, test {len(split.test):,}; {args.num_threads} thread(s); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         flush=True,
     )
     new_cfg = TuneConfig(
@@ -284,13 +288,18 @@ def main() -> None:
         f"new search: negative_share {new_cfg.negative_share}, as_of_months {new_cfg.as_of_months}"
     )
     old = (
-        run_search("old", examples, split, old_cfg, args.old_timeout)
+        run_search("old", examples, split, old_cfg, args.timeout)
         if args.search in ("both", "old")
         else None
     )
-    new = run_search("new", examples, split, new_cfg, None) if args.search != "old" else None
+    new = (
+        run_search("new", examples, split, new_cfg, args.timeout)
+        if args.search in ("both", "new")
+        else None
+    )
     if old is not None and new is not None:
         compare(old, new)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

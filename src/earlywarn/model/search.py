@@ -192,13 +192,14 @@ def search(
     bounds: SearchBounds = SearchBounds(),
     households: np.ndarray | None = None,
     months: np.ndarray | None = None,
+    timeout: float | None = None,
 ) -> TuneResult:
     """Run (or resume) the study until ``n_trials`` trials have finished or time runs out.
 
     The examples are binned once for all trials (:mod:`earlywarn.model.search_data`); the
     folds train on the rows at ``cfg.as_of_months`` (``months``: each row's as-of month) and
     on ``cfg.negative_share`` of the non-poor ``households`` (ids, one per row of ``X``; rows
-    drawn singly without them)."""
+    drawn singly without them). ``timeout`` overrides ``cfg.timeout_seconds``."""
     study = open_study(cfg, storage_url=storage_url, study_name=study_name)
     target = n_trials if n_trials is not None else cfg.n_trials
     finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
@@ -241,7 +242,7 @@ def search(
         study.optimize(
             lambda trial: objective(trial, data, cfg=cfg, bounds=bounds),
             n_trials=remaining,
-            timeout=cfg.timeout_seconds,
+            timeout=timeout if timeout is not None else cfg.timeout_seconds,
             gc_after_trial=False,
             callbacks=[TrialProgress(target=target, already_finished=finished)],
         )
