@@ -137,7 +137,7 @@ def cross_validate(
         boosters.append(booster)
     curve: list[float] = []
     best = 0
-    with ThreadPoolExecutor(max_workers=data.workers) as pool:
+    with ThreadPoolExecutor(max_workers=data.workers, initializer=_quiet_lightgbm) as pool:
         for step in range(num_boost_round):
             scores = list(pool.map(_grow_one_tree, boosters))
             curve.append(float(np.mean(scores)))
@@ -148,6 +148,13 @@ def cross_validate(
             if step - best >= early_stopping_rounds:
                 break
     return np.asarray(curve[: best + 1])
+
+
+def _quiet_lightgbm() -> None:
+    """Silence LightGBM in this thread: its log level is per thread, set by the last
+    parameters parsed in it (a tiny dataset's)."""
+    quiet = {"verbosity": -1}
+    lgb.Dataset(np.array([[0.0], [1.0]]), label=[0.0, 1.0], params=quiet).construct()
 
 
 def _grow_one_tree(booster: lgb.Booster) -> float:
