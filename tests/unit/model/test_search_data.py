@@ -170,3 +170,11 @@ def test_the_folds_threads_keep_lightgbm_quiet(data, capfd):
     prepared = build_search_data(X, y, folds, params, workers=2)
     cross_validate(params, prepared, num_boost_round=3, early_stopping_rounds=5)
     assert "[LightGBM]" not in capfd.readouterr().out
+
+
+def test_the_settings_that_change_the_trials_change_the_study_and_neutral_ones_do_not():
+    plain = TuneConfig().model_dump(mode="json")
+    assert TuneConfig(negative_share=1.0, as_of_months=None).model_dump(mode="json") == plain
+    assert "negative_share" not in plain and "as_of_months" not in plain
+    changed = TuneConfig(negative_share=0.25, as_of_months=(1, 7)).model_dump(mode="json")
+    assert changed["negative_share"] == 0.25 and changed["as_of_months"] == [1, 7]
