@@ -98,6 +98,14 @@ class TuneConfig(Section):
     num_threads: int = Field(default=1, ge=1)
     storage: Path | None = None
     study_name: str | None = None
+    # the search's folds train on this share of the non-poor households (weighted up; 1: all)
+    # and on the examples at these as-of months only (null: all of train.as_of_months); at
+    # 1 and null the search is the one before these existed, so they leave the dump (and the
+    # names of the studies made before them) unchanged
+    negative_share: float = Field(default=1.0, gt=0, le=1, exclude_if=lambda v: v == 1.0)
+    as_of_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] | None = Field(
+        default=None, min_length=1, exclude_if=lambda v: v is None
+    )
 
 
 class PolicyConfig(Section):

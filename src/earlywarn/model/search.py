@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -30,9 +29,15 @@ import optuna
 import pandas as pd
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
-from optuna_integration import LightGBMPruningCallback
 
 from earlywarn.config import TrainConfig, TuneConfig
+from earlywarn.model.search_data import (
+    Folds,
+    SearchData,
+    build_search_data,
+    cross_validate,
+    kept_for_search,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,6 @@ BEST_ITERATION = "best_iteration"
 RUN_ID_ATTR = "mlflow_run_id"  # study user attributes: the last run trained from the study
 RUN_IDS_ATTR = "mlflow_run_ids"  # and every one, oldest first
 SEARCH_SPACE_VERSION = 2  # bump when suggest_params changes: a new study, not a resumed one
-Folds = Sequence[tuple[np.ndarray, np.ndarray]]
 
 
 _TRAIN_DEFAULTS = TrainConfig()
@@ -116,39 +120,37 @@ def suggest_params(trial: optuna.trial.BaseTrial, max_boost_rounds: int) -> dict
     }
 
 
+def trial_params(cfg: TuneConfig, workers: int = 1) -> dict[str, Any]:
+    """The parameters every trial of a search shares: fixed flags, seed and threads (the
+    ``cfg.num_threads`` shared among ``workers`` folds trained side by side)."""
+    threads = max(1, cfg.num_threads // workers)
+    return {**fixed_params(cfg.metric), "seed": cfg.seed, "num_threads": threads}
+
+
 def objective(
     trial: optuna.trial.BaseTrial,
-    X: pd.DataFrame,
-    y: pd.Series,
-    folds: Folds,
+    data: SearchData,
     *,
     cfg: TuneConfig,
     bounds: SearchBounds = SearchBounds(),
 ) -> float:
     """Mean validation score over the out-of-time folds at the best iteration."""
-    params = {
-        **fixed_params(cfg.metric),
-        **suggest_params(trial, bounds.max_boost_rounds),
-        "seed": cfg.seed,
-        "num_threads": cfg.num_threads,
-    }
+    params = {**trial_params(cfg, data.workers), **suggest_params(trial, bounds.max_boost_rounds)}
     rounds = params.pop("num_boost_round")
-    metric = LGB_METRIC[cfg.metric]
-    callbacks: list[Any] = [lgb.early_stopping(bounds.early_stopping_rounds, verbose=False)]
-    if isinstance(trial, optuna.trial.Trial):  # a FixedTrial has no study to prune in
-        callbacks.append(LightGBMPruningCallback(trial, metric, valid_name="valid"))
-    dataset = lgb.Dataset(X, label=np.asarray(y, dtype=float), free_raw_data=False)
-    history = lgb.cv(
+
+    def report(step: int, value: float) -> None:
+        if isinstance(trial, optuna.trial.Trial):  # a FixedTrial has no study to prune in
+            trial.report(value, step=step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"trial was pruned at iteration {step}")
+
+    curve = cross_validate(
         params,
-        dataset,
+        data,
         num_boost_round=rounds,
-        folds=list(folds),
-        stratified=False,
-        shuffle=False,
-        seed=cfg.seed,
-        callbacks=callbacks,
+        early_stopping_rounds=bounds.early_stopping_rounds,
+        on_round=report,
     )
-    curve = np.asarray(history[f"valid {metric}-mean"])
     best_iteration = int(np.nanargmax(curve)) + 1
     trial.set_user_attr(BEST_ITERATION, best_iteration)
     return float(curve[best_iteration - 1])
@@ -188,8 +190,16 @@ def search(
     study_name: str,
     n_trials: int | None = None,
     bounds: SearchBounds = SearchBounds(),
+    households: np.ndarray | None = None,
+    months: np.ndarray | None = None,
+    timeout: float | None = None,
 ) -> TuneResult:
-    """Run (or resume) the study until ``n_trials`` trials have finished or time runs out."""
+    """Run (or resume) the study until ``n_trials`` trials have finished or time runs out.
+
+    The examples are binned once for all trials (:mod:`earlywarn.model.search_data`); the
+    folds train on the rows at ``cfg.as_of_months`` (``months``: each row's as-of month) and
+    on ``cfg.negative_share`` of the non-poor ``households`` (ids, one per row of ``X``; rows
+    drawn singly without them). ``timeout`` overrides ``cfg.timeout_seconds``."""
     study = open_study(cfg, storage_url=storage_url, study_name=study_name)
     target = n_trials if n_trials is not None else cfg.n_trials
     finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
@@ -202,10 +212,37 @@ def search(
             remaining,
         )
     if remaining:
+        started = time.perf_counter()
+        kept = kept_for_search(
+            np.asarray(y, dtype=float),
+            households,
+            cfg.negative_share,
+            cfg.seed,
+            months=months,
+            as_of_months=cfg.as_of_months,
+        )
+        workers = max(1, min(cfg.num_threads, len(folds)))  # a thread per fold first
+        data = build_search_data(
+            X,
+            y,
+            folds,
+            trial_params(cfg, workers),
+            kept=kept,
+            negative_share=cfg.negative_share,
+            workers=workers,
+        )
+        log.info(
+            "search data: %d examples binned once in %.1f s; the folds train on %s rows, "
+            "%d side by side",
+            len(X),
+            time.perf_counter() - started,
+            ", ".join(f"{n:,}" for n in data.n_train_rows),
+            data.workers,
+        )
         study.optimize(
-            lambda trial: objective(trial, X, y, folds, cfg=cfg, bounds=bounds),
+            lambda trial: objective(trial, data, cfg=cfg, bounds=bounds),
             n_trials=remaining,
-            timeout=cfg.timeout_seconds,
+            timeout=timeout if timeout is not None else cfg.timeout_seconds,
             gc_after_trial=False,
             callbacks=[TrialProgress(target=target, already_finished=finished)],
         )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, TrainConfig, config_hash
-from earlywarn.data.columns import TARGET_YEAR
+from earlywarn.data.columns import AS_OF, HOUSEHOLD_ID, TARGET_YEAR
 from earlywarn.data.storage import fingerprint_frame
 from earlywarn.data.tables import Tables
 from earlywarn.features.catalog import catalog_hash
@@ -207,6 +207,8 @@ def train_risk_model(
             study_name=cfg.tune.study_name or study_name(cfg, population, examples),
             n_trials=n_trials,
             bounds=SearchBounds.of(cfg.train),
+            households=fit.keys[HOUSEHOLD_ID].to_numpy(),
+            months=pd.DatetimeIndex(fit.keys[AS_OF]).month.to_numpy(),
         )
     choice = choose_candidate(candidates, fit, calibration, split, tuning, cfg)
     model = fit_candidate(

@@ -15,7 +15,9 @@ from earlywarn.model.search import (
     explanation_rate,
     objective,
     search,
+    trial_params,
 )
+from earlywarn.model.search_data import build_search_data
 
 BOUNDS = SearchBounds(max_boost_rounds=60, early_stopping_rounds=10)
 
@@ -56,12 +58,14 @@ FIXED = {
 
 def test_objective_on_a_fixed_trial_returns_ap_and_keeps_best_iteration(data):
     X, y, folds = data
+    cfg = TuneConfig(num_threads=1)
+    prepared = build_search_data(X, y, folds, trial_params(cfg))
     trial = optuna.trial.FixedTrial(FIXED)
-    value = objective(trial, X, y, folds, cfg=TuneConfig(num_threads=1), bounds=BOUNDS)
+    value = objective(trial, prepared, cfg=cfg, bounds=BOUNDS)
     assert 0.3 < value <= 1.0
     assert 1 <= trial.user_attrs[BEST_ITERATION] <= 50
     again = optuna.trial.FixedTrial(FIXED)
-    assert objective(again, X, y, folds, cfg=TuneConfig(num_threads=1), bounds=BOUNDS) == value
+    assert objective(again, prepared, cfg=cfg, bounds=BOUNDS) == value
 
 
 def test_interrupted_tuning_continues_the_same_study(data, tmp_path):
