@@ -2,7 +2,7 @@
 
 Parsing turns whatever a file holds (text from a CSV, any Parquet type) into one validated
 dtype per kind and marks the values that cannot be read; :mod:`earlywarn.data.checks` then
-checks the contract's rules with pandera, and :mod:`earlywarn.data.schema` reports both.
+checks the contract's rules as vectorised masks, and :mod:`earlywarn.data.schema` reports both.
 """
 
 from __future__ import annotations
