@@ -114,8 +114,8 @@ class _Rule:
     """One contract rule: its text and its test (of a column, or of the whole frame)."""
 
     text: str
-    test: Test = lambda values: np.ones(len(values), dtype=bool)  # noqa: E731
-    frame_test: FrameTest = lambda frame: np.ones(len(frame), dtype=bool)  # noqa: E731
+    test: Test = lambda values: np.ones(len(values), dtype=bool)
+    frame_test: FrameTest = lambda frame: np.ones(len(frame), dtype=bool)
     column: str | None = None  # frame-wide rules: the column the rule is about
     key: tuple[str, ...] = ()  # uniqueness rules: the key columns
     allowed: tuple[str, ...] = ()  # allowed-value rules
@@ -184,9 +184,7 @@ def _frame_rules(
     def unique(key: tuple[str, ...]) -> None:
         if set(key) <= present:
             text = f"({', '.join(key)}) duplicated" if len(key) > 1 else f"{key[0]} duplicated"
-            found.append(
-                _Rule(text, frame_test=lambda f: ~duplicated_keys(f, key, keys), key=key)
-            )
+            found.append(_Rule(text, frame_test=lambda f: ~duplicated_keys(f, key, keys), key=key))
 
     if table == HOUSEHOLDS:
         unique((HOUSEHOLD_ID,))
@@ -201,11 +199,12 @@ def _frame_rules(
                         column=count,
                     )
                 )
-        if {HOUSEHOLD_ID, YEAR} <= present and keys is not None and context.county_codes is not None:
+        lines_known = keys is not None and context.county_codes is not None
+        if {HOUSEHOLD_ID, YEAR} <= present and keys is not None and lines_known:
             found.append(
                 _Rule(
                     "has no poverty line (neither a default nor in the lines table)",
-                    frame_test=lambda f: keys.has_line(f[YEAR]),
+                    frame_test=_has_line(keys),
                     column=YEAR,
                 )
             )
@@ -222,6 +221,11 @@ def _frame_rules(
     if table == PLACES:
         unique((COUNTY, VILLAGE))
     return found
+
+
+def _has_line(keys: HouseholdKeys) -> FrameTest:
+    """Survey rounds with a poverty line for their year and county."""
+    return lambda household_years: keys.has_line(household_years[YEAR])
 
 
 def _at_most_size(count: str) -> FrameTest:

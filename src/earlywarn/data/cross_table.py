@@ -28,6 +28,7 @@ from earlywarn.data.columns import (
     LINES,
     YEAR,
 )
+from earlywarn.data.contract import arrow_text
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,6 @@ def table_context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> Ta
     return TableContext(
         today, household_ids, county_codes, frozenset(general), frozenset(by_county)
     )
-
-
-def arrow_text(values: pd.Series) -> pa.ChunkedArray:
-    """A text column as Arrow large strings (no copy for pandas' Arrow-backed ``str``)."""
-    array = pa.chunked_array([pa.array(values.array, from_pandas=True)])
-    return array if array.type == pa.large_string() else array.cast(pa.large_string())
 
 
 def _run_starts(values: pa.ChunkedArray) -> np.ndarray:
@@ -121,7 +116,7 @@ class HouseholdKeys:
         n_households = len(self._context.household_ids)
         strangers = (codes < 0) & self._ids.notna().to_numpy(dtype=bool)
         if strangers.any():
-            extra, uniques = pd.factorize(self._ids[strangers])
+            extra, uniques = pd.factorize(self._ids[strangers], sort=True)
             codes[strangers] = n_households + extra
             return codes, n_households + len(uniques)
         return codes, n_households
@@ -136,9 +131,7 @@ class HouseholdKeys:
         keeps = np.isin(year, list(context.general_line_years)) | np.isnan(year) | (county < 0)
         open_rows = np.flatnonzero(~keeps)
         if open_rows.size and context.county_line_years:
-            pairs = pd.MultiIndex.from_arrays(
-                [county[open_rows], year[open_rows].astype(np.int64)]
-            )
+            pairs = pd.MultiIndex.from_arrays([county[open_rows], year[open_rows].astype(np.int64)])
             keeps[open_rows] = pairs.isin(list(context.county_line_years))
         return keeps
 
@@ -155,7 +148,7 @@ def duplicated_keys(
         if column == HOUSEHOLD_ID and keys is not None:
             codes, n = keys.codes()
         else:
-            codes, uniques = pd.factorize(frame[column])
+            codes, uniques = pd.factorize(frame[column], sort=True)  # keeps sorted keys sorted
             n = len(uniques)
         span *= max(n, 1)
         if span >= 2**62:  # too many combinations for one int64: compare the values
