@@ -232,9 +232,8 @@ def _at_most_size(count: str) -> FrameTest:
     """Members counted in ``count`` fit the household (an impossible size is reported alone)."""
 
     def test(household_years: pd.DataFrame) -> np.ndarray:
-        size = household_years[HOUSEHOLD_SIZE].to_numpy(dtype=np.float64, na_value=np.nan)
-        members = household_years[count].to_numpy(dtype=np.float64, na_value=np.nan)
-        too_many = members > size  # NaN on either side compares False
-        return ~too_many | ~((size >= 1) & (size <= MAX_HOUSEHOLD_SIZE))
+        size = household_years[HOUSEHOLD_SIZE]
+        too_many = _keeps(household_years[count] > size, na=False)
+        return ~too_many | ~_keeps(size.between(1, MAX_HOUSEHOLD_SIZE), na=False)
 
     return test

@@ -37,6 +37,7 @@ class TableContext:
 
     today: pd.Timestamp
     household_ids: pa.ChunkedArray | None  # households' ids in file order; None: unreadable
+    sorted_ids: np.ndarray | None  # the same as bytes, if of one width and strictly ascending
     county_codes: np.ndarray | None  # per households row: its county's code (-1: none)
     general_line_years: frozenset[int]  # years with a line for every county
     county_line_years: frozenset[tuple[int, int]]  # (county code, year) with a county's line
@@ -45,10 +46,13 @@ class TableContext:
 def table_context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> TableContext:
     """The context from the parsed tables: household ids and counties, years with a line."""
     households = parsed.get(HOUSEHOLDS)
-    household_ids = county_codes = None
+    household_ids = sorted_ids = county_codes = None
     counties = pd.Index([], dtype="str")
     if households is not None and HOUSEHOLD_ID in households.columns:
         household_ids = arrow_text(households[HOUSEHOLD_ID])
+        sorted_ids = fixed_width(household_ids)
+        if sorted_ids is not None and not np.all(sorted_ids[1:] > sorted_ids[:-1]):
+            sorted_ids = None
         if COUNTY in households.columns:
             county_codes, counties = pd.factorize(households[COUNTY])
     general = set(DEFAULT_LINES)
@@ -62,8 +66,41 @@ def table_context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> Ta
         years = usable.loc[county.notna(), YEAR]
         by_county |= {(int(c), int(y)) for c, y in zip(codes, years, strict=True) if c >= 0}
     return TableContext(
-        today, household_ids, county_codes, frozenset(general), frozenset(by_county)
+        today, household_ids, sorted_ids, county_codes, frozenset(general), frozenset(by_county)
     )
+
+
+def fixed_width(values: pa.ChunkedArray) -> np.ndarray | None:
+    """Text of one width in bytes, none empty or null, as a numpy ``S<width>`` array (IDs such
+    as ``H0000042``); None for anything else."""
+    if values.null_count or len(values) == 0:
+        return None
+    parts, width = [], None
+    for chunk in values.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        width = width or int(offsets[1] - offsets[0])
+        if width == 0 or np.any(np.diff(offsets) != width):
+            return None
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        parts.append(data.view(f"S{width}"))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _words(ids: np.ndarray) -> np.ndarray:
+    """Fixed-width ids as rows of machine words, for fast equality."""
+    width = ids.dtype.itemsize
+    word = next(size for size in (8, 4, 2, 1) if width % size == 0)
+    return ids.view(f"u{word}").reshape(len(ids), width // word)
+
+
+def _sortable(ids: np.ndarray) -> np.ndarray:
+    """Ids as keys that sort like the bytes: 8-byte ids as integers, others as they are."""
+    return ids.view(">u8").astype(np.uint64) if ids.dtype.itemsize == 8 else ids
 
 
 def _run_starts(values: pa.ChunkedArray) -> np.ndarray:
@@ -89,16 +126,27 @@ class HouseholdKeys:
 
     @cached_property
     def positions(self) -> np.ndarray:
-        """Each row's first row in households (0-based), -1 if unknown or empty."""
+        """Each row's first row in households (0-based), -1 if unknown or empty: one lookup
+        per run of equal ids, by binary search when households' ids are of one width and in
+        order (the usual export), else by hash."""
         assert self._context.household_ids is not None
         values = arrow_text(self._ids)
-        starts = _run_starts(values)
-        found = pc.index_in(
-            values.take(pa.array(starts)),
-            value_set=self._context.household_ids,
-            skip_nulls=True,
-        )
-        first = pc.fill_null(found, -1).to_numpy().astype(np.int64)
+        ids, sorted_ids = fixed_width(values), self._context.sorted_ids
+        if ids is not None and sorted_ids is not None and ids.dtype == sorted_ids.dtype:
+            words = _words(ids)
+            changes = np.any(words[1:] != words[:-1], axis=1)
+            starts = np.flatnonzero(np.concatenate([[True], changes]))
+            keys, table = _sortable(ids[starts]), _sortable(sorted_ids)
+            found = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+            first = np.where(table[found] == keys, found, -1)
+        else:
+            starts = _run_starts(values)
+            looked_up = pc.index_in(
+                values.take(pa.array(starts)),
+                value_set=self._context.household_ids,
+                skip_nulls=True,
+            )
+            first = pc.fill_null(looked_up, -1).to_numpy().astype(np.int64)
         return np.repeat(first, np.diff(np.append(starts, len(values))))
 
     @cached_property
