@@ -8,7 +8,8 @@ Writes N households (default 200,000) of simulated-like tables as Parquet
 household) to a temporary directory, or uses ``--data DIR`` as it is, then times, alternating
 and keeping the best of R runs each:
 
-- plain pyarrow: ``pyarrow.parquet.read_table`` of every table file (Arrow tables, no checks);
+- plain pyarrow: ``pyarrow.parquet.read_table`` of every table file (Arrow tables, no checks),
+  with its default threads and with one (earlywarn's checks run on one core);
 - plain pyarrow + pandas: the same, then ``.to_pandas()`` (what any pandas reader pays);
 - earlywarn ``read_tables``: read, parse, every contract rule, canonical dtypes.
 
@@ -57,6 +58,7 @@ def compare(data_dir: Path, fmt: str, repeats: int) -> None:
     if fmt == "parquet":
         runs: dict[str, Callable[[], object]] = {
             "plain pyarrow": lambda: [pq.read_table(p) for p in paths],
+            "plain pyarrow, 1 thread": lambda: [pq.read_table(p, use_threads=False) for p in paths],
             "plain pyarrow + pandas": lambda: [pq.read_table(p).to_pandas() for p in paths],
         }
     else:

@@ -40,7 +40,7 @@ from earlywarn.data.columns import (
     YEAR,
 )
 from earlywarn.data.contract import CONTRACT, MONEY_COLUMNS, NON_NEGATIVE_MONEY, Kind
-from earlywarn.data.cross_table import HouseholdKeys, TableContext, duplicated_keys
+from earlywarn.data.cross_table import HouseholdKeys, TableContext, duplicated_keys, floats
 from earlywarn.data.mapping import ALLOWED_CODES
 from earlywarn.data.problems import Problem, describe_keys, found_at
 
@@ -64,7 +64,11 @@ def table_problems(
         spec = CONTRACT[table][column]
         values = frame[column]
         skip = unreadable.get(column)
-        empty = values.isna().to_numpy(dtype=bool)
+        if spec.kind in (Kind.INT, Kind.FLOAT):  # rules compare plain float64 arrays
+            values = floats(values)
+            empty = np.isnan(values)
+        else:
+            empty = values.isna().to_numpy(dtype=bool)
         if not spec.nullable:
             rows = _rows(empty if skip is None else empty & ~skip)
             if rows.size:
@@ -190,15 +194,13 @@ def _frame_rules(
         unique((HOUSEHOLD_ID,))
     if table == HOUSEHOLD_YEARS:
         unique((HOUSEHOLD_ID, YEAR))
-        for count in MEMBER_COUNTS:
-            if {count, HOUSEHOLD_SIZE} <= present:
-                found.append(
-                    _Rule(
-                        f"must be <= {HOUSEHOLD_SIZE}",
-                        frame_test=_at_most_size(count),
-                        column=count,
-                    )
-                )
+        counts = [count for count in MEMBER_COUNTS if count in present]
+        if counts and HOUSEHOLD_SIZE in present:
+            at_most = _at_most_size(frame[HOUSEHOLD_SIZE])
+            found += [
+                _Rule(f"must be <= {HOUSEHOLD_SIZE}", frame_test=at_most(count), column=count)
+                for count in counts
+            ]
         lines_known = keys is not None and context.county_codes is not None
         if {HOUSEHOLD_ID, YEAR} <= present and keys is not None and lines_known:
             found.append(
@@ -228,12 +230,13 @@ def _has_line(keys: HouseholdKeys) -> FrameTest:
     return lambda household_years: keys.has_line(household_years[YEAR])
 
 
-def _at_most_size(count: str) -> FrameTest:
-    """Members counted in ``count`` fit the household (an impossible size is reported alone)."""
+def _at_most_size(size: pd.Series) -> Callable[[str], FrameTest]:
+    """Tests that members counted in a column fit the household (an impossible size is
+    reported alone); the sizes are read once for every count."""
+    sizes = floats(size)
+    impossible = ~((sizes >= 1) & (sizes <= MAX_HOUSEHOLD_SIZE))
 
-    def test(household_years: pd.DataFrame) -> np.ndarray:
-        size = household_years[HOUSEHOLD_SIZE]
-        too_many = _keeps(household_years[count] > size, na=False)
-        return ~too_many | ~_keeps(size.between(1, MAX_HOUSEHOLD_SIZE), na=False)
+    def at_most(count: str) -> FrameTest:
+        return lambda household_years: ~(floats(household_years[count]) > sizes) | impossible
 
-    return test
+    return at_most

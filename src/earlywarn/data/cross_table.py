@@ -70,6 +70,26 @@ def table_context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> Ta
     )
 
 
+def floats(values: pd.Series) -> np.ndarray:
+    """Numbers as a float64 array, NaN where empty (rules compare these, not masked arrays)."""
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _whole_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
+    """Codes of whole numbers in a narrow range (years) without hashing: value - smallest
+    (-1 empty), and how many codes there can be; None for anything else."""
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = floats(values)
+    known = ~np.isnan(numbers)
+    if not known.any():
+        return np.full(len(numbers), -1, dtype=np.int64), 1
+    low, high = numbers[known].min(), numbers[known].max()
+    if high - low >= 2**20 or not np.all(np.trunc(numbers[known]) == numbers[known]):
+        return None
+    return np.where(known, numbers - low, -1).astype(np.int64), int(high - low) + 1
+
+
 def fixed_width(values: pa.ChunkedArray) -> np.ndarray | None:
     """Text of one width in bytes, none empty or null, as a numpy ``S<width>`` array (IDs such
     as ``H0000042``); None for anything else."""
@@ -174,14 +194,27 @@ class HouseholdKeys:
         their county's own; a round whose county or year is unknown is not held against it."""
         context = self._context
         assert context.county_codes is not None
-        year = years.to_numpy(dtype=np.float64, na_value=np.nan)
+        year = floats(years)
         county = np.append(context.county_codes, -1)[self.positions]  # -1: the appended none
-        keeps = np.isin(year, list(context.general_line_years)) | np.isnan(year) | (county < 0)
+        keeps = _in_years(year, context.general_line_years) | np.isnan(year) | (county < 0)
         open_rows = np.flatnonzero(~keeps)
         if open_rows.size and context.county_line_years:
             pairs = pd.MultiIndex.from_arrays([county[open_rows], year[open_rows].astype(np.int64)])
             keeps[open_rows] = pairs.isin(list(context.county_line_years))
         return keeps
+
+
+def _in_years(year: np.ndarray, years: frozenset[int]) -> np.ndarray:
+    """Which whole ``year`` values are in ``years``, by a lookup table over their range."""
+    if not years:
+        return np.zeros(len(year), dtype=bool)
+    low, high = min(years), max(years)
+    if high - low > 100_000:  # a year far out (reported on its own): compare values
+        return np.isin(year, list(years))
+    table = np.zeros(high - low + 1, dtype=bool)
+    table[[y - low for y in years]] = True
+    inside = (year >= low) & (year <= high)
+    return inside & table[np.where(inside, year - low, 0).astype(np.int64)]
 
 
 def duplicated_keys(
@@ -195,6 +228,8 @@ def duplicated_keys(
     for column in key:
         if column == HOUSEHOLD_ID and keys is not None:
             codes, n = keys.codes()
+        elif (whole := _whole_codes(frame[column])) is not None:
+            codes, n = whole
         else:
             codes, uniques = pd.factorize(frame[column], sort=True)  # keeps sorted keys sorted
             n = len(uniques)
