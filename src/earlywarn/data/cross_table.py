@@ -239,7 +239,7 @@ def duplicated_keys(
             return (~subset.isna().any(axis=1) & subset.duplicated(keep=False)).to_numpy()
         combined = combined * max(n, 1) + codes
         empty |= codes < 0
-    valid = combined[~empty]
+    valid = combined[~empty] if empty.any() else combined
     duplicated = np.zeros(len(frame), dtype=bool)
     if valid.size < 2 or bool(np.all(valid[1:] > valid[:-1])):
         return duplicated
