@@ -40,7 +40,13 @@ from earlywarn.data.columns import (
     YEAR,
 )
 from earlywarn.data.contract import CONTRACT, MONEY_COLUMNS, NON_NEGATIVE_MONEY, Kind
-from earlywarn.data.cross_table import HouseholdKeys, TableContext, duplicated_keys, floats
+from earlywarn.data.cross_table import (
+    HouseholdKeys,
+    TableContext,
+    duplicated_keys,
+    empties,
+    numbers,
+)
 from earlywarn.data.mapping import ALLOWED_CODES
 from earlywarn.data.problems import Problem, describe_keys, found_at
 
@@ -64,9 +70,9 @@ def table_problems(
         spec = CONTRACT[table][column]
         values = frame[column]
         skip = unreadable.get(column)
-        if spec.kind in (Kind.INT, Kind.FLOAT):  # rules compare plain float64 arrays
-            values = floats(values)
-            empty = np.isnan(values)
+        if spec.kind in (Kind.INT, Kind.FLOAT):  # rules compare plain numpy arrays
+            values = numbers(values)
+            empty = empties(values)
         else:
             empty = values.isna().to_numpy(dtype=bool)
         if not spec.nullable:
@@ -233,10 +239,10 @@ def _has_line(keys: HouseholdKeys) -> FrameTest:
 def _at_most_size(size: pd.Series) -> Callable[[str], FrameTest]:
     """Tests that members counted in a column fit the household (an impossible size is
     reported alone); the sizes are read once for every count."""
-    sizes = floats(size)
+    sizes = numbers(size)
     impossible = ~((sizes >= 1) & (sizes <= MAX_HOUSEHOLD_SIZE))
 
     def at_most(count: str) -> FrameTest:
-        return lambda household_years: ~(floats(household_years[count]) > sizes) | impossible
+        return lambda household_years: ~(numbers(household_years[count]) > sizes) | impossible
 
     return at_most

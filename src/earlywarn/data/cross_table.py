@@ -70,9 +70,17 @@ def table_context(parsed: Mapping[str, pd.DataFrame], today: pd.Timestamp) -> Ta
     )
 
 
-def floats(values: pd.Series) -> np.ndarray:
-    """Numbers as a float64 array, NaN where empty (rules compare these, not masked arrays)."""
+def numbers(values: pd.Series) -> np.ndarray:
+    """A number column as a numpy array for rules to compare: whole numbers without empties
+    as int64 (no copy), anything else as float64 with NaN where empty."""
+    if pd.api.types.is_signed_integer_dtype(values.dtype) and not values.hasnans:
+        return values.to_numpy(dtype=np.int64)
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def empties(numbers: np.ndarray) -> np.ndarray:
+    """Where an array from :func:`numbers` is empty."""
+    return np.isnan(numbers) if numbers.dtype.kind == "f" else np.zeros(len(numbers), bool)
 
 
 def _whole_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
@@ -80,14 +88,16 @@ def _whole_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
     (-1 empty), and how many codes there can be; None for anything else."""
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values):
         return None
-    numbers = floats(values)
-    known = ~np.isnan(numbers)
+    found = numbers(values)
+    known = ~empties(found)
     if not known.any():
-        return np.full(len(numbers), -1, dtype=np.int64), 1
-    low, high = numbers[known].min(), numbers[known].max()
-    if high - low >= 2**20 or not np.all(np.trunc(numbers[known]) == numbers[known]):
+        return np.full(len(found), -1, dtype=np.int64), 1
+    present = found[known] if found.dtype.kind == "f" else found
+    low, high = present.min(), present.max()
+    fractions = found.dtype.kind == "f" and bool(np.any(np.trunc(present) != present))
+    if float(high) - float(low) >= 2**20 or fractions:
         return None
-    return np.where(known, numbers - low, -1).astype(np.int64), int(high - low) + 1
+    return np.where(known, found - low, -1).astype(np.int64), int(high - low) + 1
 
 
 def fixed_width(values: pa.ChunkedArray) -> np.ndarray | None:
@@ -194,9 +204,9 @@ class HouseholdKeys:
         their county's own; a round whose county or year is unknown is not held against it."""
         context = self._context
         assert context.county_codes is not None
-        year = floats(years)
+        year = numbers(years)
         county = np.append(context.county_codes, -1)[self.positions]  # -1: the appended none
-        keeps = _in_years(year, context.general_line_years) | np.isnan(year) | (county < 0)
+        keeps = _in_years(year, context.general_line_years) | empties(year) | (county < 0)
         open_rows = np.flatnonzero(~keeps)
         if open_rows.size and context.county_line_years:
             pairs = pd.MultiIndex.from_arrays([county[open_rows], year[open_rows].astype(np.int64)])

@@ -101,3 +101,15 @@ def test_integer_columns_keep_their_dtype_and_report_like_floats():
     assert str(parsed.values.dtype) == "Int64" and not parsed.unreadable.any()
     as_floats = parse_column(pd.Series([1960.0, np.nan, 1960.5, np.inf]), spec)
     assert as_floats.unreadable.tolist() == [False, False, True, True]
+
+
+def test_whole_numbers_far_apart_or_empty_are_keys_too():
+    frame = pd.DataFrame(
+        {
+            "year": pd.array([2020, 2**62, -(2**62), 2**62, None, 2020], dtype="Int64"),
+            "line": pd.array([1, 2, 3, 4, 5, 6], dtype="Int64"),
+        }
+    )
+    assert duplicated_keys(frame, ("year",)).tolist() == [True, True, False, True, False, True]
+    clean = frame.dropna().astype({"year": "int64"}).reset_index(drop=True)
+    assert duplicated_keys(clean, ("year",)).tolist() == [True, True, False, True, True]
