@@ -2,7 +2,7 @@
 
 Parsing turns whatever a file holds (text from a CSV, any Parquet type) into one validated
 dtype per kind and marks the values that cannot be read; :mod:`earlywarn.data.checks` then
-checks the contract's rules with pandera, and :mod:`earlywarn.data.schema` reports both.
+checks the contract's rules as vectorised masks, and :mod:`earlywarn.data.schema` reports both.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from earlywarn.data.columns import (
     AMOUNT,
@@ -86,7 +87,8 @@ class ColumnSpec:
 
     @property
     def validated_dtype(self) -> str:
-        """The dtype while validating (whole numbers stay float so 1e15 can be reported)."""
+        """The dtype while validating: whole numbers read from text or floats are float64 (so
+        1e15 can be reported); columns of signed integers keep their integer dtype."""
         return _VALIDATED_DTYPE[self.kind]
 
 
@@ -211,30 +213,77 @@ def parse_column(
     decimal: str = ".",
     date_format: str | None = None,
 ) -> ParsedColumn:
-    """Read ``raw`` (text from a CSV or any Parquet type) as ``spec.kind``."""
+    """Read ``raw`` (text from a CSV or any Parquet type) as ``spec.kind``; columns already
+    of the kind (a Parquet file's numbers, flags, dates and clean text) pass through."""
     raw = raw.reset_index(drop=True)
+    if spec.kind is Kind.TEXT:
+        return ParsedColumn(_parse_text(raw), pd.Series(False, index=raw.index))
     if pd.api.types.is_string_dtype(raw.dtype) or pd.api.types.is_object_dtype(raw.dtype):
         text = raw.astype("str").str.strip()
         present = raw.notna() & (text != "")
     else:
         present = raw.notna()
-    if spec.kind is Kind.TEXT:
-        values = _parse_text(raw)
-        return ParsedColumn(values, pd.Series(False, index=raw.index))
+    if spec.kind is Kind.INT and _is_signed_int(raw.dtype):
+        return ParsedColumn(raw, pd.Series(False, index=raw.index))  # nothing to read
     if spec.kind in (Kind.INT, Kind.FLOAT):
         values = _parse_number(raw, thousands=thousands, decimal=decimal)
         unreadable = present & values.isna()
         if spec.kind is Kind.INT:
-            fractional = np.isfinite(values) & (values % 1 != 0)
-            infinite = values.isin([np.inf, -np.inf])
-            unreadable = unreadable | fractional | infinite
-            values = values.mask(fractional | infinite)
+            numbers = values.to_numpy()
+            infinite = np.isinf(numbers)
+            fractional = np.isfinite(numbers) & (np.trunc(numbers) != numbers)
+            if infinite.any() or fractional.any():
+                unreadable = unreadable | fractional | infinite
+                values = values.mask(fractional | infinite)
         return ParsedColumn(values, unreadable)
     if spec.kind is Kind.BOOL:
         values = _parse_bool(raw)
         return ParsedColumn(values, present & values.isna())
     values = _parse_date(raw, date_format=date_format)
     return ParsedColumn(values, present & values.isna())
+
+
+def _is_signed_int(dtype: object) -> bool:
+    """Whether ``dtype`` holds signed whole numbers (numpy ``int64`` or nullable ``Int64``...)."""
+    return pd.api.types.is_signed_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+#: pandas' default text dtype, stored as Arrow strings
+_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow large strings (no copy for pandas' Arrow-backed ``str``)."""
+    array = pa.array(values.array, from_pandas=True)
+    if isinstance(array, pa.Array):
+        array = pa.chunked_array([array])
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+
+
+def _is_clean_text(raw: pd.Series) -> bool:
+    """Whether every value of an Arrow-backed ``str`` column is already what parsing makes of
+    it: not empty, and no space, control or non-ASCII byte (maybe a wide space) at either end.
+    Looks at two bytes per value in the Arrow buffers, copying nothing."""
+    if raw.dtype != _ARROW_STR:
+        return False
+    for chunk in arrow_text(raw).chunks:
+        if chunk.null_count == len(chunk) or not pa.types.is_large_string(chunk.type):
+            return chunk.null_count == len(chunk)
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            starts, ends = starts[valid], ends[valid]
+        if np.any(ends <= starts):
+            return False
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        edges = np.concatenate([data[starts], data[ends - 1]])
+        if np.any((edges <= 0x20) | (edges >= 0x7F)):
+            return False
+    return True
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
@@ -249,6 +298,8 @@ def _as_text(raw: pd.Series) -> pd.Series:
 
 
 def _parse_text(raw: pd.Series) -> pd.Series:
+    if _is_clean_text(raw):
+        return raw
     text = _as_text(raw)
     return text.mask(text == "")
 
@@ -279,11 +330,18 @@ def _parse_bool(raw: pd.Series) -> pd.Series:
 
 # Dates Python's own datetime can hold; "/0" parses to year 0, which nothing downstream can print.
 _FIRST_DATE, _LAST_DATE = pd.Timestamp("0001-01-01"), pd.Timestamp("9999-12-31")
+_FIRST_MICROS, _LAST_MICROS = (
+    np.datetime64(d.to_datetime64(), "us").astype(np.int64) for d in (_FIRST_DATE, _LAST_DATE)
+)
 
 
 def _parse_date(raw: pd.Series, *, date_format: str | None) -> pd.Series:
     """Dates as ``datetime64[us]``; unreadable or outside years 1..9999 become NaT."""
     parsed = _to_datetime(raw, date_format=date_format).astype("datetime64[us]")
+    micros = parsed.to_numpy().view(np.int64)
+    known = micros[micros != np.iinfo(np.int64).min]  # NaT
+    if known.size == 0 or (known.min() >= _FIRST_MICROS and known.max() <= _LAST_MICROS):
+        return parsed
     return parsed.where(parsed.between(_FIRST_DATE, _LAST_DATE))
 
 

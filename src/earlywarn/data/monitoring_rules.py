@@ -1,6 +1,6 @@
 """The rules of the ``monitoring`` and ``visits`` tables that span a list, columns or rows.
 
-pandera's per-column checks (:mod:`earlywarn.data.checks`) cover dates, known households and
+The per-column checks (:mod:`earlywarn.data.checks`) cover dates, known households and
 single codes; these cover codes inside code lists, exits after entries, exit reasons only with
 exits, one monitoring spell at a time, and visits that met nobody finding nothing.
 """

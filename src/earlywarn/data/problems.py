@@ -83,6 +83,8 @@ def describe_value(value: object) -> str:
     ``.0``, text quoted."""
     if isinstance(value, pd.Timestamp):
         return f"'{value.year:04d}-{value.month:02d}-{value.day:02d}'"
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        value = float(value)  # whole numbers read as integers show as if read as floats
     if isinstance(value, float | np.floating):
         number = float(value)
         if np.isfinite(number) and number == int(number) and abs(number) < 1e12:

@@ -2,7 +2,7 @@
 
 ``read_tables`` reads one file per table (:mod:`~earlywarn.data.directory`), parses every value
 into the contract's types (:mod:`~earlywarn.data.contract`), checks every rule of
-``../shared/data-contract.md`` with pandera, lazily so that all failures are collected
+``../shared/data-contract.md`` as vectorised masks, collecting every failure
 (:mod:`~earlywarn.data.checks`, :mod:`~earlywarn.data.cross_table`), and either returns
 :class:`Tables`, personal columns split off (:mod:`~earlywarn.data.personal`), or raises one
 :class:`SchemaError` listing every problem (:mod:`~earlywarn.data.problems`).
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from earlywarn.data.checks import table_problems
@@ -154,10 +155,10 @@ def _check_tables(
 @dataclass(frozen=True)
 class _ParsedTable:
     """Contract columns in their validated dtypes (0-based rows), which values could not be
-    read (one mask column per column), and the problems met parsing them."""
+    read (column -> boolean mask), and the problems met parsing them."""
 
     values: pd.DataFrame
-    unreadable: pd.DataFrame
+    unreadable: dict[str, np.ndarray]
     problems: list[Problem]
 
 
@@ -166,7 +167,7 @@ def _parse_table(table: str, frame: pd.DataFrame, mapping: ColumnMapping) -> _Pa
     specs = CONTRACT[table]
     frame, problems = _check_headers(table, frame)
     parsed: dict[str, pd.Series] = {}
-    unreadable: dict[str, pd.Series] = {}
+    unreadable: dict[str, np.ndarray] = {}
     for column, spec in specs.items():
         if column not in frame.columns:
             continue
@@ -177,9 +178,10 @@ def _parse_table(table: str, frame: pd.DataFrame, mapping: ColumnMapping) -> _Pa
             decimal=mapping.decimal,
             date_format=mapping.date_format,
         )
-        parsed[column], unreadable[column] = result.values, result.unreadable
-        if result.unreadable.any():
-            bad = frame[column].reset_index(drop=True)[result.unreadable]
+        parsed[column] = result.values
+        unreadable[column] = result.unreadable.to_numpy(dtype=bool)
+        if unreadable[column].any():
+            bad = frame[column].reset_index(drop=True)[unreadable[column]]
             hint = ""
             if any("," in str(v) for v in bad) and spec.kind in (Kind.INT, Kind.FLOAT):
                 hint = "if ',' separates thousands, declare `thousands: ','` in the mapping"
@@ -193,12 +195,8 @@ def _parse_table(table: str, frame: pd.DataFrame, mapping: ColumnMapping) -> _Pa
                     hint,
                 )
             )
-    index = pd.RangeIndex(len(frame))
-    return _ParsedTable(
-        pd.DataFrame(parsed, index=index),
-        pd.DataFrame(unreadable, index=index, dtype=bool),
-        problems,
-    )
+    values = pd.DataFrame(parsed, index=pd.RangeIndex(len(frame)), copy=False)
+    return _ParsedTable(values, unreadable, problems)
 
 
 def _check_headers(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
