@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from earlywarn.data.storage import (
     write_text_atomic,
 )
 from earlywarn.data.tables import Tables
-from earlywarn.errors import ConfigError
+from earlywarn.errors import ConfigError, SchemaError
 from earlywarn.explain.contributions import CONTRIBUTION_SCALE
 from earlywarn.explain.glossary import DEFAULT_GLOSSARY, load_glossary
 from earlywarn.jobs.audit import table_fingerprints
@@ -194,10 +195,17 @@ def run_scoring(
         if run.engine == "dask"
         else None
     )
-    if partitions is not None:
-        scores, counts, n_chunks = _score_on_workers(run, partitions, model, work, clock, progress)
-    else:
-        scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+    try:
+        if partitions is not None:
+            scores, counts, n_chunks = _score_on_workers(
+                run, partitions, model, work, clock, progress
+            )
+        else:
+            scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+    except SchemaError:
+        # bad input: fixing it changes the run's key, so nothing here could be resumed
+        shutil.rmtree(work.path, ignore_errors=True)
+        raise
     result = _write_outputs(run, scores, counts, model, clock, fingerprints, work.key, n_chunks)
     WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
     log.info(
