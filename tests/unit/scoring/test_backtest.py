@@ -172,10 +172,12 @@ def test_the_command_prints_the_figures_and_writes_the_reports(workspace, tmp_pa
             str(tmp_path / "out"),
             "--year",
             "2024",
+            "--no-track",  # tracking is tested in test_backtest_tracking.py and the demo
         ],
     )
     assert result.exit_code == 0, result.output
     assert "prevention: of" in result.output and "rule" in result.output
+    assert "MLflow run" not in result.output
     assert (tmp_path / "out" / "backtest-2024.zh-CN.html").is_file()
     record = json.loads((tmp_path / "runs.jsonl").read_text().splitlines()[-1])
     assert record["command"] == "backtest"
