@@ -11,7 +11,6 @@ what a Dask worker does with its own share of the data.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -22,7 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, HOUSEHOLDS
-from earlywarn.data.storage import sha256_file
+from earlywarn.data.storage import folder_digest
 from earlywarn.errors import SchemaError
 
 PART_FILE = "part-0.parquet"
@@ -129,10 +128,7 @@ def dataset_fingerprints(data_dir: Path) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for folder in sorted(p for p in data_dir.iterdir() if is_dataset(p)):
-        digest = hashlib.sha256()
-        for file in dataset_files(folder):
-            digest.update(f"{file.relative_to(folder).as_posix()}\0{sha256_file(file)}\n".encode())
-        out[f"{folder.name}/"] = digest.hexdigest()
+        out[f"{folder.name}/"] = folder_digest(folder, dataset_files(folder))
     return out
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,15 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
     digest = hashlib.sha256(hashed.to_numpy().tobytes())
     digest.update("|".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()
+
+
+def folder_digest(folder: Path, files: Iterable[Path]) -> str:
+    """SHA-256 over ``files`` (inside ``folder``, in the order given): each one's path
+    relative to ``folder`` and its SHA-256."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.relative_to(folder).as_posix()}\0{sha256_file(file)}\n".encode())
     return digest.hexdigest()
 
 

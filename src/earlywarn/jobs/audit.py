@@ -10,7 +10,6 @@ versions only: never a data row, never personal data.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from typing import Any
 from earlywarn import __version__
 from earlywarn.data.directory import SUFFIXES
 from earlywarn.data.partitioned import dataset_fingerprints
-from earlywarn.data.storage import sha256_file
+from earlywarn.data.storage import folder_digest, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +126,7 @@ def output_digest(path: Path | str) -> str:
     if path.is_file():
         return sha256_file(path)
     if path.is_dir():
-        digest = hashlib.sha256()
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
-        return digest.hexdigest()
+        return folder_digest(path, sorted(p for p in path.rglob("*") if p.is_file()))
     return "absent"
 
 

@@ -24,7 +24,6 @@ from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.columns import FLAGGED, RISK, YEAR
 from earlywarn.data.mapping import resolve_mapping
-from earlywarn.data.partitioned import dataset_fingerprints
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -188,7 +187,7 @@ def run_scoring(
     if scheduler:
         check_scheduler(scheduler)
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
-    fingerprints = table_fingerprints(run.data_dir) | dataset_fingerprints(run.data_dir)
+    fingerprints = table_fingerprints(run.data_dir)  # partitioned tables' folders included
     work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
     partitions = (
         worker_partitions(run.data_dir, resolve_mapping(cfg.data.mapping))
