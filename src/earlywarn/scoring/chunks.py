@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
@@ -29,7 +28,7 @@ from earlywarn.explain.village_facts import village_facts
 from earlywarn.features.build import build_features
 from earlywarn.features.place import place_rates
 from earlywarn.model.model_file import RiskModel
-from earlywarn.scoring.drift import add_counts, count_bins
+from earlywarn.scoring.drift import NO_REFERENCE, count_bins, sum_counts
 from earlywarn.scoring.runner import ChunkJob, ChunkRunner, StageClock, advance_by_households
 from earlywarn.scoring.score import (
     Explain,
@@ -42,7 +41,6 @@ from earlywarn.scoring.score import (
 )
 from earlywarn.scoring.work_dir import WorkDir
 
-NO_REFERENCE: dict[str, Any] = {"features": {}, "score": {"edges": []}}
 """The drift reference of a model that carries none: only missing values are counted."""
 
 
@@ -236,12 +234,9 @@ def collect_risks(
     """Every chunk's risks (index household_id; and reasons ``with_reasons``) and the drift
     counts of the whole population."""
     columns = [HOUSEHOLD_ID, RISK] + ([REASONS] if with_reasons else [])
-    frames: list[pd.DataFrame] = []
-    total = count_bins(drift_reference or NO_REFERENCE, pd.DataFrame(), np.empty(0))
-    for i in range(n_chunks):
-        frame, counts = work.read_chunk(i, columns)
-        frames.append(frame)
-        total = add_counts(counts, total) if total["n_rows"] else counts
+    read = [work.read_chunk(i, columns) for i in range(n_chunks)]
+    frames = [frame for frame, _ in read]
+    total = sum_counts(drift_reference, (counts for _, counts in read))
     if not frames:  # nobody in the population: an empty scores file
         empty = pd.DataFrame(
             {RISK: pd.Series(dtype="float64"), REASONS: pd.Series(dtype=object)},

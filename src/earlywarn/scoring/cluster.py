@@ -12,9 +12,8 @@ from typing import Any
 import pandas as pd
 from rich.progress import Progress
 
-from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, MODEL_VERSION, RISK
+from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
 from earlywarn.errors import SchemaError
-from earlywarn.features.monitoring import STATUS_COLUMNS
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import ScoringPlan, collect_risks, household_chunks
 from earlywarn.scoring.partitions import (
@@ -24,7 +23,7 @@ from earlywarn.scoring.partitions import (
     worker_identity,
 )
 from earlywarn.scoring.runner import ChunkJob, ChunkRunner, StageClock, advance_by_households
-from earlywarn.scoring.score import attach_reasons, finish_scores
+from earlywarn.scoring.score import attach_reasons, finish_scores, place_status
 from earlywarn.scoring.work_dir import WorkDir
 
 PART = "partition"
@@ -202,12 +201,6 @@ def _explain(
 
 
 def attach_status(scores: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
-    """Scores with the workers' monitoring status columns after ``model_version`` (as
-    :func:`earlywarn.scoring.score.attach_monitoring_status` places them)."""
-    out = scores.drop(columns=[c for c in STATUS_COLUMNS if c in scores.columns])
-    found = status.reindex(out[HOUSEHOLD_ID].to_numpy())
-    columns = list(out.columns)
-    at = columns.index(MODEL_VERSION) + 1 if MODEL_VERSION in columns else len(columns)
-    for offset, column in enumerate(STATUS_COLUMNS):
-        out.insert(at + offset, column, found[column].to_numpy())
-    return out
+    """Scores with the workers' monitoring status (indexed by household id) placed as
+    :func:`earlywarn.scoring.score.attach_monitoring_status` places it."""
+    return place_status(scores, status.reindex(scores[HOUSEHOLD_ID].to_numpy()))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,8 @@ from earlywarn.config import DriftConfig
 REFERENCE_FORMAT = 2
 SCORE_KEY = "__risk__"
 EPSILON = 1e-4
+NO_REFERENCE: dict[str, Any] = {"features": {}, "score": {"edges": []}}
+"""The reference of a model without one: counts hold only the rows and the risk's one bin."""
 MAX_LEVELS = 100
 OTHER_LEVEL = "__other__"
 #: A feature warns on the PSI beyond this many times its largest PSI between two training
@@ -244,6 +246,17 @@ def add_counts(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, A
         "score": [x + y for x, y in zip(left["score"], right["score"], strict=True)],
         "unknown": merged(left["unknown"], right["unknown"]),
     }
+
+
+def sum_counts(
+    reference: Mapping[str, Any] | None, slices: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The counts of every slice together (the empty counts of ``reference`` if none; no
+    reference counts only rows and the risk's missing bin)."""
+    total = count_bins(reference or NO_REFERENCE, pd.DataFrame(), np.empty(0))
+    for counts in slices:
+        total = add_counts(counts, total) if total["n_rows"] else dict(counts)
+    return total
 
 
 def _share(counts: list[int], index: int) -> float:

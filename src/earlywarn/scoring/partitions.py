@@ -12,7 +12,7 @@ redoes only the partitions not finished.
 
 Pass 1 (:func:`score_partition` per partition) -> the checks across partitions (a household
 id in two partitions) and every problem at once -> flags over the whole population on the
-client -> pass 2 (:func:`explain_partition`: reasons for the flagged, or everyone, of each
+client -> pass 2 (:func:`explain_chunk_of_partitions`: reasons for the flagged, or everyone, of each
 partition, the worker reading only those households' rows).
 """
 
@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from earlywarn import __version__ as earlywarn_version
@@ -39,17 +38,13 @@ from earlywarn.features.monitoring import monitoring_status
 from earlywarn.features.place import place_rates
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import (
-    NO_REFERENCE,
     ReasonTexts,
     explain_chunk,
     household_chunks,
     score_chunk,
 )
-from earlywarn.scoring.drift import add_counts, count_bins
-from earlywarn.scoring.runner import (
-    WorkerMismatch,
-    describe_identity,
-)
+from earlywarn.scoring.drift import sum_counts
+from earlywarn.scoring.runner import worker_mismatch
 from earlywarn.scoring.score import (
     installed_catalog,
     partition_tables,
@@ -57,8 +52,6 @@ from earlywarn.scoring.score import (
     rule_applies,
 )
 from earlywarn.scoring.work_dir import WorkDir
-
-PART = "partition"
 
 
 def worker_identity() -> tuple[str, str]:
@@ -102,10 +95,7 @@ def check_identity(expected: tuple[str, str]) -> None:
             name = get_worker().address
         except (ImportError, ValueError):
             name = "(this process)"
-        raise WorkerMismatch(
-            f"Dask worker {name} runs {describe_identity(here)}, the client "
-            f"{describe_identity(expected)}: install the same earlywarn on every worker"
-        )
+        raise worker_mismatch(name, here, expected)
 
 
 def read_partition(
@@ -147,15 +137,16 @@ def score_partition(
     ids = population_ids(tables, as_of, plan.population)
     places = place_rates(tables, as_of)
     chunks = household_chunks(ids, plan.chunk_size)
-    frames, total = [], count_bins(drift or NO_REFERENCE, pd.DataFrame(), np.empty(0))
-    for chunk, (sub_tables, sub_places) in zip(
-        chunks, partition_tables(tables, chunks, places), strict=True
-    ):
-        frame, counts = score_chunk(
+    scored = [
+        score_chunk(
             sub_tables, model, list(chunk), as_of=as_of, drift_reference=drift, places=sub_places
         )
-        frames.append(frame)
-        total = add_counts(counts, total) if total["n_rows"] else counts
+        for chunk, (sub_tables, sub_places) in zip(
+            chunks, partition_tables(tables, chunks, places), strict=True
+        )
+    ]
+    frames = [frame for frame, _ in scored]
+    total = sum_counts(drift, (counts for _, counts in scored))
     households = tables.households.set_index(HOUSEHOLD_ID)[[COUNTY, VILLAGE]]
     facts = {
         "rule_applies": rule_applies(tables, as_of) if plan.explain else True,

@@ -41,6 +41,14 @@ def describe_identity(identity: Any) -> str:
     return str(identity)
 
 
+def worker_mismatch(worker: str, there: Any, here: Any) -> WorkerMismatch:
+    """The error for a worker whose identity ``there`` differs from the client's ``here``."""
+    return WorkerMismatch(
+        f"Dask worker {worker} runs {describe_identity(there)}, the client "
+        f"{describe_identity(here)}: install the same earlywarn on every worker"
+    )
+
+
 @dataclass(frozen=True)
 class ChunkJob:
     """One call of the runner's function: ``fn(*args, **kwargs)``, its result keyed by ``key``
@@ -166,10 +174,7 @@ class ChunkRunner:
         here = identity()
         for worker, there in sorted(self.client.run(identity).items()):
             if there != here:
-                raise WorkerMismatch(
-                    f"Dask worker {worker} runs {describe_identity(there)}, this client "
-                    f"{describe_identity(here)}: install the same earlywarn on every worker"
-                )
+                raise worker_mismatch(worker, there, here)
 
     def close(self) -> None:
         if self.client is not None:

@@ -183,17 +183,23 @@ def attach_monitoring_status(
     since a date in a category, or exited on a date; and verified not at risk by a visit less
     than ``verified_months`` months ago with no event since. Only what is dated before
     ``as_of`` counts."""
-    out = scores.drop(columns=[c for c in STATUS_COLUMNS if c in scores.columns])
     parts = []
-    for as_of, rows in out.groupby(AS_OF, sort=False):
+    for as_of, rows in scores.groupby(AS_OF, sort=False):
         status = monitoring_status(
             tables, pd.Timestamp(as_of), rows[HOUSEHOLD_ID], verified_months=verified_months
         )
         parts.append(status.set_axis(rows.index))
     if parts:
-        status = pd.concat(parts).reindex(out.index)
+        status = pd.concat(parts).reindex(scores.index)
     else:
         status = monitoring_status(tables, pd.Timestamp.now(), [])
+    return place_status(scores, status)
+
+
+def place_status(scores: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` with the status columns of ``status`` (row for row) after ``model_version``,
+    replacing any already there."""
+    out = scores.drop(columns=[c for c in STATUS_COLUMNS if c in scores.columns])
     columns = list(out.columns)
     at = columns.index(MODEL_VERSION) + 1 if MODEL_VERSION in columns else len(columns)
     for offset, column in enumerate(STATUS_COLUMNS):

@@ -73,12 +73,7 @@ class WorkDir:
         """Pass 1's result for chunk ``i``: its frame (index household_id) and drift counts."""
         if REASONS in frame.columns:
             frame = frame.assign(**{REASONS: _reasons_to_json(frame[REASONS])})
-        table = pa.Table.from_pandas(frame, preserve_index=True)
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), DRIFT_COUNTS_KEY: json.dumps(counts).encode()}
-        )
-        with atomic_path(self.chunk_path(i)) as staged:
-            pq.write_table(table, staged, compression="lz4")
+        _write_with_metadata(frame, self.chunk_path(i), DRIFT_COUNTS_KEY, counts)
 
     def read_chunk(
         self, i: int, columns: Sequence[str] | None = None
@@ -87,7 +82,7 @@ class WorkDir:
         drift counts."""
         path = self.chunk_path(i)
         table = pq.read_table(path, columns=None if columns is None else list(columns))
-        counts = json.loads((pq.read_schema(path).metadata or {})[DRIFT_COUNTS_KEY])
+        counts = _read_metadata(path, DRIFT_COUNTS_KEY)
         frame = _by_household(table.to_pandas())
         if REASONS in frame.columns:
             frame[REASONS] = frame[REASONS].map(json.loads)
@@ -126,17 +121,12 @@ class WorkDir:
     ) -> None:
         """A frame of partition ``i`` (``kind``: households, villages, status), index kept,
         with small JSON ``facts`` in the file's metadata."""
-        table = pa.Table.from_pandas(frame, preserve_index=True)
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), FACTS_KEY: json.dumps(facts or {}).encode()}
-        )
-        with atomic_path(self.part_path(kind, i)) as staged:
-            pq.write_table(table, staged, compression="lz4")
+        _write_with_metadata(frame, self.part_path(kind, i), FACTS_KEY, facts or {})
 
     def read_part(self, kind: str, i: int) -> tuple[pd.DataFrame, dict[str, Any]]:
         """What :meth:`write_part` kept: the frame and its facts."""
         path = self.part_path(kind, i)
-        facts = json.loads((pq.read_schema(path).metadata or {}).get(FACTS_KEY, b"{}"))
+        facts = _read_metadata(path, FACTS_KEY)
         return pq.read_table(path).to_pandas(), facts
 
     @staticmethod
@@ -146,6 +136,24 @@ class WorkDir:
         out = Path(out)
         for stale in out.parent.glob(f".{out.name}.work-*"):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_with_metadata(
+    frame: pd.DataFrame, path: Path, key: bytes, payload: Mapping[str, Any]
+) -> None:
+    """``frame`` (index kept) as Parquet at ``path``, atomically, ``payload`` as JSON in the
+    file's metadata under ``key``."""
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), key: json.dumps(payload).encode()}
+    )
+    with atomic_path(path) as staged:
+        pq.write_table(table, staged, compression="lz4")
+
+
+def _read_metadata(path: Path, key: bytes) -> dict[str, Any]:
+    """What :func:`_write_with_metadata` kept under ``key``."""
+    return dict(json.loads((pq.read_schema(path).metadata or {})[key]))
 
 
 def _by_household(frame: pd.DataFrame) -> pd.DataFrame:

@@ -79,8 +79,9 @@ def log_backtest(
         client.log_param(run_id, "n_runs", len(runs))
         ordered = runs.sort_values([AS_OF, MODEL_VERSION])
         for step, row in enumerate(ordered.to_dict("records")):
-            _log_scoring_run(client, experiment_key, run_id, target_year, row)
-            for key, value in run_metrics(row).items():
+            metrics = run_metrics(row)
+            _log_scoring_run(client, experiment_key, run_id, target_year, row, metrics)
+            for key, value in metrics.items():
                 client.log_metric(run_id, key, value, step=step)
         for path in files:
             client.log_artifact(run_id, str(path), artifact_path="backtest")
@@ -101,8 +102,10 @@ def _log_scoring_run(
     parent_id: str,
     target_year: int,
     row: Mapping[str, object],
+    metrics: Mapping[str, float],
 ) -> None:
-    """One scoring run's figures as a run nested in the backtest's."""
+    """One scoring run's figures (``metrics``, from ``row``) as a run nested in the
+    backtest's."""
     as_of = pd.Timestamp(str(row[AS_OF])).date().isoformat()
     version = str(row[MODEL_VERSION])
     child = client.create_run(
@@ -117,6 +120,6 @@ def _log_scoring_run(
         },
     )
     child_id = str(child.info.run_id)
-    for key, value in run_metrics(row).items():
+    for key, value in metrics.items():
         client.log_metric(child_id, key, value)
     client.set_terminated(child_id, RunStatus.to_string(RunStatus.FINISHED))
