@@ -14,13 +14,15 @@ or ``shocks.py`` must be made here too.
 What makes it fast: each household's row is copied into a scratch row per draw (no
 households x draws copy of the state); the arrays reach the compiled phases without their
 owner (:func:`~earlywarn.simulator.compiled_layout.unowned`), so Numba's atomic reference
-counting, which took most of the loop's time, costs nothing; the chances of member-driven
-shocks are worked out once per household (:mod:`~earlywarn.simulator.compiled_chances`);
-the loop's machine code is cached on disk (:func:`~earlywarn.simulator.compiled_random.cached`)
-so a process loads it instead of compiling it. The world's constants reach it through the
-month table (:func:`~earlywarn.simulator.compiled_layout.month_parameters`), not as globals
-frozen into the cache; the cache is keyed on this file, so :data:`COMPILED_WITH` pins the
-compiled modules it calls into (a test fails until it is updated after they change).
+counting, which took most of the loop's time, costs nothing, and the phases are inlined into
+the loop (called, each took dozens of arguments; 4x faster inlined); the chances of
+member-driven shocks are worked out once per household
+(:mod:`~earlywarn.simulator.compiled_chances`); the loop's machine code is cached on disk
+(:func:`~earlywarn.simulator.compiled_random.cached`) so a process loads it instead of
+compiling it. The world's constants reach it through the month table
+(:func:`~earlywarn.simulator.compiled_layout.month_parameters`), not as globals frozen into
+the cache; the cache is keyed on this file, so :data:`COMPILED_WITH` pins the compiled
+modules it calls into (a test fails until it is updated after they change).
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ from earlywarn.simulator.world import Month, WorldState
 
 # SHA-256 (first 16 hex digits) of compiled_chances.py, compiled_layout.py and compiled_random.py:
 # changing it with them changes this file, which makes Numba recompile the cached loop
-COMPILED_WITH = "013d34c11f79603d"
+COMPILED_WITH = "1a991f044858691e"
 
 
 def rest_of_year_per_capita(
@@ -198,7 +200,7 @@ def _run(p, disaster, lockdown, drought, st, rows, out, x, x0, odds):  # type: i
             out[i, w] = net / max(x[SIZE_START], 1.0)
 
 
-@rand.compiled
+@rand.inlined
 def _health(st, x, x0, p, m, odds, cov):  # type: ignore[no-untyped-def]
     """shocks.health_shocks for one row: bills added to medical costs, members changed;
     returns the hospital and end-of-life bills after insurance (for hardship aid)."""
@@ -243,7 +245,7 @@ def _health(st, x, x0, p, m, odds, cov):  # type: ignore[no-untyped-def]
     return oop + end_of_life
 
 
-@rand.compiled
+@rand.inlined
 def _death(st, x, p, m, odds, same, cov, med_growth):  # type: ignore[no-untyped-def]
     """shocks._deaths for one row: who died, in place; the end-of-life bill after insurance
     (0 when nobody died)."""
@@ -274,7 +276,7 @@ def _death(st, x, p, m, odds, same, cov, med_growth):  # type: ignore[no-untyped
     return rand.lognormal(st, 4_000.0 * med_growth, 1.0) * (1 - cov)
 
 
-@rand.compiled
+@rand.inlined
 def _livelihood(st, x, x0, p, m, odds, hit_disaster, locked, in_drought):  # type: ignore[no-untyped-def]
     """shocks.livelihood_shocks for one row: losses off business income, in place; returns
     whether a migrant lost a job."""
@@ -308,7 +310,7 @@ def _livelihood(st, x, x0, p, m, odds, hit_disaster, locked, in_drought):  # typ
     return job_lost
 
 
-@rand.compiled
+@rand.inlined
 def _earn(st, x, p, m, locked, cov):  # type: ignore[no-untyped-def]
     """month._earn for one row: the month's income and rigid expenses, in place."""
     sick = x[SICK] > 0
@@ -352,7 +354,7 @@ def _earn(st, x, p, m, locked, cov):  # type: ignore[no-untyped-def]
     x[EDUCATION] += school * (0.5 if x[REGISTERED] > 0 else 1.0)
 
 
-@rand.compiled
+@rand.inlined
 def _hardship_aid(st, x, p, m, bills, job_lost):  # type: ignore[no-untyped-def]
     """month._hardship_aid for one row: medical aid, a new minimum living allowance, jobs for
     registered migrants who lost theirs (in place; housing aid only gets recorded)."""
@@ -374,7 +376,7 @@ def _hardship_aid(st, x, p, m, bills, job_lost):  # type: ignore[no-untyped-def]
         x[JOBLESS] = min(x[JOBLESS], 2.0)
 
 
-@rand.compiled
+@rand.inlined
 def _wear_off(x):  # type: ignore[no-untyped-def]
     """world.keep_counts_consistent and the month's end of sickness and joblessness."""
     x[CHRONIC_LABOR] = min(x[CHRONIC_LABOR], x[LABOR])

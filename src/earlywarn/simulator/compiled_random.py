@@ -1,5 +1,5 @@
 """Random draws inside compiled (Numba) code: splitmix64 with its state in a one-element array;
-and how the simulator's functions are compiled (:func:`compiled`, :func:`cached`).
+and how the simulator's functions are compiled (:func:`compiled`, :func:`inlined`, :func:`cached`).
 
 A draw costs a few nanoseconds, where Numba's ``np.random`` costs several times that. Not
 NumPy's streams: results are reproducible for a seed, not equal to NumPy's draws.
@@ -21,6 +21,12 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 def compiled(function: Callable[..., Any]) -> Any:
     """``function`` compiled by Numba when first called, with NumPy's error model."""
     return njit(error_model="numpy")(function)
+
+
+def inlined(function: Callable[..., Any]) -> Any:
+    """:func:`compiled`, and inlined where it is called (Numba's ``inline="always"``): for the
+    large steps of a loop, whose calls would pass dozens of arguments. Slower to compile."""
+    return njit(error_model="numpy", inline="always")(function)
 
 
 def cached(function: Callable[..., Any]) -> Any:
