@@ -6,10 +6,12 @@ and estimate how often the year ends below the line. No model can know more than
 the ceiling later quality figures are measured against.
 
 Two engines step the months: ``"compiled"`` (the default,
-:mod:`~earlywarn.simulator.compiled_months`: the same rules as one Numba loop per
-household-draw, about 3x faster than NumPy per draw) and ``"numpy"`` (``run_months`` itself,
-the oracle as it was). Two estimators turn the draws' end-of-year per-capita net incomes into
-a probability:
+:mod:`~earlywarn.simulator.compiled_months`: the same rules as one Numba loop over each
+chunk's households and their draws, several times less CPU per draw than NumPy; figures in
+``docs/scaling.md``) and ``"numpy"`` (``run_months`` over a households x draws copy of the
+state, the oracle as it was). Chunks of ``ROWS_PER_CHUNK`` household-draws are the
+executor's tasks. Two estimators turn the draws' end-of-year per-capita net incomes into a
+probability:
 
 - ``"count"``: the share of draws below the line (the plain Monte Carlo count);
 - ``"kernel"`` (the default): the same share after smoothing each household's draws with a
