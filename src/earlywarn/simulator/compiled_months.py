@@ -128,7 +128,7 @@ from earlywarn.simulator.world import Month, WorldState
 
 # SHA-256 (first 16 hex digits) of compiled_chances.py, compiled_layout.py and compiled_random.py:
 # changing it with them changes this file, which makes Numba recompile the cached loop
-COMPILED_WITH = "1a991f044858691e"
+COMPILED_WITH = "c42cd2f70bdc5b4c"
 
 
 def rest_of_year_per_capita(
