@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
-import earlywarn.simulator.households as households
 from earlywarn.simulator.month import run_months
 from earlywarn.simulator.oracle import Engine, Estimator, poverty_probability
-from earlywarn.simulator.realism import roc_auc
 from earlywarn.simulator.world import initial_state
+
+# scikit-learn, the simulator's tables and its realism checks are imported where used: the
+# oracle's spawned processes import this module as their __main__ and need none of them
+# (importing them cost each process several CPU-seconds)
 
 
 def _peak_rss_mb() -> float:
@@ -71,6 +72,8 @@ def _per_household_loop_seconds(n_sample: int) -> float:
 def _capturing_oracle_inputs() -> Iterator[list[tuple[Any, ...]]]:
     """While open, ``simulate_tables`` records each as-of state's oracle call instead of
     running it (its truth then holds zeros; its ``poor`` column is still true)."""
+    import earlywarn.simulator.households as households
+
     calls: list[tuple[Any, ...]] = []
     original = households.poverty_probability
 
@@ -119,6 +122,10 @@ def _run_oracle(
 
 
 def _report(name: str, run: OracleRun, poor: np.ndarray) -> None:
+    from sklearn.metrics import average_precision_score
+
+    from earlywarn.simulator.realism import roc_auc
+
     mean, rate = run.probability.mean(), poor.mean()
     print(
         f"{name}: {run.wall:6.1f} s wall, {run.cpu:6.1f} s CPU (load {run.load:.1f}); "
@@ -139,6 +146,8 @@ def main() -> None:
     parser.add_argument("--skip-before", action="store_true", help="only the new oracle")
     parser.add_argument("--tables-only", action="store_true", help="skip the oracle's truth")
     args = parser.parse_args()
+    import earlywarn.simulator.households as households
+    from earlywarn.simulator.realism import roc_auc
 
     started, cpu = time.perf_counter(), time.process_time()
     with _capturing_oracle_inputs() as calls:
