@@ -10,9 +10,12 @@ scaled), and the oracle's truth two ways on the same households and seeds:
 - before: the plain Monte Carlo count over ``--before-draws`` draws (200), each month stepped
   by NumPy (``run_months``): ``estimator="count", engine="numpy"``;
 - after: the kernel-smoothed share over ``--after-draws`` draws (100), each month stepped by
-  the compiled loop (``estimator="kernel", engine="compiled"``), compile time included.
+  the compiled loop (``estimator="kernel", engine="compiled"``), the worker processes' start
+  included: loading the loop's machine code from Numba's on-disk cache, or compiling it (about
+  10 CPU-s per process) the first time; ``NUMBA_CACHE_DIR=$(mktemp -d)`` measures a cold cache.
 
-For each: wall time, CPU time (this process and its oracle processes), mean oracle probability
+For each: wall time, CPU time (this process and its oracle processes), the machine's load (the
+1-minute load average at the end: the machine may be shared), mean oracle probability
 against the realised rate, and the oracle's ROC-AUC and average precision against the realised
 outcomes. The truth's as-of states are captured from one ``simulate_tables`` run and both
 oracles run over them exactly as ``simulate_tables`` would (same seeds, chunks, processes).
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import time
 from collections.abc import Iterator
@@ -31,13 +35,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
-import earlywarn.simulator.households as households
 from earlywarn.simulator.month import run_months
 from earlywarn.simulator.oracle import Engine, Estimator, poverty_probability
-from earlywarn.simulator.realism import roc_auc
 from earlywarn.simulator.world import initial_state
+
+# scikit-learn, the simulator's tables and its realism checks are imported where used: the
+# oracle's spawned processes import this module as their __main__ and need none of them
+# (importing them cost each process several CPU-seconds)
 
 
 def _peak_rss_mb() -> float:
@@ -67,6 +72,8 @@ def _per_household_loop_seconds(n_sample: int) -> float:
 def _capturing_oracle_inputs() -> Iterator[list[tuple[Any, ...]]]:
     """While open, ``simulate_tables`` records each as-of state's oracle call instead of
     running it (its truth then holds zeros; its ``poor`` column is still true)."""
+    import earlywarn.simulator.households as households
+
     calls: list[tuple[Any, ...]] = []
     original = households.poverty_probability
 
@@ -85,6 +92,7 @@ def _capturing_oracle_inputs() -> Iterator[list[tuple[Any, ...]]]:
 class OracleRun:
     wall: float
     cpu: float
+    load: float
     probability: np.ndarray
 
 
@@ -109,13 +117,19 @@ def _run_oracle(
             )
             for state, year, month, seed, n_counties, settings in calls
         ]
-    return OracleRun(time.perf_counter() - started, _cpu_seconds() - cpu, np.concatenate(parts))
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    return OracleRun(wall, cpu, os.getloadavg()[0], np.concatenate(parts))
 
 
 def _report(name: str, run: OracleRun, poor: np.ndarray) -> None:
+    from sklearn.metrics import average_precision_score
+
+    from earlywarn.simulator.realism import roc_auc
+
     mean, rate = run.probability.mean(), poor.mean()
     print(
-        f"{name}: {run.wall:6.1f} s wall, {run.cpu:6.1f} s CPU; mean probability {mean:.5f} "
+        f"{name}: {run.wall:6.1f} s wall, {run.cpu:6.1f} s CPU (load {run.load:.1f}); "
+        f"mean probability {mean:.5f} "
         f"vs realised rate {rate:.5f} ({mean / rate - 1:+.2%}); ROC-AUC "
         f"{roc_auc(poor, run.probability):.4f}, AP "
         f"{average_precision_score(poor, run.probability):.4f}"
@@ -132,6 +146,8 @@ def main() -> None:
     parser.add_argument("--skip-before", action="store_true", help="only the new oracle")
     parser.add_argument("--tables-only", action="store_true", help="skip the oracle's truth")
     args = parser.parse_args()
+    import earlywarn.simulator.households as households
+    from earlywarn.simulator.realism import roc_auc
 
     started, cpu = time.perf_counter(), time.process_time()
     with _capturing_oracle_inputs() as calls:

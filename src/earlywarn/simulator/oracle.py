@@ -6,10 +6,12 @@ and estimate how often the year ends below the line. No model can know more than
 the ceiling later quality figures are measured against.
 
 Two engines step the months: ``"compiled"`` (the default,
-:mod:`~earlywarn.simulator.compiled_months`: the same rules as one Numba loop per
-household-draw, about 3x faster than NumPy per draw) and ``"numpy"`` (``run_months`` itself,
-the oracle as it was). Two estimators turn the draws' end-of-year per-capita net incomes into
-a probability:
+:mod:`~earlywarn.simulator.compiled_months`: the same rules as one Numba loop over each
+chunk's households and their draws, several times less CPU per draw than NumPy; figures in
+``docs/scaling.md``) and ``"numpy"`` (``run_months`` over a households x draws copy of the
+state, the oracle as it was). Chunks of ``ROWS_PER_CHUNK`` household-draws are the
+executor's tasks. Two estimators turn the draws' end-of-year per-capita net incomes into a
+probability:
 
 - ``"count"``: the share of draws below the line (the plain Monte Carlo count);
 - ``"kernel"`` (the default): the same share after smoothing each household's draws with a
@@ -38,7 +40,7 @@ from earlywarn.simulator.compiled_months import rest_of_year_per_capita
 from earlywarn.simulator.month import run_months
 from earlywarn.simulator.world import LINES, TODAY, WorldState
 
-ROWS_PER_CHUNK = 400_000  # households x draws simulated at once (about 0.2 GB)
+ROWS_PER_CHUNK = 100_000  # households x draws per task: small tasks keep processes evenly busy
 KERNEL_WIDTH = 0.3  # the kernel's bandwidth as a share of Silverman's rule of thumb
 Estimator = Literal["kernel", "count"]
 Engine = Literal["compiled", "numpy"]
@@ -109,20 +111,19 @@ def _chunk_probability(
     engine: Engine,
 ) -> np.ndarray:
     n = len(state)
-    copies = state.take(np.repeat(np.arange(n), n_draws))
-    copies.world = np.tile(np.arange(n_draws, dtype=np.int32), n)
     rng = np.random.default_rng(seed)
     if engine == "compiled":
         per_capita = rest_of_year_per_capita(
-            copies, year, first_month, n_draws, rng, n_counties=n_counties, settings=settings
+            state, year, first_month, n_draws, rng, n_counties=n_counties, settings=settings
         )
     else:
+        copies = state.take(np.repeat(np.arange(n), n_draws))
+        copies.world = np.tile(np.arange(n_draws, dtype=np.int32), n)
         end = run_months(
             copies, year, first_month, 12, rng, n_counties=n_counties, n_worlds=n_draws,
             settings=settings,
         )  # fmt: skip
-        per_capita = end.per_capita_net()
-    per_capita = per_capita.reshape(n, n_draws)
+        per_capita = end.per_capita_net().reshape(n, n_draws)
     if estimator == "kernel":
         return share_below(per_capita, LINES[year])
     return (per_capita < LINES[year]).mean(axis=1)
