@@ -76,6 +76,11 @@ def combine_village_parts(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """:func:`village_facts` from the :func:`village_parts` of disjoint slices of households
     (exact: medians of the same values, poverty rates from whole counts)."""
     frames = list(parts)
+    if not frames:
+        return pd.DataFrame(
+            {name: pd.Series(dtype="float64") for name in VILLAGE_FACTS},
+            index=pd.Index([], dtype=object, name=VILLAGE),
+        )
     whole = pd.concat(frames) if len(frames) > 1 else frames[0]
     by_village = whole.groupby(VILLAGE, sort=True)
     medians = by_village[["income_per_capita", "medical_share_pct"]].median()
