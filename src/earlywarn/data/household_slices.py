@@ -1,12 +1,12 @@
 """Household-range slices of one partition of a partitioned data directory.
 
-A county partition too large for one worker is scored in slices: slice ``k`` of ``n`` holds the
-households whose ids fall in the ``k``-th of ``n`` equal ranges of the partition's sorted
-household ids. A slice is named after its partition (``county=C01#2/5``: a partition's name
-never holds ``#``, its value is URL-quoted), so it travels wherever partition names do. Every
-worker computes the same ranges from the households table's ids; a household's rows are all
-in one slice, and rows of ids missing from households are read by the slice whose range holds
-them, so the checks see them as they would see the whole partition.
+A county partition too large for one worker is scored in slices: slice ``k`` of ``n`` holds
+the ``k``-th of ``n`` equal runs of the partition's households, sorted by id. A slice is named
+after its partition (``county=C01#2/5``: a partition's name never holds ``#``, its value is
+URL-quoted), so it travels wherever partition names do. Every worker computes the same runs
+from the households table's id column; a household's rows are all in its slice, and rows of
+ids missing from households are read by the first slice, so the checks find them as they
+would in the whole partition.
 """
 
 from __future__ import annotations
@@ -62,40 +62,34 @@ def partition_of(name: str) -> str:
     return name if found is None else found.partition
 
 
-def slice_bounds(ids: Sequence[str], number: int, of: int) -> tuple[str | None, str | None]:
-    """The id range ``[low, high)`` of slice ``number`` of ``of`` over the sorted distinct
-    ``ids`` (None: no bound); the ranges of slices ``1..of`` cover every string exactly once
-    (with no ids at all, slice 1 covers everything and the others nothing)."""
-    if not ids:
-        return (None, None) if number == 1 else ("", "")
-    cuts = [ids[(i * len(ids)) // of] for i in range(1, of)]
-    low = cuts[number - 2] if number > 1 else None
-    high = cuts[number - 1] if number < of else None
-    return low, high
+def share_out(ids: Sequence[str], number: int, of: int) -> Sequence[str]:
+    """Slice ``number`` of ``of`` of the sorted distinct ``ids``: the ``number``-th of ``of``
+    runs of consecutive ids as equal as can be (the slices hold every id exactly once)."""
+    return ids[((number - 1) * len(ids)) // of : (number * len(ids)) // of]
 
 
 def slice_household_ids(data_dir: Path, mapping: ColumnMapping, name: str) -> list[str]:
-    """The household ids of a slice, sorted: the partition's distinct ids, from every table
-    kept as a dataset, within the slice's range of the households table's ids."""
+    """The household ids of a slice, sorted: its share of the partition's households (by id);
+    the first slice also takes every id of the partition's other tables that is missing from
+    its households, so that the checks find those rows as they would in the whole partition.
+    """
     where = parse_slice(name)
     if where is None:
         raise ValueError(f"{name} is not a slice of a partition")
     households = _partition_ids(data_dir, mapping, HOUSEHOLDS, where.partition)
     known = pa.array([], pa.string()) if households is None else pc.unique(households.drop_null())
-    ordered = known.take(pc.sort_indices(known)).to_pylist()
-    low, high = slice_bounds(ordered, where.number, where.of)
-    found: set[str] = set()
-    for table in TABLES:
-        ids = _partition_ids(data_dir, mapping, table, where.partition)
-        if ids is None:
-            continue
-        inside = ids.drop_null()
-        if low is not None:
-            inside = inside.filter(pc.greater_equal(inside, low))
-        if high is not None:
-            inside = inside.filter(pc.less(inside, high))
-        found.update(pc.unique(inside).to_pylist())
-    return sorted(found)
+    mine = list(share_out(known.take(pc.sort_indices(known)).to_pylist(), where.number, where.of))
+    if where.number == 1:
+        for table in TABLES:
+            ids = (
+                None
+                if table == HOUSEHOLDS
+                else _partition_ids(data_dir, mapping, table, where.partition)
+            )
+            if ids is not None:
+                others = pc.unique(ids.drop_null())
+                mine.extend(others.filter(pc.invert(pc.is_in(others, value_set=known))).to_pylist())
+    return sorted(set(mine))
 
 
 def _partition_ids(

@@ -8,11 +8,12 @@ rates and village figures it computes are those of the whole data. A county too 
 worker is cut into household-range slices (``county=C01#2/5``,
 :mod:`~earlywarn.data.household_slices`): their place counts and village parts are gathered
 first (:func:`count_slice`) and combined, and each slice is scored with its county's totals
-(:class:`SliceTotals`). What a worker finds is
-kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`: its chunk (risks, features,
-drift counts), its households (id, county, village: the cross-partition checks and the
-flags), its village figures and monitoring status, so a rerun after a kill or a lost worker
-redoes only the partitions not finished.
+(:class:`SliceTotals`).
+
+What a worker finds is kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`: its
+chunk (risks, features, drift counts), its households (id, county, village: the
+cross-partition checks and the flags), its village figures and monitoring status, so a rerun
+after a kill or a lost worker redoes only the partitions not finished.
 
 Pass 1 (:func:`score_partition` per partition) -> the checks across partitions (a household
 id in two partitions) and every problem at once -> flags over the whole population on the
