@@ -40,7 +40,7 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
 
 def village_parts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     """What the village facts of ``tables``' households are made of, one row per household
-    with a village (index: household_id): its ``village``, the ``income_per_capita`` and
+    with a village: its ``village``, the ``income_per_capita`` and
     ``medical_share_pct`` of its last closed round (NaN: none, or unknown), and
     ``poor_last_year`` (1.0 or 0.0 from its round of year(as_of) - 1; NaN: no such round).
     The parts of disjoint slices of households are combined by :func:`combine_village_parts`.
@@ -66,10 +66,9 @@ def village_parts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
             "income_per_capita": own["income_per_capita"].to_numpy(dtype="float64"),
             "medical_share_pct": own["medical_share_pct"].to_numpy(dtype="float64"),
             "poor_last_year": poor,
-        },
-        index=pd.Index(households[HOUSEHOLD_ID].to_numpy(dtype=object), name=HOUSEHOLD_ID),
+        }
     )
-    return out[village.notna().to_numpy()]
+    return out[village.notna().to_numpy()].reset_index(drop=True)
 
 
 def combine_village_parts(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -82,7 +81,8 @@ def combine_village_parts(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
             index=pd.Index([], dtype=object, name=VILLAGE),
         )
     whole = pd.concat(frames) if len(frames) > 1 else frames[0]
-    by_village = whole.groupby(VILLAGE, sort=True)
+    place, names = pd.factorize(whole[VILLAGE], sort=True)
+    by_village = whole.drop(columns=VILLAGE).groupby(place, sort=True)
     medians = by_village[["income_per_capita", "medical_share_pct"]].median()
     n_poor = by_village["poor_last_year"].sum().to_numpy(dtype="float64")
     n_known = by_village["poor_last_year"].count().to_numpy()
@@ -94,7 +94,9 @@ def combine_village_parts(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
             "village_median_medical_share_pct": medians["medical_share_pct"].to_numpy(),
             "village_poverty_rate_pct": poverty,
         },
-        index=pd.Index(medians.index.to_numpy(dtype=object), name=VILLAGE),
+        index=pd.Index(
+            np.asarray(names, dtype=object)[medians.index.to_numpy().astype(np.intp)], name=VILLAGE
+        ),
     )
     return out.loc[:, list(VILLAGE_FACTS)].astype("float64")
 

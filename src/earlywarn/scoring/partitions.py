@@ -218,8 +218,7 @@ def count_slice(
     if tables is None:
         return place_counts_empty(), problems
     if plan.explain:
-        parts = village_parts(tables, plan.as_of).reset_index(drop=True)
-        plan.work.write_part("village_parts", number, parts)
+        plan.work.write_part("village_parts", number, village_parts(tables, plan.as_of))
     return place_counts(tables, plan.as_of), ()
 
 
