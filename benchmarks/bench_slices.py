@@ -24,8 +24,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -37,7 +40,9 @@ from bench_score import AS_OF, train_model
 from score_data import simulated_like_tables
 
 from earlywarn.config import Config, ScoreConfig
+from earlywarn.data.columns import COUNTY
 from earlywarn.data.directory import write_tables
+from earlywarn.data.tables import Tables
 from earlywarn.jobs.score import run_scoring
 from earlywarn.model.model_file import save_model
 from earlywarn.scoring import slices
@@ -65,12 +70,24 @@ def with_peaks(run: Callable[[], object]) -> tuple[float, list[float]]:
     return seconds, sorted((rss / 1e9 for rss in peaks.values() if rss > 50e6), reverse=True)
 
 
+def merge_counties(tables: Tables, k: int) -> Tables:
+    """Every ``k`` consecutive counties as one (the first one's code, whose lines exist)."""
+    county = tables.households[COUNTY]
+    codes, names = pd.factorize(county, sort=True)
+    merged = np.asarray(names, dtype=object)[(codes // k) * k]
+    households = tables.households.assign(**{COUNTY: pd.array(merged, dtype=county.dtype)})
+    return replace(tables, households=households)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=2_000)
     parser.add_argument("--slice-above", type=int, default=2_500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--merge-counties", type=int, default=1, help="Gather every K counties into one."
+    )
     parser.add_argument("--keep", type=Path, help="Keep the data and outputs in this folder.")
     args = parser.parse_args()
     from dask.distributed import LocalCluster
@@ -78,7 +95,8 @@ def main() -> None:
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-slices-"))
     data, model_dir = root / "data", root / "model"
     if not data.exists():
-        write_tables(simulated_like_tables(args.n, seed=0), data, partition_by="county")
+        tables = simulated_like_tables(args.n, seed=0)
+        write_tables(merge_counties(tables, args.merge_counties), data, partition_by="county")
     if not model_dir.exists():
         save_model(train_model(trees=200, leaves=15, depth=6), model_dir)
     cfg = Config(score=ScoreConfig(chunk_size=args.chunk_size))
