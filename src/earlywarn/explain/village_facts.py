@@ -3,6 +3,7 @@ income and medical share of income in the households' last rounds, and its pover
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -31,7 +32,18 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     households from their own rows only.
 
     The same figures as :func:`village_figures` of the households' facts, computed on
-    household positions instead of ids (it reads every household of the tables).
+    household positions instead of ids (it reads every household of the tables); the same
+    floats, bit for bit, as :func:`combine_village_parts` of any split of the households.
+    """
+    return combine_village_parts([village_parts(tables, as_of)])
+
+
+def village_parts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """What the village facts of ``tables``' households are made of, one row per household
+    with a village: its ``village``, the ``income_per_capita`` and
+    ``medical_share_pct`` of its last closed round (NaN: none, or unknown), and
+    ``poor_last_year`` (1.0 or 0.0 from its round of year(as_of) - 1; NaN: no such round).
+    The parts of disjoint slices of households are combined by :func:`combine_village_parts`.
     """
     as_of = pd.Timestamp(as_of)
     households, years = tables.households, tables.household_years
@@ -43,22 +55,50 @@ def village_facts(tables: Tables, as_of: pd.Timestamp | str) -> pd.DataFrame:
     np.maximum.at(last, codes[closed], round_year[closed])
     needed = closed & ((round_year == last[np.maximum(codes, 0)]) | (round_year == as_of.year - 1))
     rounds = closed_rounds(replace(tables, household_years=years[needed]), as_of, by_code=True)
-    own = last_income_and_medical_share(rounds)
-    place, names = pd.factorize(households[VILLAGE].astype(object))
-    figures = own.reindex(np.arange(len(households)))[place >= 0]
-    medians = figures.groupby(place[place >= 0]).median()
-    past = rounds[(rounds["last_year"] == as_of.year - 1) & (place[rounds[HOUSEHOLD_ID]] >= 0)]
-    poor = pd.Series(past["income_per_capita"] < past["line"])
-    poor_share = poor.groupby(place[past[HOUSEHOLD_ID].to_numpy()]).mean()
+    own = last_income_and_medical_share(rounds).reindex(np.arange(len(households)))
+    past = rounds[rounds["last_year"] == as_of.year - 1]
+    poor = np.full(len(households), np.nan)
+    poor[past[HOUSEHOLD_ID].to_numpy()] = past["income_per_capita"] < past["line"]
+    village = households[VILLAGE].astype(object)
     out = pd.DataFrame(
         {
-            "village_median_income_per_capita": medians["income_per_capita"],
-            "village_median_medical_share_pct": medians["medical_share_pct"],
-            "village_poverty_rate_pct": 100 * poor_share.reindex(medians.index).astype("float64"),
+            VILLAGE: village.to_numpy(),
+            "income_per_capita": own["income_per_capita"].to_numpy(dtype="float64"),
+            "medical_share_pct": own["medical_share_pct"].to_numpy(dtype="float64"),
+            "poor_last_year": poor,
         }
     )
-    out.index = pd.Index(np.asarray(names, dtype=object)[out.index.to_numpy()], name=VILLAGE)
-    return out.sort_index().loc[:, list(VILLAGE_FACTS)].astype("float64")
+    return out[village.notna().to_numpy()].reset_index(drop=True)
+
+
+def combine_village_parts(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`village_facts` from the :func:`village_parts` of disjoint slices of households
+    (exact: medians of the same values, poverty rates from whole counts)."""
+    frames = list(parts)
+    if not frames:
+        return pd.DataFrame(
+            {name: pd.Series(dtype="float64") for name in VILLAGE_FACTS},
+            index=pd.Index([], dtype=object, name=VILLAGE),
+        )
+    whole = pd.concat(frames) if len(frames) > 1 else frames[0]
+    place, names = pd.factorize(whole[VILLAGE], sort=True)
+    by_village = whole.drop(columns=VILLAGE).groupby(place, sort=True)
+    medians = by_village[["income_per_capita", "medical_share_pct"]].median()
+    n_poor = by_village["poor_last_year"].sum().to_numpy(dtype="float64")
+    n_known = by_village["poor_last_year"].count().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        poverty = 100 * (n_poor / n_known)
+    out = pd.DataFrame(
+        {
+            "village_median_income_per_capita": medians["income_per_capita"].to_numpy(),
+            "village_median_medical_share_pct": medians["medical_share_pct"].to_numpy(),
+            "village_poverty_rate_pct": poverty,
+        },
+        index=pd.Index(
+            np.asarray(names, dtype=object)[medians.index.to_numpy().astype(np.intp)], name=VILLAGE
+        ),
+    )
+    return out.loc[:, list(VILLAGE_FACTS)].astype("float64")
 
 
 def village_figures(

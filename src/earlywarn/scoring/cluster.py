@@ -1,7 +1,9 @@
 """The client's side of scoring partitions on Dask workers (:mod:`~earlywarn.scoring.partitions`):
-it hands out groups of partitions (tasks of about ``chunk_size / 2`` households,
-:func:`group_partitions`) as workers have room, gathers every problem, flags across the whole
-population and asks for the reasons; it never reads a table."""
+it hands out groups of partitions (tasks of about ``chunk_size / 2`` households, a county
+too large for one task cut into household-range slices: :func:`group_partitions`, whose
+place counts are gathered first, :mod:`~earlywarn.scoring.slices`) as workers have room,
+gathers every problem, flags across the whole population and asks for the reasons; it never
+reads a table."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rich.progress import Progress
 from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
 from earlywarn.errors import SchemaError
 from earlywarn.model.model_file import RiskModel
+from earlywarn.scoring import slices
 from earlywarn.scoring.chunks import ScoringPlan, collect_risks, household_chunks
 from earlywarn.scoring.partitions import (
     PartitionPlan,
@@ -57,13 +60,15 @@ def score_partitions(
     n_reused = sum(work.has_chunk(i) for i in range(len(groups)))
     model_ref = runner.broadcast(model)
     drift = model.metadata.get("drift_reference")
+    todo = {i for i in range(len(groups)) if not work.has_chunk(i)}
+    found = slices.aggregate_slices(runner, groups, parts, todo, bar=bar)
     task = bar.add_task("partitions", total=len(groups), completed=n_reused)
     jobs = (
-        ChunkJob(i, (i, group, model_ref, parts, drift))
+        ChunkJob(i, (i, group, model_ref, parts, drift, found.totals.get(i)))
         for i, group in enumerate(groups)
-        if not work.has_chunk(i)
+        if i in todo and (i not in found.sliced or i in found.totals)
     )
-    problems: list[str] = []
+    problems = list(found.problems)
     for _, result in runner.run(score_partition, jobs):
         problems.extend(result.problems)
         bar.advance(task)
@@ -102,15 +107,24 @@ def score_partitions(
 
 
 def group_partitions(
-    partitions: Sequence[str], sizes: Sequence[int], target: int
+    partitions: Sequence[str], sizes: Sequence[int], target: int, *, slice_above: int | None = None
 ) -> list[tuple[str, ...]]:
     """Consecutive partitions gathered into tasks of about ``target`` households (a partition
     larger than that is a task of its own): fewer, larger tasks spread a worker's fixed
-    cost per read and check."""
+    cost per read and check. A partition of more than ``slice_above`` households (default
+    :data:`earlywarn.scoring.slices.SLICE_ABOVE`) is cut into household-range slices of about
+    ``target`` households, one task each (``county=C01#2/5``)."""
+    limit = slices.SLICE_ABOVE if slice_above is None else slice_above
     groups: list[tuple[str, ...]] = []
     current: list[str] = []
     n = 0
     for partition, size in zip(partitions, sizes, strict=True):
+        if size > limit:
+            if current:
+                groups.append(tuple(current))
+                current, n = [], 0
+            groups.extend((name,) for name in slices.slice_partition(partition, size, target))
+            continue
         if current and n + size > target:
             groups.append(tuple(current))
             current, n = [], 0

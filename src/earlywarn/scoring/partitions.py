@@ -4,11 +4,16 @@ The client holds the plan, the model and small results, never the tables. Each t
 county partition (``households/county=C01``, ...): its worker reads that partition of every
 table from the shared path, validates it (the single-machine checks, on the partition), and
 scores its population; a county partition holds whole villages and counties, so the place
-rates and village figures it computes are those of the whole data. What a worker finds is
-kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`: its chunk (risks, features,
-drift counts), its households (id, county, village: the cross-partition checks and the
-flags), its village figures and monitoring status, so a rerun after a kill or a lost worker
-redoes only the partitions not finished.
+rates and village figures it computes are those of the whole data. A county too large for one
+worker is cut into household-range slices (``county=C01#2/5``,
+:mod:`~earlywarn.data.household_slices`): their place counts and village parts are gathered
+first (:func:`count_slice`) and combined, and each slice is scored with its county's totals
+(:class:`SliceTotals`).
+
+What a worker finds is kept in the run's :class:`~earlywarn.scoring.work_dir.WorkDir`: its
+chunk (risks, features, drift counts), its households (id, county, village: the
+cross-partition checks and the flags), its village figures and monitoring status, so a rerun
+after a kill or a lost worker redoes only the partitions not finished.
 
 Pass 1 (:func:`score_partition` per partition) -> the checks across partitions (a household
 id in two partitions) and every problem at once -> flags over the whole population on the
@@ -29,13 +34,19 @@ from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Population
 from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, VILLAGE
 from earlywarn.data.directory import read_raw
+from earlywarn.data.household_slices import parse_slice, partition_of, slice_household_ids
 from earlywarn.data.mapping import ColumnMapping
 from earlywarn.data.schema import tables_from_frames, validate_tables
 from earlywarn.data.tables import Tables
 from earlywarn.errors import SchemaError
-from earlywarn.explain.village_facts import village_facts
+from earlywarn.explain.village_facts import combine_village_parts, village_facts, village_parts
 from earlywarn.features.monitoring import monitoring_status
-from earlywarn.features.place import place_rates
+from earlywarn.features.place import (
+    place_counts,
+    place_counts_empty,
+    place_rates,
+    rates_from_counts,
+)
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import (
     ReasonTexts,
@@ -77,6 +88,16 @@ class PartitionPlan:
 
 
 @dataclass(frozen=True)
+class SliceTotals:
+    """What a household-range slice needs from the rest of its county: the county's place
+    counts (:func:`~earlywarn.features.place.combine_place_counts` of every slice) and the
+    task numbers of all its slices (the first slice combines their village parts)."""
+
+    counts: pd.DataFrame
+    slices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PartitionResult:
     """A partition's pass 1: households scored, or the problems that stopped it."""
 
@@ -101,13 +122,20 @@ def check_identity(expected: tuple[str, str]) -> None:
 def read_partition(
     plan: PartitionPlan, partitions: str | Sequence[str], households: Sequence[str] | None = None
 ) -> tuple[Tables | None, tuple[str, ...]]:
-    """The validated tables of some partitions (some ``households`` only), or their problems
-    (each line naming the partitions, table, column, rows and rule)."""
+    """The validated tables of some partitions or slices (some ``households`` only), or their
+    problems (each line naming the partitions, table, column, rows and rule; in a slice, rows
+    are counted within the slice)."""
     names = [partitions] if isinstance(partitions, str) else list(partitions)
-    raw, problems = read_raw(
-        Path(plan.data_dir), plan.mapping, partitions=names, households=households
-    )
     partition = ", ".join(names)
+    if households is None and len(names) == 1 and parse_slice(names[0]) is not None:
+        try:
+            households = slice_household_ids(Path(plan.data_dir), plan.mapping, names[0])
+        except SchemaError as err:
+            return None, (f"{partition}: {err}",)
+    folders = list(dict.fromkeys(partition_of(name) for name in names))
+    raw, problems = read_raw(
+        Path(plan.data_dir), plan.mapping, partitions=folders, households=households
+    )
     if not problems:
         try:
             return tables_from_frames(raw, mapping=plan.mapping), ()
@@ -125,17 +153,22 @@ def score_partition(
     model: RiskModel,
     plan: PartitionPlan,
     drift: dict[str, Any],
+    totals: SliceTotals | None = None,
 ) -> PartitionResult:
-    """Pass 1 for one partition (or a group of them): read and validate it, score its
-    population chunk by chunk, keep the results in the work directory (the chunk file last:
-    it marks the task done). Returns how many households were scored, or the problems."""
+    """Pass 1 for one partition (or a group of them, or a slice of one with its county's
+    ``totals``): read and validate it, score its population chunk by chunk, keep the results
+    in the work directory (the chunk file last: it marks the task done). Returns how many
+    households were scored, or the problems."""
     check_identity(plan.identity)
     tables, problems = read_partition(plan, partition)
     if tables is None:
         return PartitionResult(0, problems)
     as_of = plan.as_of
     ids = population_ids(tables, as_of, plan.population)
-    places = place_rates(tables, as_of)
+    if totals is None:
+        places = place_rates(tables, as_of)
+    else:
+        places = rates_from_counts(tables.households, totals.counts)
     chunks = household_chunks(ids, plan.chunk_size)
     scored = [
         score_chunk(
@@ -154,12 +187,39 @@ def score_partition(
     }
     plan.work.write_part("households", number, households, facts)
     if plan.explain:
-        plan.work.write_part("villages", number, village_facts(tables, as_of))
+        plan.work.write_part("villages", number, _villages(number, tables, plan, totals))
     status = monitoring_status(tables, as_of, ids, verified_months=plan.verified_months)
     plan.work.write_part("status", number, status)
     scored = pd.concat(frames) if frames else _empty_chunk(model, tables, as_of)
     plan.work.write_chunk(number, scored, total)
     return PartitionResult(len(ids))
+
+
+def _villages(
+    number: int, tables: Tables, plan: PartitionPlan, totals: SliceTotals | None
+) -> pd.DataFrame:
+    """The village facts a task keeps for pass 2: its own for whole partitions; for a
+    county's first slice, those of its slices' village parts combined; none for the others."""
+    if totals is None:
+        return village_facts(tables, plan.as_of)
+    if number != totals.slices[0]:
+        return combine_village_parts([])
+    return combine_village_parts(plan.work.read_part("village_parts", i)[0] for i in totals.slices)
+
+
+def count_slice(
+    number: int, name: str, plan: PartitionPlan
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The aggregate pass for slice ``number`` (``name``: ``county=C01#2/5``): read and
+    validate it, return its place counts (or its problems); keep its village parts in the
+    work directory when reasons are wanted."""
+    check_identity(plan.identity)
+    tables, problems = read_partition(plan, name)
+    if tables is None:
+        return place_counts_empty(), problems
+    if plan.explain:
+        plan.work.write_part("village_parts", number, village_parts(tables, plan.as_of))
+    return place_counts(tables, plan.as_of), ()
 
 
 def _empty_chunk(model: RiskModel, tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -182,9 +242,8 @@ def explain_chunk_of_partitions(
     (read by a Parquet filter), kept in the work directory; returns how many."""
     check_identity(plan.identity)
     wanted = sorted(hid for _, _, ids in pieces for hid in ids)
-    tables, problems = read_partition(
-        plan, [name for _, names, _ in pieces for name in names], wanted
-    )
+    names = dict.fromkeys(partition_of(name) for _, group, _ in pieces for name in group)
+    tables, problems = read_partition(plan, list(names), wanted)
     if tables is None:
         raise SchemaError("\n".join(problems))
     features = pd.concat([plan.work.read_features(i, ids) for i, _, ids in pieces])

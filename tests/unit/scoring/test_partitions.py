@@ -49,3 +49,15 @@ def test_every_partition_problem_and_a_household_in_two_partitions_come_at_once(
     assert message.startswith("2 problems in the partitions read by the workers")
     assert "county=C: household_years.year, row 3" in message
     assert "H2 in county=A and county=B" in message
+
+
+def test_a_partition_above_the_threshold_is_cut_into_slices_of_about_the_target():
+    names = [f"county=C{i}" for i in range(4)]
+    groups = group_partitions(names, [10, 10, 120, 5], target=25, slice_above=100)
+    assert groups == [("county=C0", "county=C1"), *[(f"county=C2#{k}/5",) for k in range(1, 6)],
+                      ("county=C3",)]  # fmt: skip
+    assert group_partitions(names, [10, 10, 120, 5], target=25) == [
+        ("county=C0", "county=C1"),
+        ("county=C2",),
+        ("county=C3",),
+    ]  # fmt: skip  (the default threshold is far above a test county)
