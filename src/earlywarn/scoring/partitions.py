@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -104,9 +103,7 @@ def read_partition(
     """The validated tables of some partitions (some ``households`` only), or their problems
     (each line naming the partitions, table, column, rows and rule)."""
     names = [partitions] if isinstance(partitions, str) else list(partitions)
-    raw, problems = read_raw(
-        Path(plan.data_dir), plan.mapping, partitions=names, households=households
-    )
+    raw, problems = read_raw(plan.data_dir, plan.mapping, partitions=names, households=households)
     partition = ", ".join(names)
     if not problems:
         try:
