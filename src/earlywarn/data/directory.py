@@ -4,13 +4,15 @@ dataset folder (:mod:`~earlywarn.data.partitioned`), read as it is or written wh
 Reading finds each table's file or folder (named by the mapping's stem), reads it in whatever
 encoding, separator and number conventions the column mapping declares, and renames headers and
 codes to the contract's; values stay as read (text, or numbers where pandas reads them) for
-:mod:`earlywarn.data.schema` to parse and check. Writing replaces the directory in one rename.
+:mod:`earlywarn.data.schema` to parse and check. The directory may be an fsspec URL (e.g.
+``s3://bucket/prefix``, :func:`~earlywarn.data.partitioned.is_url`). Writing replaces the
+directory in one rename.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import pandas as pd
@@ -20,10 +22,15 @@ from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, HOUSEHOLDS, REQUIRED_TA
 from earlywarn.data.contract import CONTRACT, TABLES, Kind
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping
 from earlywarn.data.partitioned import (
+    Location,
+    child,
     county_of_rows,
+    folder_entries,
     is_dataset,
+    is_url,
     partition_key,
     read_dataset,
+    url_filesystem,
     write_dataset,
 )
 from earlywarn.data.personal import contract_frames
@@ -37,46 +44,51 @@ SUFFIXES = (".parquet", ".csv")
 
 
 def read_raw(
-    data_dir: Path,
+    data_dir: Location,
     mapping: ColumnMapping = DEFAULT_MAPPING,
     *,
     partitions: Sequence[str] | None = None,
     households: Sequence[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    """Every table file of ``data_dir``, renamed and recoded by ``mapping``, values as read.
+    """Every table file of ``data_dir`` (a folder, or an fsspec URL such as
+    ``s3://bucket/prefix``), renamed and recoded by ``mapping``, values as read.
 
     Returns the frames found and the problems met reading them (a missing required table, an
     unreadable file). Nothing is validated yet. ``partitions`` (``county=C01``, ...): of
     each dataset folder only these partitions' rows (tables in one file are read whole);
     ``households``: of a dataset only these households' rows.
     """
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
+    data_dir = data_dir if is_url(data_dir) else Path(data_dir)
+    entries = folder_entries(data_dir)
+    if entries is None:
         raise SchemaError(f"data directory {data_dir} does not exist or is not a directory")
+    file_names = [name for name, is_folder in entries if not is_folder]
     raw: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in TABLES:
         stem = mapping.file_stem(table)
-        paths = sorted(
-            path
-            for path in data_dir.iterdir()
-            if path.is_file() and path.stem == stem and path.suffix.lower() in SUFFIXES
-        )
-        if is_dataset(data_dir / stem):
-            if paths:
+        names = [
+            name
+            for name in file_names
+            if PurePosixPath(name).stem == stem and PurePosixPath(name).suffix.lower() in SUFFIXES
+        ]
+        if is_dataset(child(data_dir, stem)):
+            if names:
                 problems.append(
-                    Problem(table, f"a file and a folder for one table ({paths[0].name}, {stem}/)")
+                    Problem(table, f"a file and a folder for one table ({names[0]}, {stem}/)")
                 )
                 continue
             try:
-                frame = read_dataset(data_dir / stem, partitions=partitions, households=households)
+                frame = read_dataset(
+                    child(data_dir, stem), partitions=partitions, households=households
+                )
             except SchemaError as err:
                 problems.append(Problem(table, str(err)))
                 continue
-            raw[table] = mapping.rename(table, _contract_key(frame, data_dir / stem, table))
+            raw[table] = mapping.rename(table, _contract_key(frame, child(data_dir, stem), table))
             continue
-        if not paths:
-            others = sorted(p.name for p in data_dir.iterdir() if p.is_file() and p.stem == stem)
+        if not names:
+            others = [name for name in file_names if PurePosixPath(name).stem == stem]
             hint = f"found {', '.join(others)}: save it as CSV or Parquet" if others else ""
             if table in REQUIRED_TABLES or others:
                 kind = "required table is missing" if table in REQUIRED_TABLES else "not read"
@@ -86,12 +98,13 @@ def read_raw(
                     )
                 )
             continue
-        if len(paths) > 1:
-            names = " and ".join(path.name for path in paths)
-            problems.append(Problem(table, f"two files for one table ({names}); keep one"))
+        if len(names) > 1:
+            problems.append(
+                Problem(table, f"two files for one table ({' and '.join(names)}); keep one")
+            )
             continue
         try:
-            frame = _read_file(paths[0], table, mapping)
+            frame = _read_file(child(data_dir, names[0]), table, mapping)
         except SchemaError as err:
             problems.append(Problem(table, str(err)))
             continue
@@ -99,22 +112,28 @@ def read_raw(
     return raw, problems
 
 
-def _contract_key(frame: pd.DataFrame, folder: Path, table: str) -> pd.DataFrame:
+def _contract_key(frame: pd.DataFrame, folder: Location, table: str) -> pd.DataFrame:
     """A dataset's frame without its partition column when the table has no such column."""
     key = partition_key(folder)
     return frame if key in CONTRACT[table] else frame.drop(columns=[key], errors="ignore")
 
 
-def _read_file(path: Path, table: str, mapping: ColumnMapping) -> pd.DataFrame:
-    """One table file as read (text, or numbers where pandas reads them); raises SchemaError."""
-    if path.stat().st_size == 0:
+def _read_file(path: Location, table: str, mapping: ColumnMapping) -> pd.DataFrame:
+    """One table file as read (text, or numbers where pandas reads them); raises SchemaError.
+    ``path`` may be an fsspec URL: pandas reads it through fsspec."""
+    if is_url(path):
+        fs, inside = url_filesystem(str(path))
+        size = fs.size(inside)
+    else:
+        size = Path(path).stat().st_size
+    if size == 0:
         raise SchemaError(f"{path} is empty (not even a header row)")
-    if path.suffix.lower() == ".parquet":
+    if PurePosixPath(str(path)).suffix.lower() == ".parquet":
         return _read_parquet(path)
     return _read_csv(path, table, mapping)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Location) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError, TypeError, pyarrow_lib.ArrowException) as err:
@@ -125,7 +144,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame.rename(columns=str).reset_index(drop=True)
 
 
-def _read_csv(path: Path, table: str, mapping: ColumnMapping) -> pd.DataFrame:
+def _read_csv(path: Location, table: str, mapping: ColumnMapping) -> pd.DataFrame:
     """A CSV file in the mapping's encoding and conventions; headers stripped of spaces and BOM."""
     options: dict[str, str | None] = {
         "sep": mapping.separator,
@@ -157,7 +176,7 @@ def _read_csv(path: Path, table: str, mapping: ColumnMapping) -> pd.DataFrame:
 
 
 def _csv_dtypes(
-    path: Path, table: str, mapping: ColumnMapping, options: dict[str, str | None]
+    path: Location, table: str, mapping: ColumnMapping, options: dict[str, str | None]
 ) -> dict[str, str]:
     """Read as text every CSV column that is not a number, flag or date (keeps ids' zeros)."""
     headers = pd.read_csv(path, nrows=0, **options).columns

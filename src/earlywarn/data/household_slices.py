@@ -22,8 +22,8 @@ import pyarrow.dataset as ds
 from earlywarn.data.columns import HOUSEHOLD_ID, HOUSEHOLDS
 from earlywarn.data.contract import CONTRACT, TABLES
 from earlywarn.data.mapping import ColumnMapping
-from earlywarn.data.partitioned import dataset_files, is_dataset
-from earlywarn.errors import SchemaError
+from earlywarn.data.partitioned import Location, dataset_files, is_dataset, is_url
+from earlywarn.errors import EarlywarnError, SchemaError
 
 SEPARATOR = "#"
 
@@ -68,14 +68,21 @@ def share_out(ids: Sequence[str], number: int, of: int) -> Sequence[str]:
     return ids[((number - 1) * len(ids)) // of : (number * len(ids)) // of]
 
 
-def slice_household_ids(data_dir: Path, mapping: ColumnMapping, name: str) -> list[str]:
+def slice_household_ids(data_dir: Location, mapping: ColumnMapping, name: str) -> list[str]:
     """The household ids of a slice, sorted: its share of the partition's households (by id);
     the first slice also takes every id of the partition's other tables that is missing from
     its households, so that the checks find those rows as they would in the whole partition.
+    Slices are read from local or shared folders only (an EarlywarnError for a URL).
     """
     where = parse_slice(name)
     if where is None:
         raise ValueError(f"{name} is not a slice of a partition")
+    if is_url(data_dir):
+        raise EarlywarnError(
+            f"{name}: household-range slices read local or shared folders only, not {data_dir}; "
+            "score counties this large from a folder every worker mounts"
+        )
+    data_dir = Path(data_dir)
     households = _partition_ids(data_dir, mapping, HOUSEHOLDS, where.partition)
     known = pa.array([], pa.string()) if households is None else pc.unique(households.drop_null())
     mine = list(share_out(known.take(pc.sort_indices(known)).to_pylist(), where.number, where.of))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -129,13 +128,11 @@ def read_partition(
     partition = ", ".join(names)
     if households is None and len(names) == 1 and parse_slice(names[0]) is not None:
         try:
-            households = slice_household_ids(Path(plan.data_dir), plan.mapping, names[0])
+            households = slice_household_ids(plan.data_dir, plan.mapping, names[0])
         except SchemaError as err:
             return None, (f"{partition}: {err}",)
     folders = list(dict.fromkeys(partition_of(name) for name in names))
-    raw, problems = read_raw(
-        Path(plan.data_dir), plan.mapping, partitions=folders, households=households
-    )
+    raw, problems = read_raw(plan.data_dir, plan.mapping, partitions=folders, households=households)
     if not problems:
         try:
             return tables_from_frames(raw, mapping=plan.mapping), ()

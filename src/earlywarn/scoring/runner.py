@@ -28,6 +28,8 @@ from earlywarn.data.tables import Tables
 from earlywarn.errors import EarlywarnError
 
 Engine = Literal["local", "dask"]
+#: How many times a Dask job cancelled by a lost worker (its data gone with it) is sent again.
+RESENDS = 3
 
 
 class WorkerMismatch(EarlywarnError):
@@ -99,10 +101,12 @@ class ChunkRunner:
         self.close()
 
     def broadcast(self, value: Any) -> Any:
-        """``value`` as every job should receive it: sent once to every worker on Dask."""
+        """``value`` as every job should receive it: on Dask, a task that holds it (each worker
+        fetches it once). Not scattered: scattered data lost with a worker cannot be made
+        again, and every job needing it would be cancelled; the task is rerun instead."""
         if self.client is None:
             return value
-        return self.client.scatter(value, broadcast=True, hash=False)
+        return self.client.submit(_held, value, pure=False)
 
     def run(self, fn: Callable[..., Any], jobs: Iterable[ChunkJob]) -> Iterator[tuple[int, Any]]:
         """Yield ``(job.key, fn(*job.args, **job.kwargs))`` for each job, as they finish.
@@ -123,11 +127,15 @@ class ChunkRunner:
     ) -> Iterator[tuple[int, Any]]:
         """Keep ``2 x workers`` jobs in flight, counting the workers again as each job
         finishes: a worker that joins mid-run gets work; one that is lost costs only its jobs
-        (the scheduler runs them again elsewhere)."""
+        (the scheduler runs them again elsewhere; a job whose frames were scattered to the
+        lost worker is cancelled by Dask, so it is sent again from the copy kept here until
+        it finishes, up to :data:`RESENDS` times)."""
         from dask.distributed import as_completed
+        from distributed.client import FutureCancelledError
 
         client = self.client
-        keys: dict[str, int] = {}
+        in_flight: dict[str, ChunkJob] = {}
+        sends: dict[int, int] = {}
 
         def sent(value: Any) -> Any:
             return (
@@ -140,12 +148,13 @@ class ChunkRunner:
             args = tuple(sent(a) for a in job.args)
             kwargs = {name: sent(value) for name, value in job.kwargs.items()}
             future = client.submit(fn, *args, **kwargs, pure=False)
-            keys[str(future.key)] = job.key
+            in_flight[str(future.key)] = job
+            sends[job.key] = sends.get(job.key, 0) + 1
             return future
 
         def refill(running: Any) -> None:
             limit = self.capacity()
-            while len(keys) < limit:
+            while len(in_flight) < limit:
                 following = next(pending, None)
                 if following is None:
                     return
@@ -154,11 +163,18 @@ class ChunkRunner:
         running = as_completed([])
         refill(running)
         for future in running:
-            result = future.result()
-            key = keys.pop(str(future.key))
+            job = in_flight.pop(str(future.key))
+            try:
+                result = future.result()
+            except FutureCancelledError:
+                if sends[job.key] > RESENDS:
+                    raise
+                future.release()  # its scattered data (or its result) were lost with a worker
+                running.add(submit(job))
+                continue
             future.release()
             refill(running)
-            yield key, result
+            yield job.key, result
 
     def capacity(self) -> int:
         """Jobs to keep in flight: two per worker connected now (at least two)."""
@@ -182,6 +198,11 @@ class ChunkRunner:
         if self.cluster is not None:
             self.cluster.close()
         self.client = self.cluster = None
+
+
+def _held(value: Any) -> Any:
+    """What :meth:`ChunkRunner.broadcast` hands to the jobs on a worker."""
+    return value
 
 
 class HouseholdsPerSecond(ProgressColumn):
