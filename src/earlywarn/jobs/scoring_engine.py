@@ -20,7 +20,12 @@ from earlywarn.data.partitioned import county_partitions, partition_sizes
 from earlywarn.errors import SchedulerError
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import ScoringPlan
-from earlywarn.scoring.cluster import PartitionScores, group_partitions, score_partitions
+from earlywarn.scoring.cluster import (
+    PartitionOutputs,
+    PartitionScores,
+    group_partitions,
+    score_partitions,
+)
 from earlywarn.scoring.partitions import PartitionPlan, worker_identity
 from earlywarn.scoring.runner import ChunkRunner, Engine, StageClock, progress_bar
 from earlywarn.scoring.work_dir import WorkDir
@@ -92,12 +97,14 @@ def score_on_workers(
     work: WorkDir,
     plan: ScoringPlan,
     run: WorkerRun,
+    outputs: PartitionOutputs,
     *,
     clock: StageClock,
     progress: bool,
 ) -> tuple[PartitionScores, int]:
     """The partitions gathered into tasks of about half a chunk of households, scored on Dask
-    workers (:func:`earlywarn.scoring.cluster.score_partitions`); and the number of tasks."""
+    workers (:func:`earlywarn.scoring.cluster.score_partitions`; with a dataset asked for in
+    ``outputs``, written by them too); and the number of tasks."""
     parts = PartitionPlan(
         data_dir=str(Path(run.data_dir).resolve()),
         mapping=run.mapping,
@@ -123,5 +130,5 @@ def score_on_workers(
         chunk_runner("dask", run.scheduler, run.n_workers) as runner,
         on_stderr(progress_bar(progress)) as bar,
     ):
-        found = score_partitions(runner, groups, model, plan, parts, bar=bar, clock=clock)
+        found = score_partitions(runner, groups, model, plan, parts, outputs, bar=bar, clock=clock)
     return found, len(groups)

@@ -4,15 +4,19 @@ One row is a household of the population as of a date (see :mod:`earlywarn.scori
 The Parquet file's key-value metadata records what it was made from (``earlywarn.*`` keys:
 model version, as_of, population, config hash, input fingerprints, contribution scale);
 ``<scores>.meta.json`` beside it adds the run's details (data dir, model URI, explain, lang,
-reason glossary, counts, timings).
+reason glossary, counts, timings). The same scores may also be written as a dataset
+partitioned by county (``county=C/part-0.parquet``, :func:`write_scores_dataset_parts`): each
+part is a scores file of its own with the whole file's schema, metadata and row order.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -32,8 +36,8 @@ from earlywarn.data.columns import (
     VILLAGE,
 )
 from earlywarn.data.problems import Problem
-from earlywarn.data.storage import atomic_path
-from earlywarn.errors import SchemaError
+from earlywarn.data.storage import atomic_path, check_writable
+from earlywarn.errors import OutputError, SchemaError
 from earlywarn.features.monitoring import (
     MONITORED_SINCE,
     MONITORING_CATEGORY,
@@ -68,6 +72,9 @@ HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
 """The comparison with the previous run (``scoring.history``), after the score columns."""
 REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
 """The columns a scores file must have to be read (reports and explain need no more)."""
+
+DATASET_PART = "part-0.parquet"
+"""The one file of each county's folder in a scores dataset."""
 
 REASON_TYPE = pa.struct(
     [("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64())]
@@ -136,6 +143,49 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[s
             row_group_size=1_000_000,
             use_dictionary=[COUNTY, VILLAGE, MODEL_VERSION],
         )
+
+
+def write_scores_dataset_parts(
+    scores: pd.DataFrame, folder: Path, *, metadata: dict[str, str]
+) -> list[str]:
+    """The rows of each county of ``scores`` as ``folder/county=<C>/part-0.parquet`` (the
+    value URL-quoted), each a scores file of its own (:func:`write_scores_parquet`: same
+    schema, metadata and row order as the whole file), written atomically; returns the
+    partitions written."""
+    written = []
+    for county, rows in scores.groupby(COUNTY, sort=True):
+        name = f"{COUNTY}={quote(str(county), safe='')}"
+        write_scores_parquet(
+            rows.reset_index(drop=True), Path(folder) / name / DATASET_PART, metadata=metadata
+        )
+        written.append(name)
+    return written
+
+
+def check_dataset_target(folder: Path) -> None:
+    """Refuse, before any work, a ``--out-dataset`` folder that holds anything but a scores
+    dataset (``county=...`` folders): publishing replaces the folder whole."""
+    folder = Path(folder)
+    check_writable(folder, folder=True)
+    if not folder.is_dir():
+        return
+    other = sorted(p.name for p in folder.iterdir() if not p.name.startswith(f"{COUNTY}="))
+    if other:
+        shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise OutputError(
+            f"cannot write the scores dataset {folder}: the folder holds other files ({shown}) "
+            "and would be replaced whole; give a new or empty folder, or a scores dataset"
+        )
+
+
+def publish_dataset(staged: Path, folder: Path) -> None:
+    """Move the staged dataset (every part written) into ``folder`` in one rename, replacing
+    an older dataset there; an empty dataset when nothing was scored."""
+    with atomic_path(Path(folder)) as target:
+        if Path(staged).is_dir():
+            os.replace(staged, target)
+        else:
+            target.mkdir()
 
 
 def read_scores(scores_path: Path) -> pd.DataFrame:

@@ -9,7 +9,9 @@ prepared features; the chunk's drift counts in the file's metadata); pass 2 keep
 ``reasons-NNNNN.parquet`` (household_id, reasons of the flagged). Reasons are stored as JSON
 text. When Dask workers score partitions of the data, a chunk is a partition and its worker
 also keeps ``households-``, ``villages-`` and ``status-NNNNN.parquet`` (:meth:`write_part`),
-written before the chunk file, which marks the partition done. Files are written atomically:
+written before the chunk file, which marks the partition done; with ``--out-dataset`` the
+workers stage the scores dataset in ``dataset/`` (``dataset-NNNNN.done`` marks a task's
+counties written) until the client moves it into place. Files are written atomically:
 a chunk is there whole or not at all.
 """
 
@@ -128,6 +130,39 @@ class WorkDir:
         path = self.part_path(kind, i)
         facts = _read_metadata(path, FACTS_KEY)
         return pq.read_table(path).to_pandas(), facts
+
+    def has_part(self, kind: str, i: int) -> bool:
+        return self.part_path(kind, i).exists()
+
+    def read_reasons_of(self, chunks: Sequence[int], household_ids: Sequence[str]) -> pd.Series:
+        """The reasons pass 2 kept for some households (index household_id), read from the
+        reasons files of ``chunks`` by a filter on their ids."""
+        parts = [
+            pq.read_table(
+                self.reasons_path(i), filters=[(HOUSEHOLD_ID, "in", list(household_ids))]
+            ).to_pandas()
+            for i in chunks
+            if self.has_reasons(i)
+        ]
+        if not parts:
+            return pd.Series([], dtype=object)
+        return pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
+
+    @property
+    def dataset_path(self) -> Path:
+        """Where the workers stage the scores dataset (``county=C/part-0.parquet``) until
+        the whole run is written."""
+        return self.path / "dataset"
+
+    def dataset_done_path(self, i: int) -> Path:
+        return self.path / f"dataset-{i:05d}.done"
+
+    def has_dataset_part(self, i: int) -> bool:
+        return self.dataset_done_path(i).exists()
+
+    def mark_dataset_part(self, i: int) -> None:
+        """Task ``i``'s counties are in the staged dataset (written after their parts)."""
+        self.dataset_done_path(i).write_text("", encoding="utf-8")
 
     @staticmethod
     def remove_all(out: Path) -> None:
