@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
@@ -40,6 +41,7 @@ from earlywarn.jobs.scoring_engine import (
     WorkerRun,
     check_scheduler,
     chunk_runner,
+    client_memory_pool,
     on_stderr,
     score_on_workers,
     worker_partitions,
@@ -215,28 +217,31 @@ def run_scoring(
         if run.engine == "dask"
         else None
     )
-    try:
-        if partitions is not None:
-            scores, counts, n_chunks = _score_on_workers(
-                run, partitions, model, work, fingerprints, clock, progress
-            )
-        else:
-            scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
-    except SchemaError:
-        # bad input: fixing it changes the run's key, so nothing here could be resumed
-        shutil.rmtree(work.path, ignore_errors=True)
-        raise
-    result = _write_outputs(
-        run,
-        scores,
-        counts,
-        model,
-        clock,
-        fingerprints,
-        work,
-        n_chunks,
-        staged=partitions is not None and run.out_dataset is not None,
-    )
+    with client_memory_pool(lean=partitions is not None):
+        reasons = None  # the workers' reasons as Arrow, when the frame carries none
+        try:
+            if partitions is not None:
+                scores, reasons, counts, n_chunks = _score_on_workers(
+                    run, partitions, model, work, fingerprints, clock, progress
+                )
+            else:
+                scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+        except SchemaError:
+            # bad input: fixing it changes the run's key, so nothing here could be resumed
+            shutil.rmtree(work.path, ignore_errors=True)
+            raise
+        result = _write_outputs(
+            run,
+            scores,
+            counts,
+            model,
+            clock,
+            fingerprints,
+            work,
+            n_chunks,
+            staged=partitions is not None and run.out_dataset is not None,
+            reasons=reasons,
+        )
     WorkDir.remove_all(run.anchor)  # this run's, and older runs' left by a kill
     log.info(
         "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
@@ -300,11 +305,11 @@ def _score_on_workers(
     fingerprints: dict[str, str],
     clock: StageClock,
     progress: bool,
-) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
+) -> tuple[pd.DataFrame, pa.Table | None, dict[str, Any], tuple[int, int]]:
     """Each county partition read, validated and scored by a Dask worker (and written as
     the dataset's parts, when asked for); this process only flags and ranks: scores
-    compared with the last run (reasons and monitoring status only with a scores file),
-    drift counts, (tasks, tasks reused)."""
+    compared with the last run (monitoring status only with a scores file), their reasons
+    as Arrow (with a scores file), drift counts, (tasks, tasks reused)."""
     cfg = run.cfg
     found, n_tasks = score_on_workers(
         partitions,
@@ -330,7 +335,7 @@ def _score_on_workers(
         clock=clock,
         progress=progress,
     )
-    return found.scores, found.counts, (n_tasks, found.n_reused)
+    return found.scores, found.reasons, found.counts, (n_tasks, found.n_reused)
 
 
 def _resolve(
@@ -472,6 +477,7 @@ def _write_outputs(
     n_chunks: tuple[int, int],
     *,
     staged: bool,
+    reasons: pa.Table | None = None,
 ) -> ScoringResult:
     """The scores file and dataset (its parts already ``staged`` in ``work`` when the
     workers wrote them), the drift report, the history entry and ``<out>.meta.json`` (``n_chunks``:
@@ -479,7 +485,7 @@ def _write_outputs(
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     file_metadata = _file_metadata(run, model, fingerprints)
     if run.out is not None:
-        write_scores_parquet(scores, run.out, metadata=file_metadata)
+        write_scores_parquet(scores, run.out, metadata=file_metadata, reasons=reasons)
     if run.out_dataset is not None:
         if not staged:  # not written by the workers: written here, afresh
             shutil.rmtree(work.dataset_path, ignore_errors=True)

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pyarrow as pa
 from rich.console import Console
 from rich.progress import Progress
 
@@ -51,6 +54,23 @@ def check_scheduler(address: str) -> None:
             f"Dask scheduler {address} is unreachable ({type(err).__name__}: {err}): start it, "
             "or leave out --scheduler to score on a local cluster; nothing was written"
         ) from err
+
+
+@contextmanager
+def client_memory_pool(*, lean: bool) -> Iterator[None]:
+    """While ``lean`` (the client of workers that read their own partitions), Arrow
+    allocates from the system allocator: its default pool (mimalloc) keeps what was freed,
+    and the client's peak is the sum of everything it once read (at 200,000 households the
+    client's growth over its libraries was 40 % larger with mimalloc)."""
+    if not lean:
+        yield
+        return
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def chunk_runner(engine: Engine, scheduler: str | None, n_workers: int) -> ChunkRunner:

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.progress import Progress
 
-from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, REASONS, RISK
+from earlywarn.data.columns import COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
 from earlywarn.errors import SchemaError
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import ScoringPlan, collect_risks
@@ -26,7 +28,7 @@ from earlywarn.scoring.partitions import (
     worker_identity,
 )
 from earlywarn.scoring.runner import ChunkJob, ChunkRunner, StageClock, advance_by_households
-from earlywarn.scoring.score import attach_reasons, finish_scores, place_status
+from earlywarn.scoring.score import finish_scores, place_status
 from earlywarn.scoring.work_dir import WorkDir
 
 PART = "partition"
@@ -40,6 +42,9 @@ class PartitionScores:
     scores: pd.DataFrame
     counts: dict[str, Any]
     n_reused: int
+    reasons: pa.Table | None = None
+    """With the whole file: the reasons of the explained, as Arrow (household_id, reasons)
+    for :func:`~earlywarn.scoring.scores_file.write_scores_parquet`; the frame has none."""
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,10 @@ def score_partitions(
         risks[[RISK]],
         as_of=plan.as_of,
         policy_cfg=plan.policy_cfg,
-        households_frame=households.reset_index(),
+        households_frame=_places(households, risks.index),
         model_version=model.version,
     )
-    part_of = households[PART].reindex(scores[HOUSEHOLD_ID].to_numpy()).to_numpy()
+    part_of = households[PART].take(_rows_of(households, scores[HOUSEHOLD_ID])).to_numpy()
     del households, risks
     clock.lap("flag_and_rank")
     reason_chunks: dict[int, set[int]] = {}
@@ -119,12 +124,11 @@ def score_partitions(
             runner, scores, part_of, reason_chunks, parts, outputs.dataset_metadata, with_status
         )
         clock.lap("write_dataset")
-    if outputs.whole:
-        scores = attach_reasons(scores, work.read_reasons(n_chunks))  # even with none
-        if with_status:
-            status = pd.concat([work.read_part("status", i)[0] for i in range(len(groups))])
-            scores = attach_status(scores, status)
-    return PartitionScores(scores, counts, n_reused)
+    if outputs.whole and with_status:
+        status = pd.concat([work.read_part("status", i)[0] for i in range(len(groups))])
+        scores = attach_status(scores, status)
+    reasons = work.read_reasons_table(n_chunks) if outputs.whole else None
+    return PartitionScores(scores, counts, n_reused, reasons)
 
 
 def group_partitions(
@@ -149,24 +153,35 @@ def group_partitions(
 
 def _households(
     work: WorkDir, groups: Sequence[tuple[str, ...]], problems: list[str]
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Every partition's households (index household_id: county, village, partition number)
-    and facts; raises one SchemaError with the partitions' problems and a household id
-    found in two partitions."""
-    frames, facts = [], []
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Every partition's households (household_id, county, village, partition number; kept
+    in Arrow: a million ids as Python strings would be most of the client's memory) and
+    facts; raises one SchemaError with the partitions' problems and a household id found in
+    two partitions."""
+    tables, facts = [], []
     for i in range(len(groups)):
         if not work.has_chunk(i):
             continue
-        frame, found = work.read_part("households", i)
-        frames.append(frame.assign(**{PART: i}))
-        facts.append(found)
-    households = pd.concat(frames) if frames else pd.DataFrame()
-    twice = households.index[households.index.duplicated(keep=False)] if frames else []
+        table = work.read_part_table("households", i, [HOUSEHOLD_ID, COUNTY, VILLAGE])
+        tables.append(table.append_column(PART, pa.array(np.full(len(table), i, np.int32))))
+        facts.append(work.read_facts("households", i))
+    schema = pa.schema(
+        [
+            (HOUSEHOLD_ID, pa.string()),
+            (COUNTY, pa.string()),
+            (VILLAGE, pa.string()),
+            (PART, pa.int32()),
+        ]
+    )
+    households = (
+        pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    )
+    counts = pc.value_counts(households[HOUSEHOLD_ID])
+    twice = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
     if len(twice):
-        where = (
-            households.loc[twice, PART]
-            .groupby(level=0)
-            .agg(lambda numbers: " and ".join(", ".join(groups[n]) for n in numbers))
+        rows = households.filter(pc.is_in(households[HOUSEHOLD_ID], value_set=twice)).to_pandas()
+        where = rows.groupby(HOUSEHOLD_ID)[PART].agg(
+            lambda numbers: " and ".join(", ".join(groups[n]) for n in numbers)
         )
         shown = "; ".join(f"{hid} in {parts}" for hid, parts in where.head(5).items())
         problems.append(
@@ -185,6 +200,26 @@ def _households(
             )
         )
     return households, facts
+
+
+def _rows_of(households: pa.Table, ids: pd.Index | np.ndarray) -> np.ndarray:
+    """The row of each of ``ids`` in the households table (each is there: pass 1 scored it)."""
+    return pc.index_in(
+        pa.array(np.asarray(ids, dtype=object), pa.string()), households[HOUSEHOLD_ID]
+    ).to_numpy()
+
+
+def _places(households: pa.Table, ids: pd.Index) -> pd.DataFrame:
+    """The households table :func:`finish_scores` needs (household_id, county, village) for
+    the scored ``ids`` only."""
+    rows = _rows_of(households, ids)
+    return pd.DataFrame(
+        {
+            HOUSEHOLD_ID: np.asarray(ids, dtype=object),
+            COUNTY: households[COUNTY].take(rows).to_pandas(),
+            VILLAGE: households[VILLAGE].take(rows).to_pandas(),
+        }
+    )
 
 
 def _explain(

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from earlywarn.data.columns import (
@@ -122,17 +123,30 @@ def sidecar_path(scores_path: Path) -> Path:
     return scores_path.with_name(scores_path.name + ".meta.json")
 
 
-def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[str, str]) -> None:
+def write_scores_parquet(
+    scores: pd.DataFrame,
+    target: Path,
+    *,
+    metadata: dict[str, str],
+    reasons: pa.Table | None = None,
+) -> None:
     """Write a scores frame as Parquet, byte for byte the same for the same content.
 
     Fixed schema, no pandas index, no timestamps: ``metadata`` (model version, config hash,
     input fingerprints) goes into the file's key-value metadata and must be deterministic.
+    ``reasons``: the explained households' reasons as Arrow (household_id, reasons), taken
+    instead of the frame's column (the same file, without a Python object per reason).
     """
     schema = scores_schema(
         with_history=PREVIOUS_RISK in scores.columns,
         with_monitoring=MONITORING_STATUS in scores.columns,
     )
-    table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema, preserve_index=False)
+    if reasons is None:
+        table = pa.Table.from_pandas(
+            scores.loc[:, schema.names], schema=schema, preserve_index=False
+        )
+    else:
+        table = _with_arrow_reasons(scores, schema, reasons)
     kv = {key.encode(): value.encode() for key, value in sorted(metadata.items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
     with atomic_path(Path(target)) as staged:
@@ -143,6 +157,23 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[s
             row_group_size=1_000_000,
             use_dictionary=[COUNTY, VILLAGE, MODEL_VERSION],
         )
+
+
+def _with_arrow_reasons(scores: pd.DataFrame, schema: pa.Schema, reasons: pa.Table) -> pa.Table:
+    """The table :func:`write_scores_parquet` writes, its reasons column taken from
+    ``reasons`` by household id (an empty list for the others); the pandas metadata is the
+    one the frame with its reasons as lists would give (it depends on the columns only)."""
+    at = schema.get_field_index(REASONS)
+    rest = pa.schema([field for field in schema if field.name != REASONS])
+    columns = [name for name in schema.names if name != REASONS]
+    table = pa.Table.from_pandas(scores.loc[:, columns], schema=rest, preserve_index=False)
+    rows = pc.index_in(table[HOUSEHOLD_ID], reasons[HOUSEHOLD_ID])
+    found = reasons[REASONS].take(rows)
+    column = pc.fill_null(found, pa.scalar([], type=schema.field(REASONS).type))
+    table = table.add_column(at, schema.field(REASONS), column)
+    empty = scores.loc[:0, columns].iloc[:0].assign(**{REASONS: pd.Series([], dtype=object)})
+    like = pa.Table.from_pandas(empty.loc[:, schema.names], schema=schema, preserve_index=False)
+    return table.replace_schema_metadata(like.schema.metadata)
 
 
 def write_scores_dataset_parts(
