@@ -65,14 +65,14 @@ def read_back(folder: Path) -> pd.DataFrame:
     return table.to_pandas().sort_values(HOUSEHOLD_ID).reset_index(drop=True)
 
 
-def assert_same_as_file(folder: Path, scores_file: Path) -> None:
+def assert_same_as_file(folder: Path, scores_file: Path, *, same_config: bool = True) -> None:
     whole = pd.read_parquet(scores_file)
     parts = sorted(folder.glob(f"{COUNTY}=*/part-0.parquet"))
     assert len(parts) == whole[COUNTY].nunique() > 1
     pd.testing.assert_frame_equal(read_back(folder), whole, check_exact=True)
     schema = pq.read_schema(scores_file)
     for part in parts:
-        assert pq.read_schema(part).equals(schema, check_metadata=True)
+        assert pq.read_schema(part).equals(schema, check_metadata=same_config)
         rows = read_scores(part)  # each part is a scores file of its own
         county = part.parent.name.split("=", 1)[1]
         expected = whole[whole[COUNTY] == county].reset_index(drop=True)
@@ -146,3 +146,24 @@ def test_a_folder_holding_other_files_is_refused_before_any_work(
             CFG, partitioned_dir, AS_OF, model_dir, None, out_dataset=folder, progress=False
         )
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_the_command_writes_the_dataset_and_needs_somewhere_to_write(
+    partitioned_dir, model_dir, local_file, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+    from earlywarn.errors import EXIT_BAD_INPUT
+
+    common = ["score", "--data", str(partitioned_dir), "--as-of", AS_OF, "--model", str(model_dir)]
+    nowhere = CliRunner().invoke(app, [*common, "--no-progress"])
+    assert nowhere.exit_code == EXIT_BAD_INPUT, nowhere.output
+    assert "--out-dataset DIR" in nowhere.stderr
+    folder = tmp_path / "scores"
+    done = CliRunner().invoke(
+        app, [*common, "--no-progress", "--out-dataset", str(folder), "--chunk-size", "40"]
+    )
+    assert done.exit_code == 0, done.output
+    assert str(folder) in done.stdout
+    assert_same_as_file(folder, local_file, same_config=False)  # another config hash
