@@ -55,6 +55,7 @@ from earlywarn.scoring.chunks import (
     score_population,
 )
 from earlywarn.scoring.cluster import PartitionOutputs
+from earlywarn.scoring.dataset_parts import write_scores_dataset_parts
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
@@ -71,7 +72,6 @@ from earlywarn.scoring.scores_file import (
     check_dataset_target,
     publish_dataset,
     sidecar_path,
-    write_scores_dataset_parts,
     write_scores_parquet,
 )
 from earlywarn.scoring.work_dir import WorkDir, run_key

@@ -12,13 +12,18 @@ done. The client moves the whole dataset into place once every task is done
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
-from earlywarn.data.columns import HOUSEHOLD_ID
+from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID
 from earlywarn.scoring.partitions import PartitionPlan, check_identity
 from earlywarn.scoring.score import attach_reasons, place_status
-from earlywarn.scoring.scores_file import write_scores_dataset_parts
+from earlywarn.scoring.scores_file import write_scores_parquet
+
+DATASET_PART = "part-0.parquet"
+"""The one file of each county's folder in a scores dataset."""
 
 
 def write_scores_parts(
@@ -43,3 +48,20 @@ def write_scores_parts(
     write_scores_dataset_parts(scores, work.dataset_path, metadata=metadata)
     work.mark_dataset_part(number)
     return len(scores)
+
+
+def write_scores_dataset_parts(
+    scores: pd.DataFrame, folder: Path, *, metadata: dict[str, str]
+) -> list[str]:
+    """The rows of each county of ``scores`` as ``folder/county=<C>/part-0.parquet`` (the
+    value URL-quoted), each a scores file of its own (:func:`write_scores_parquet`: same
+    schema, metadata and row order as the whole file), written atomically; returns the
+    partitions written."""
+    written = []
+    for county, rows in scores.groupby(COUNTY, sort=True):
+        name = f"{COUNTY}={quote(str(county), safe='')}"
+        write_scores_parquet(
+            rows.reset_index(drop=True), Path(folder) / name / DATASET_PART, metadata=metadata
+        )
+        written.append(name)
+    return written

@@ -5,8 +5,9 @@ The Parquet file's key-value metadata records what it was made from (``earlywarn
 model version, as_of, population, config hash, input fingerprints, contribution scale);
 ``<scores>.meta.json`` beside it adds the run's details (data dir, model URI, explain, lang,
 reason glossary, counts, timings). The same scores may also be written as a dataset
-partitioned by county (``county=C/part-0.parquet``, :func:`write_scores_dataset_parts`): each
-part is a scores file of its own with the whole file's schema, metadata and row order.
+partitioned by county (``county=C/part-0.parquet``): each
+part is a scores file of its own with the whole file's schema, metadata and row order
+(:mod:`earlywarn.scoring.dataset_parts`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -73,9 +73,6 @@ HISTORY_COLUMNS = (PREVIOUS_AS_OF, PREVIOUS_RISK, NEWLY_FLAGGED, RISK_DOUBLED)
 """The comparison with the previous run (``scoring.history``), after the score columns."""
 REQUIRED_SCORE_COLUMNS = (HOUSEHOLD_ID, AS_OF, RISK, FLAGGED, REASONS, MODEL_VERSION)
 """The columns a scores file must have to be read (reports and explain need no more)."""
-
-DATASET_PART = "part-0.parquet"
-"""The one file of each county's folder in a scores dataset."""
 
 REASON_TYPE = pa.struct(
     [("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64())]
@@ -174,23 +171,6 @@ def _with_arrow_reasons(scores: pd.DataFrame, schema: pa.Schema, reasons: pa.Tab
     empty = scores.loc[:0, columns].iloc[:0].assign(**{REASONS: pd.Series([], dtype=object)})
     like = pa.Table.from_pandas(empty.loc[:, schema.names], schema=schema, preserve_index=False)
     return table.replace_schema_metadata(like.schema.metadata)
-
-
-def write_scores_dataset_parts(
-    scores: pd.DataFrame, folder: Path, *, metadata: dict[str, str]
-) -> list[str]:
-    """The rows of each county of ``scores`` as ``folder/county=<C>/part-0.parquet`` (the
-    value URL-quoted), each a scores file of its own (:func:`write_scores_parquet`: same
-    schema, metadata and row order as the whole file), written atomically; returns the
-    partitions written."""
-    written = []
-    for county, rows in scores.groupby(COUNTY, sort=True):
-        name = f"{COUNTY}={quote(str(county), safe='')}"
-        write_scores_parquet(
-            rows.reset_index(drop=True), Path(folder) / name / DATASET_PART, metadata=metadata
-        )
-        written.append(name)
-    return written
 
 
 def check_dataset_target(folder: Path) -> None:

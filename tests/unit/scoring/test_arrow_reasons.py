@@ -12,12 +12,12 @@ import pytest
 
 from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, REASONS
 from earlywarn.errors import OutputError
+from earlywarn.scoring.dataset_parts import write_scores_dataset_parts
 from earlywarn.scoring.history import compare_with_previous
 from earlywarn.scoring.scores_file import (
     check_dataset_target,
     publish_dataset,
     read_scores,
-    write_scores_dataset_parts,
     write_scores_parquet,
 )
 from earlywarn.scoring.work_dir import WorkDir, run_key
