@@ -8,7 +8,10 @@ runs ``earlywarn score`` on the same directory twice, in subprocesses: the local
 process reads, validates and scores everything) and ``--engine dask`` on a LocalCluster of
 ``--workers`` single-threaded workers that read their own partitions. Prints for each: wall
 time, the client's peak RSS and each worker's (sampled every 0.2 s over the process tree),
-the ratio dask / local, and whether the two scores files are byte for byte the same.
+the ratio dask / local, and whether the two scores files are byte for byte the same. With
+``--dataset`` a third run writes only ``--out-dataset`` (the workers write the county parts,
+the client never assembles the whole file): its client peak, and whether the dataset read
+back and sorted equals the local file.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import time
 from pathlib import Path
 
 import psutil
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
@@ -67,6 +72,9 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="Keep the data and outputs in this folder.")
+    parser.add_argument(
+        "--dataset", action="store_true", help="Also time the Dask engine writing --out-dataset."
+    )
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-dask-"))
     data, model_dir = root / "data", root / "model"
@@ -107,6 +115,23 @@ def main() -> None:
         f"ratio dask / local: {dask[0] / local[0]:.2f}x (target <= 1.3x); "
         f"scores files byte-identical: {same}; load now: {os.getloadavg()[0]:.2f}"
     )
+    if args.dataset:
+        folder = root / "dataset" / "scores"
+        only = run_job(
+            [*common, "--out-dataset", str(folder), "--engine", "dask", "--config", str(config)]
+        )
+        equal = same_rows(folder, root / "local" / "scores.parquet")
+        print(
+            f"dask engine, --out-dataset only: {only[0]:7.1f} s, client peak RSS {only[1]:.2f} "
+            f"GB, workers' {', '.join(f'{rss:.2f}' for rss in only[2]) or '-'} GB; dataset "
+            f"sorted equals the local file: {equal}; load now: {os.getloadavg()[0]:.2f}"
+        )
+
+
+def same_rows(folder: Path, scores_file: Path) -> bool:
+    """Whether the dataset, read back and sorted by household id, is the scores file."""
+    table = ds.dataset(folder, format="parquet").to_table().sort_by("household_id")
+    return table.equals(pq.read_table(scores_file), check_metadata=False)
 
 
 if __name__ == "__main__":

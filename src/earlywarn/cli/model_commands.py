@@ -104,7 +104,24 @@ def score(
             "or a model folder.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Scores file to write (Parquet).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Scores file to write (Parquet; byte for byte the same for the same inputs). "
+            "Give it, --out-dataset, or both.",
+        ),
+    ] = None,
+    out_dataset: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dataset",
+            help="Folder to write the scores into as a dataset partitioned by county "
+            "(county=C/part-0.parquet, each a scores file of its own; replaced whole). With "
+            "--engine dask on county-partitioned data the workers write it. Without --out the "
+            "meta.json and drift report sit beside this folder.",
+        ),
+    ] = None,
     population: PopulationOption = None,
     explain: Annotated[
         bool | None,
@@ -179,6 +196,7 @@ def score(
             day,
             model,
             out,
+            out_dataset=out_dataset,
             population=chosen_population,
             explain=explain_choice(explain, explain_all),
             engine=chosen_engine,
@@ -189,7 +207,11 @@ def score(
             progress=progress,
         )
         audit.add_outputs(
-            result.out, result.metadata_path, result.drift_json, result.drift_markdown
+            result.out,
+            result.out_dataset if result.out_dataset != result.out else None,
+            result.metadata_path,
+            result.drift_json,
+            result.drift_markdown,
         )
         audit.details.update(
             model_version=result.model_version,

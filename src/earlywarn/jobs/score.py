@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
@@ -40,6 +41,7 @@ from earlywarn.jobs.scoring_engine import (
     WorkerRun,
     check_scheduler,
     chunk_runner,
+    client_memory_pool,
     on_stderr,
     score_on_workers,
     worker_partitions,
@@ -52,7 +54,8 @@ from earlywarn.scoring.chunks import (
     pending_chunks,
     score_population,
 )
-from earlywarn.scoring.cluster import attach_status
+from earlywarn.scoring.cluster import PartitionOutputs
+from earlywarn.scoring.dataset_parts import write_scores_dataset_parts
 from earlywarn.scoring.drift import drift_as_json, drift_report, render_drift_markdown
 from earlywarn.scoring.history import append_run, compare_with_previous, previous_run
 from earlywarn.scoring.runner import Engine, StageClock, progress_bar
@@ -66,6 +69,8 @@ from earlywarn.scoring.score import (
 from earlywarn.scoring.scores_file import (
     NEWLY_FLAGGED,
     RISK_DOUBLED,
+    check_dataset_target,
+    publish_dataset,
     sidecar_path,
     write_scores_parquet,
 )
@@ -100,6 +105,9 @@ class ScoringResult:
     expected_below_line: float = float("nan")
     """The run's own estimate: how many of the flagged fall below the line (the sum of their
     risks); ``earlywarn backtest`` compares it with the realised number."""
+    out_dataset: Path | None = None
+    """The scores as a dataset partitioned by county, when asked for (``out`` is then the
+    scores file, or this folder when no file was asked for)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,8 @@ class _Run:
     data_dir: Path
     model_uri: str
     plan: ScoringPlan
-    out: Path
+    out: Path | None
+    out_dataset: Path | None
     history_dir: Path
     population: Population
     engine: Engine
@@ -118,6 +127,15 @@ class _Run:
     chunk_size: int
     glossary_path: Path
     glossary_sha256: str
+
+    @property
+    def anchor(self) -> Path:
+        """What the run's other files sit beside: the scores file, else the dataset folder
+        (``<anchor>.meta.json``, the drift report, the work directory, the history)."""
+        anchor = self.out or self.out_dataset
+        if anchor is None:
+            raise ConfigError("give the scores file (--out), the dataset folder (--out-dataset)")
+        return anchor
 
 
 def _scoring_model(model_uri: str) -> RiskModel:
@@ -144,8 +162,9 @@ def run_scoring(
     data_dir: Path,
     as_of: pd.Timestamp | str,
     model_uri: str | Path,
-    out: Path,
+    out: Path | None,
     *,
+    out_dataset: Path | None = None,
     population: Population | None = None,
     explain: Explain | None = None,
     engine: Engine | None = None,
@@ -167,7 +186,10 @@ def run_scoring(
     partitions and this process never reads a table. Writes ``out``
     (Parquet, deterministic), ``<out>.meta.json`` (counts, fingerprints, glossary hash), the
     drift report (``<stem>.drift.json``, ``.md``; the as-of month's reference rows) and the
-    run's entry in the score history.
+    run's entry in the score history. ``out_dataset``: the scores also (or only: ``out``
+    None) as a dataset partitioned by county (``county=C/part-0.parquet``, each a scores file
+    of its own; written by the workers on partitioned input), moved into place whole; the
+    other files then sit beside ``out``, or beside the folder when there is no ``out``.
     """
     clock = StageClock()
     run = _resolve(
@@ -176,6 +198,7 @@ def run_scoring(
         as_of,
         model_uri,
         out,
+        out_dataset=out_dataset,
         population=population,
         explain=explain,
         engine=engine,
@@ -188,25 +211,38 @@ def run_scoring(
         check_scheduler(scheduler)
     model, as_of = _scoring_model(run.model_uri), run.plan.as_of
     fingerprints = table_fingerprints(run.data_dir)  # partitioned tables' folders included
-    work = WorkDir.open(run.out, run_key(_chunk_inputs(run, fingerprints, model)))
+    work = WorkDir.open(run.anchor, run_key(_chunk_inputs(run, fingerprints, model)))
     partitions = (
         worker_partitions(run.data_dir, resolve_mapping(cfg.data.mapping))
         if run.engine == "dask"
         else None
     )
-    try:
-        if partitions is not None:
-            scores, counts, n_chunks = _score_on_workers(
-                run, partitions, model, work, clock, progress
-            )
-        else:
-            scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
-    except SchemaError:
-        # bad input: fixing it changes the run's key, so nothing here could be resumed
-        shutil.rmtree(work.path, ignore_errors=True)
-        raise
-    result = _write_outputs(run, scores, counts, model, clock, fingerprints, work.key, n_chunks)
-    WorkDir.remove_all(run.out)  # this run's, and older runs' left by a kill
+    with client_memory_pool(lean=partitions is not None):
+        reasons = None  # the workers' reasons as Arrow, when the frame carries none
+        try:
+            if partitions is not None:
+                scores, reasons, counts, n_chunks = _score_on_workers(
+                    run, partitions, model, work, fingerprints, clock, progress
+                )
+            else:
+                scores, counts, n_chunks = _score_here(run, model, work, clock, progress)
+        except SchemaError:
+            # bad input: fixing it changes the run's key, so nothing here could be resumed
+            shutil.rmtree(work.path, ignore_errors=True)
+            raise
+        result = _write_outputs(
+            run,
+            scores,
+            counts,
+            model,
+            clock,
+            fingerprints,
+            work,
+            n_chunks,
+            staged=partitions is not None and run.out_dataset is not None,
+            reasons=reasons,
+        )
+    WorkDir.remove_all(run.anchor)  # this run's, and older runs' left by a kill
     log.info(
         "scored %d households (%d flagged) in %.1f s", len(scores), result.n_flagged, result.seconds
     )
@@ -266,11 +302,14 @@ def _score_on_workers(
     partitions: list[str],
     model: RiskModel,
     work: WorkDir,
+    fingerprints: dict[str, str],
     clock: StageClock,
     progress: bool,
-) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, int]]:
-    """Each county partition read, validated and scored by a Dask worker; this process only
-    flags and ranks: scores with monitoring status, drift counts, (tasks, tasks reused)."""
+) -> tuple[pd.DataFrame, pa.Table | None, dict[str, Any], tuple[int, int]]:
+    """Each county partition read, validated and scored by a Dask worker (and written as
+    the dataset's parts, when asked for); this process only flags and ranks: scores
+    compared with the last run (monitoring status only with a scores file), their reasons
+    as Arrow (with a scores file), drift counts, (tasks, tasks reused)."""
     cfg = run.cfg
     found, n_tasks = score_on_workers(
         partitions,
@@ -286,13 +325,17 @@ def _score_on_workers(
             scheduler=run.scheduler,
             n_workers=cfg.score.n_workers,
         ),
+        PartitionOutputs(
+            previous=previous_run(run.history_dir, run.plan.as_of),
+            whole=run.out is not None,
+            dataset_metadata=None
+            if run.out_dataset is None
+            else _file_metadata(run, model, fingerprints),
+        ),
         clock=clock,
         progress=progress,
     )
-    scores = compare_with_previous(found.scores, previous_run(run.history_dir, run.plan.as_of))
-    if found.status is not None:
-        scores = attach_status(scores, found.status)
-    return scores, found.counts, (n_tasks, found.n_reused)
+    return found.scores, found.reasons, found.counts, (n_tasks, found.n_reused)
 
 
 def _resolve(
@@ -300,8 +343,9 @@ def _resolve(
     data_dir: Path,
     as_of: pd.Timestamp | str,
     model_uri: str | Path,
-    out: Path,
+    out: Path | None,
     *,
+    out_dataset: Path | None,
     population: Population | None,
     explain: Explain | None,
     engine: Engine | None,
@@ -312,9 +356,19 @@ def _resolve(
 ) -> _Run:
     """The run's arguments, the config filling in what is not given; the outputs checked
     writable and the glossary read before the model and the data are."""
-    out = Path(out)
-    history = Path(history_dir or cfg.score.history_dir or out.parent / "score-history")
-    check_writable(out, folder=False)
+    out = None if out is None else Path(out)
+    out_dataset = None if out_dataset is None else Path(out_dataset)
+    anchor = out or out_dataset
+    if anchor is None:
+        raise ConfigError(
+            "nowhere to write the scores: give a scores file (--out FILE), a dataset folder "
+            "partitioned by county (--out-dataset DIR), or both"
+        )
+    history = Path(history_dir or cfg.score.history_dir or anchor.parent / "score-history")
+    if out is not None:
+        check_writable(out, folder=False)
+    if out_dataset is not None:
+        check_dataset_target(out_dataset)
     check_writable(history, folder=True)
     glossary_path = Path(cfg.report.glossary or DEFAULT_GLOSSARY)
     glossary = load_glossary(glossary_path)
@@ -341,6 +395,7 @@ def _resolve(
             policy_cfg=cfg.policy,
         ),
         out=out,
+        out_dataset=out_dataset,
         history_dir=history,
         population=population or cfg.data.population,
         engine=engine,
@@ -399,20 +454,9 @@ def _chunk_inputs(run: _Run, fingerprints: dict[str, str], model: RiskModel) -> 
     }
 
 
-def _write_outputs(
-    run: _Run,
-    scores: pd.DataFrame,
-    counts: dict[str, Any],
-    model: RiskModel,
-    clock: StageClock,
-    fingerprints: dict[str, str],
-    work_key: str,
-    n_chunks: tuple[int, int],
-) -> ScoringResult:
-    """The scores file, the drift report, the history entry and ``<out>.meta.json``
-    (``n_chunks``: chunks in all, and reused from a killed run)."""
-    created_at = datetime.now(UTC).isoformat(timespec="seconds")
-    file_metadata = {
+def _file_metadata(run: _Run, model: RiskModel, fingerprints: dict[str, str]) -> dict[str, str]:
+    """What the scores file (and each part of the dataset) records of its making."""
+    return {
         "earlywarn.model_version": model.version,
         "earlywarn.as_of": run.plan.as_of.date().isoformat(),
         "earlywarn.population": run.population,
@@ -420,7 +464,33 @@ def _write_outputs(
         "earlywarn.input_fingerprints": json.dumps(fingerprints, sort_keys=True),
         "earlywarn.contribution_scale": CONTRIBUTION_SCALE,
     }
-    write_scores_parquet(scores, run.out, metadata=file_metadata)
+
+
+def _write_outputs(
+    run: _Run,
+    scores: pd.DataFrame,
+    counts: dict[str, Any],
+    model: RiskModel,
+    clock: StageClock,
+    fingerprints: dict[str, str],
+    work: WorkDir,
+    n_chunks: tuple[int, int],
+    *,
+    staged: bool,
+    reasons: pa.Table | None = None,
+) -> ScoringResult:
+    """The scores file and dataset (its parts already ``staged`` in ``work`` when the
+    workers wrote them), the drift report, the history entry and ``<out>.meta.json`` (``n_chunks``:
+    chunks in all, and reused from a killed run)."""
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    file_metadata = _file_metadata(run, model, fingerprints)
+    if run.out is not None:
+        write_scores_parquet(scores, run.out, metadata=file_metadata, reasons=reasons)
+    if run.out_dataset is not None:
+        if not staged:  # not written by the workers: written here, afresh
+            shutil.rmtree(work.dataset_path, ignore_errors=True)
+            write_scores_dataset_parts(scores, work.dataset_path, metadata=file_metadata)
+        publish_dataset(work.dataset_path, run.out_dataset)
     drift = drift_report(
         model.metadata.get("drift_reference"), counts, run.cfg.drift, as_of=run.plan.as_of
     )
@@ -434,8 +504,9 @@ def _write_outputs(
     )
     clock.lap("write_drift_history")
     result = ScoringResult(
-        out=run.out,
-        metadata_path=sidecar_path(run.out),
+        out=run.anchor,
+        out_dataset=run.out_dataset,
+        metadata_path=sidecar_path(run.anchor),
         drift_json=drift_json,
         drift_markdown=drift_md,
         history_path=history_path,
@@ -460,7 +531,7 @@ def _write_outputs(
             "engine": run.engine,
             "chunks": result.n_chunks,
             "chunks_reused": result.n_chunks_reused,
-            "run_key": work_key,
+            "run_key": work.key,
             "model_uri": run.model_uri,
             "data_dir": str(run.data_dir.resolve()),
             "explain": run.plan.explain,
@@ -486,11 +557,12 @@ def _write_outputs(
 def _write_drift(run: _Run, drift: dict[str, Any], model_version: str) -> tuple[Path, Path]:
     """``<stem>.drift.json`` and ``<stem>.drift.md`` beside the scores file; a warning
     naming the first few drift warnings."""
-    stem = run.out.with_suffix("") if run.out.suffix else run.out
+    anchor = run.anchor
+    stem = anchor.with_suffix("") if anchor.suffix else anchor
     drift_json = stem.with_name(stem.name + ".drift.json")
     drift_md = stem.with_name(stem.name + ".drift.md")
     write_json_atomic(drift_as_json(drift), drift_json)
-    title = f"Drift report: {run.out.name}, as of {run.plan.as_of.date()}, model {model_version}"
+    title = f"Drift report: {anchor.name}, as of {run.plan.as_of.date()}, model {model_version}"
     write_text_atomic(render_drift_markdown(drift, title=title), drift_md)
     if drift["warnings"]:
         log.warning(

@@ -11,14 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.progress import Progress
 
-from earlywarn.data.columns import FLAGGED, HOUSEHOLD_ID, RISK
+from earlywarn.data.columns import COUNTY, FLAGGED, HOUSEHOLD_ID, REASONS, RISK, VILLAGE
 from earlywarn.errors import SchemaError
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring import slices
-from earlywarn.scoring.chunks import ScoringPlan, collect_risks, household_chunks
+from earlywarn.scoring.chunks import ScoringPlan, collect_risks
+from earlywarn.scoring.dataset_parts import write_scores_parts
+from earlywarn.scoring.history import compare_with_previous
 from earlywarn.scoring.partitions import (
     PartitionPlan,
     explain_chunk_of_partitions,
@@ -26,7 +31,7 @@ from earlywarn.scoring.partitions import (
     worker_identity,
 )
 from earlywarn.scoring.runner import ChunkJob, ChunkRunner, StageClock, advance_by_households
-from earlywarn.scoring.score import attach_reasons, finish_scores, place_status
+from earlywarn.scoring.score import finish_scores, place_status
 from earlywarn.scoring.work_dir import WorkDir
 
 PART = "partition"
@@ -34,13 +39,26 @@ PART = "partition"
 
 @dataclass(frozen=True)
 class PartitionScores:
-    """A partitioned run's scores (reasons attached), drift counts, the monitoring status of
-    each household (None when the data hold no monitoring cycle) and partitions reused."""
+    """A partitioned run's scores compared with the last run (reasons and monitoring status
+    attached when the whole file is wanted, else left out), drift counts and tasks reused."""
 
     scores: pd.DataFrame
     counts: dict[str, Any]
-    status: pd.DataFrame | None
     n_reused: int
+    reasons: pa.Table | None = None
+    """With the whole file: the reasons of the explained, as Arrow (household_id, reasons)
+    for :func:`~earlywarn.scoring.scores_file.write_scores_parquet`; the frame has none."""
+
+
+@dataclass(frozen=True)
+class PartitionOutputs:
+    """What the run writes: the last run's scores to compare with (``previous``), whether
+    the client assembles the whole scores frame (``whole``), and the file metadata the
+    workers write into a dataset partitioned by county (None: no dataset)."""
+
+    previous: pd.DataFrame | None
+    whole: bool = True
+    dataset_metadata: dict[str, str] | None = None
 
 
 def score_partitions(
@@ -49,12 +67,14 @@ def score_partitions(
     model: RiskModel,
     plan: ScoringPlan,
     parts: PartitionPlan,
+    outputs: PartitionOutputs,
     *,
     bar: Progress,
     clock: StageClock,
 ) -> PartitionScores:
     """Pass 1 on the workers, the checks across partitions, flags and ranks here, pass 2 on
-    the workers; every problem of every partition in one :class:`SchemaError`."""
+    the workers, the comparison with the last run here, then the workers write the dataset;
+    every problem of every partition in one :class:`SchemaError`."""
     runner.check_workers(worker_identity)
     work = parts.work
     n_reused = sum(work.has_chunk(i) for i in range(len(groups)))
@@ -79,31 +99,41 @@ def score_partitions(
         risks[[RISK]],
         as_of=plan.as_of,
         policy_cfg=plan.policy_cfg,
-        households_frame=households.reset_index(),
+        households_frame=_places(households, risks.index),
         model_version=model.version,
     )
+    part_of = households[PART].take(_rows_of(households, scores[HOUSEHOLD_ID])).to_numpy()
+    del households, risks
     clock.lap("flag_and_rank")
-    reasons = pd.Series([], dtype=object)
+    reason_chunks: dict[int, set[int]] = {}
+    n_chunks = 0
     if plan.explain != "none":
         chosen = scores[FLAGGED] if plan.explain == "flagged" else slice(None)
-        reasons = _explain(
+        reason_chunks, n_chunks = _explain(
             runner,
             model_ref,
             plan,
             parts,
             groups,
-            households,
             pd.Index(scores[HOUSEHOLD_ID]),
+            part_of,
             set(scores.loc[chosen, HOUSEHOLD_ID]),
             rule_ok=all(f["rule_applies"] for f in facts),
             bar=bar,
         )
-    scores = attach_reasons(scores, reasons)  # as the local engine does, even with none
+    scores = compare_with_previous(scores.drop(columns=[REASONS]), outputs.previous)
     clock.lap("reasons")
-    status = None
-    if any(f["has_cycle"] for f in facts):
+    with_status = any(f["has_cycle"] for f in facts)
+    if outputs.dataset_metadata is not None:
+        _write_dataset(
+            runner, scores, part_of, reason_chunks, parts, outputs.dataset_metadata, with_status
+        )
+        clock.lap("write_dataset")
+    if outputs.whole and with_status:
         status = pd.concat([work.read_part("status", i)[0] for i in range(len(groups))])
-    return PartitionScores(scores, counts, status, n_reused)
+        scores = attach_status(scores, status)
+    reasons = work.read_reasons_table(n_chunks) if outputs.whole else None
+    return PartitionScores(scores, counts, n_reused, reasons)
 
 
 def group_partitions(
@@ -137,24 +167,35 @@ def group_partitions(
 
 def _households(
     work: WorkDir, groups: Sequence[tuple[str, ...]], problems: list[str]
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Every partition's households (index household_id: county, village, partition number)
-    and facts; raises one SchemaError with the partitions' problems and a household id
-    found in two partitions."""
-    frames, facts = [], []
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Every partition's households (household_id, county, village, partition number; kept
+    in Arrow: a million ids as Python strings would be most of the client's memory) and
+    facts; raises one SchemaError with the partitions' problems and a household id found in
+    two partitions."""
+    tables, facts = [], []
     for i in range(len(groups)):
         if not work.has_chunk(i):
             continue
-        frame, found = work.read_part("households", i)
-        frames.append(frame.assign(**{PART: i}))
-        facts.append(found)
-    households = pd.concat(frames) if frames else pd.DataFrame()
-    twice = households.index[households.index.duplicated(keep=False)] if frames else []
+        table = work.read_part_table("households", i, [HOUSEHOLD_ID, COUNTY, VILLAGE])
+        tables.append(table.append_column(PART, pa.array(np.full(len(table), i, np.int32))))
+        facts.append(work.read_facts("households", i))
+    schema = pa.schema(
+        [
+            (HOUSEHOLD_ID, pa.string()),
+            (COUNTY, pa.string()),
+            (VILLAGE, pa.string()),
+            (PART, pa.int32()),
+        ]
+    )
+    households = (
+        pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    )
+    counts = pc.value_counts(households[HOUSEHOLD_ID])
+    twice = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
     if len(twice):
-        where = (
-            households.loc[twice, PART]
-            .groupby(level=0)
-            .agg(lambda numbers: " and ".join(", ".join(groups[n]) for n in numbers))
+        rows = households.filter(pc.is_in(households[HOUSEHOLD_ID], value_set=twice)).to_pandas()
+        where = rows.groupby(HOUSEHOLD_ID)[PART].agg(
+            lambda numbers: " and ".join(", ".join(groups[n]) for n in numbers)
         )
         shown = "; ".join(f"{hid} in {parts}" for hid, parts in where.head(5).items())
         problems.append(
@@ -175,43 +216,100 @@ def _households(
     return households, facts
 
 
+def _rows_of(households: pa.Table, ids: pd.Index | np.ndarray) -> np.ndarray:
+    """The row of each of ``ids`` in the households table (each is there: pass 1 scored it)."""
+    return pc.index_in(
+        pa.array(np.asarray(ids, dtype=object), pa.string()), households[HOUSEHOLD_ID]
+    ).to_numpy()
+
+
+def _places(households: pa.Table, ids: pd.Index) -> pd.DataFrame:
+    """The households table :func:`finish_scores` needs (household_id, county, village) for
+    the scored ``ids`` only."""
+    rows = _rows_of(households, ids)
+    return pd.DataFrame(
+        {
+            HOUSEHOLD_ID: np.asarray(ids, dtype=object),
+            COUNTY: households[COUNTY].take(rows).to_pandas(),
+            VILLAGE: households[VILLAGE].take(rows).to_pandas(),
+        }
+    )
+
+
 def _explain(
     runner: ChunkRunner,
     model_ref: Any,
     plan: ScoringPlan,
     parts: PartitionPlan,
     groups: Sequence[tuple[str, ...]],
-    households: pd.DataFrame,
     population: pd.Index,
+    part_of: np.ndarray,
     wanted: set[str],
     *,
     rule_ok: bool,
     bar: Progress,
-) -> pd.Series:
+) -> tuple[dict[int, set[int]], int]:
     """Pass 2: reasons for the ``wanted`` households, in the local engine's chunks of the
-    (sorted) ``population``, each chunk's households read from their partitions."""
+    (sorted) ``population`` (``part_of``: each one's task), each chunk's households read
+    from their partitions. Returns, per task, the chunks holding its households' reasons,
+    and the number of chunks."""
     work = parts.work
     advance = advance_by_households(bar, bar.add_task("reasons", total=len(wanted)))
     villages = pd.concat([work.read_part("villages", i)[0] for i in range(len(groups))])
     villages_ref = runner.broadcast(villages)
-    chunks = household_chunks(population, parts.chunk_size)
+    size = parts.chunk_size
+    chunks_of: dict[int, set[int]] = {}
     jobs = []
-    for c, chunk in enumerate(chunks):
-        ids = [hid for hid in chunk if hid in wanted]
-        if not ids:
+    for c, start in enumerate(range(0, len(population), size)):
+        chunk = population[start : start + size]
+        keep = np.fromiter((hid in wanted for hid in chunk), dtype=bool, count=len(chunk))
+        if not keep.any():
             continue
+        ids, number = chunk[keep], part_of[start : start + size][keep]
+        for i in np.unique(number).tolist():
+            chunks_of.setdefault(int(i), set()).add(c)
         if work.has_reasons(c):
             advance(len(ids))
             continue
-        number = households[PART].reindex(pd.Index(ids)).to_numpy()
         pieces = [
-            (int(i), groups[int(i)], [h for h, n in zip(ids, number, strict=True) if n == i])
-            for i in sorted(set(number.tolist()))
+            (int(i), groups[int(i)], ids[number == i].tolist()) for i in np.unique(number).tolist()
         ]
         jobs.append(ChunkJob(c, (c, pieces, model_ref, parts, plan.texts, villages_ref, rule_ok)))
     for _, n_explained in runner.run(explain_chunk_of_partitions, jobs):
         advance(n_explained)
-    return work.read_reasons(len(chunks))
+    return chunks_of, -(-len(population) // size)
+
+
+def _write_dataset(
+    runner: ChunkRunner,
+    scores: pd.DataFrame,
+    part_of: np.ndarray,
+    reason_chunks: dict[int, set[int]],
+    parts: PartitionPlan,
+    metadata: dict[str, str],
+    with_status: bool,
+) -> None:
+    """Pass 3: each task's rows of ``scores`` (no reasons) to a worker, which writes them
+    with their reasons and status as county parts of the staged dataset."""
+    work = parts.work
+    rows_of = pd.Series(np.arange(len(part_of))).groupby(part_of).indices
+    jobs = (
+        ChunkJob(
+            i,
+            (
+                i,
+                scores.take(rows).reset_index(drop=True),
+                tuple(sorted(reason_chunks.get(i, ()))),
+                parts,
+                metadata,
+                with_status,
+            ),
+        )
+        for i, rows in sorted((int(i), rows) for i, rows in rows_of.items())
+        if not work.has_dataset_part(i)
+    )
+    for _ in runner.run(write_scores_parts, jobs):
+        pass
 
 
 def attach_status(scores: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:

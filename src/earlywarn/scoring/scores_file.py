@@ -4,12 +4,16 @@ One row is a household of the population as of a date (see :mod:`earlywarn.scori
 The Parquet file's key-value metadata records what it was made from (``earlywarn.*`` keys:
 model version, as_of, population, config hash, input fingerprints, contribution scale);
 ``<scores>.meta.json`` beside it adds the run's details (data dir, model URI, explain, lang,
-reason glossary, counts, timings).
+reason glossary, counts, timings). The same scores may also be written as a dataset
+partitioned by county (``county=C/part-0.parquet``): each
+part is a scores file of its own with the whole file's schema, metadata and row order
+(:mod:`earlywarn.scoring.dataset_parts`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from earlywarn.data.columns import (
@@ -32,8 +37,8 @@ from earlywarn.data.columns import (
     VILLAGE,
 )
 from earlywarn.data.problems import Problem
-from earlywarn.data.storage import atomic_path
-from earlywarn.errors import SchemaError
+from earlywarn.data.storage import atomic_path, check_writable
+from earlywarn.errors import OutputError, SchemaError
 from earlywarn.features.monitoring import (
     MONITORED_SINCE,
     MONITORING_CATEGORY,
@@ -115,17 +120,30 @@ def sidecar_path(scores_path: Path) -> Path:
     return scores_path.with_name(scores_path.name + ".meta.json")
 
 
-def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[str, str]) -> None:
+def write_scores_parquet(
+    scores: pd.DataFrame,
+    target: Path,
+    *,
+    metadata: dict[str, str],
+    reasons: pa.Table | None = None,
+) -> None:
     """Write a scores frame as Parquet, byte for byte the same for the same content.
 
     Fixed schema, no pandas index, no timestamps: ``metadata`` (model version, config hash,
     input fingerprints) goes into the file's key-value metadata and must be deterministic.
+    ``reasons``: the explained households' reasons as Arrow (household_id, reasons), taken
+    instead of the frame's column (the same file, without a Python object per reason).
     """
     schema = scores_schema(
         with_history=PREVIOUS_RISK in scores.columns,
         with_monitoring=MONITORING_STATUS in scores.columns,
     )
-    table = pa.Table.from_pandas(scores.loc[:, schema.names], schema=schema, preserve_index=False)
+    if reasons is None:
+        table = pa.Table.from_pandas(
+            scores.loc[:, schema.names], schema=schema, preserve_index=False
+        )
+    else:
+        table = _with_arrow_reasons(scores, schema, reasons)
     kv = {key.encode(): value.encode() for key, value in sorted(metadata.items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
     with atomic_path(Path(target)) as staged:
@@ -136,6 +154,49 @@ def write_scores_parquet(scores: pd.DataFrame, target: Path, *, metadata: dict[s
             row_group_size=1_000_000,
             use_dictionary=[COUNTY, VILLAGE, MODEL_VERSION],
         )
+
+
+def _with_arrow_reasons(scores: pd.DataFrame, schema: pa.Schema, reasons: pa.Table) -> pa.Table:
+    """The table :func:`write_scores_parquet` writes, its reasons column taken from
+    ``reasons`` by household id (an empty list for the others); the pandas metadata is the
+    one the frame with its reasons as lists would give (it depends on the columns only)."""
+    at = schema.get_field_index(REASONS)
+    rest = pa.schema([field for field in schema if field.name != REASONS])
+    columns = [name for name in schema.names if name != REASONS]
+    table = pa.Table.from_pandas(scores.loc[:, columns], schema=rest, preserve_index=False)
+    rows = pc.index_in(table[HOUSEHOLD_ID], reasons[HOUSEHOLD_ID])
+    found = reasons[REASONS].take(rows)
+    column = pc.fill_null(found, pa.scalar([], type=schema.field(REASONS).type))
+    table = table.add_column(at, schema.field(REASONS), column)
+    empty = scores.loc[:0, columns].iloc[:0].assign(**{REASONS: pd.Series([], dtype=object)})
+    like = pa.Table.from_pandas(empty.loc[:, schema.names], schema=schema, preserve_index=False)
+    return table.replace_schema_metadata(like.schema.metadata)
+
+
+def check_dataset_target(folder: Path) -> None:
+    """Refuse, before any work, a ``--out-dataset`` folder that holds anything but a scores
+    dataset (``county=...`` folders): publishing replaces the folder whole."""
+    folder = Path(folder)
+    check_writable(folder, folder=True)
+    if not folder.is_dir():
+        return
+    other = sorted(p.name for p in folder.iterdir() if not p.name.startswith(f"{COUNTY}="))
+    if other:
+        shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise OutputError(
+            f"cannot write the scores dataset {folder}: the folder holds other files ({shown}) "
+            "and would be replaced whole; give a new or empty folder, or a scores dataset"
+        )
+
+
+def publish_dataset(staged: Path, folder: Path) -> None:
+    """Move the staged dataset (every part written) into ``folder`` in one rename, replacing
+    an older dataset there; an empty dataset when nothing was scored."""
+    with atomic_path(Path(folder)) as target:
+        if Path(staged).is_dir():
+            os.replace(staged, target)
+        else:
+            target.mkdir()
 
 
 def read_scores(scores_path: Path) -> pd.DataFrame:

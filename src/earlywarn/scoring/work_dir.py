@@ -9,7 +9,9 @@ prepared features; the chunk's drift counts in the file's metadata); pass 2 keep
 ``reasons-NNNNN.parquet`` (household_id, reasons of the flagged). Reasons are stored as JSON
 text. When Dask workers score partitions of the data, a chunk is a partition and its worker
 also keeps ``households-``, ``villages-`` and ``status-NNNNN.parquet`` (:meth:`write_part`),
-written before the chunk file, which marks the partition done. Files are written atomically:
+written before the chunk file, which marks the partition done; with ``--out-dataset`` the
+workers stage the scores dataset in ``dataset/`` (``dataset-NNNNN.done`` marks a task's
+counties written) until the client moves it into place. Files are written atomically:
 a chunk is there whole or not at all.
 """
 
@@ -22,13 +24,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from earlywarn.data.columns import HOUSEHOLD_ID, REASONS, RISK
 from earlywarn.data.storage import atomic_path, write_parquet_atomic
 from earlywarn.errors import OutputError
+from earlywarn.scoring.scores_file import REASON_TYPE
 
 DRIFT_COUNTS_KEY = b"earlywarn.drift_counts"
 FACTS_KEY = b"earlywarn.facts"
@@ -113,6 +119,35 @@ class WorkDir:
             return pd.Series([], dtype=object)
         return pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
 
+    def read_reasons_table(self, n_chunks: int) -> pa.Table:
+        """The reasons pass 2 kept, over every chunk, as Arrow: household_id, reasons (a list
+        of code, text, contribution: the JSON parsed by Arrow, no Python object per reason)."""
+        schema = pa.schema([(HOUSEHOLD_ID, pa.string()), (REASONS, pa.list_(REASON_TYPE))])
+        parts = [
+            pq.read_table(self.reasons_path(i), columns=[HOUSEHOLD_ID, REASONS])
+            for i in range(n_chunks)
+            if self.has_reasons(i)
+        ]
+        if not parts:
+            return schema.empty_table()
+        found = pa.concat_tables(parts)
+        text = pa.large_string()  # 64-bit offsets: all the texts may pass 2 GB
+        lines = pc.binary_join_element_wise(
+            pa.scalar('{"r":', text),
+            found[REASONS].combine_chunks().cast(text),
+            pa.scalar("}\n", text),
+            pa.scalar("", text),
+        )
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+        start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+        parsed = pa_json.read_json(
+            pa.BufferReader(lines.buffers()[2].slice(start, end - start)),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=pa.schema([("r", schema.field(REASONS).type)])
+            ),
+        )
+        return pa.table([found[HOUSEHOLD_ID], parsed["r"]], schema=schema)
+
     def part_path(self, kind: str, i: int) -> Path:
         return self.path / f"{kind}-{i:05d}.parquet"
 
@@ -128,6 +163,47 @@ class WorkDir:
         path = self.part_path(kind, i)
         facts = _read_metadata(path, FACTS_KEY)
         return pq.read_table(path).to_pandas(), facts
+
+    def read_facts(self, kind: str, i: int) -> dict[str, Any]:
+        """The facts :meth:`write_part` kept with a frame."""
+        return _read_metadata(self.part_path(kind, i), FACTS_KEY)
+
+    def read_part_table(self, kind: str, i: int, columns: Sequence[str]) -> pa.Table:
+        """Some ``columns`` of what :meth:`write_part` kept, as Arrow (no Python objects)."""
+        return pq.read_table(self.part_path(kind, i), columns=list(columns))
+
+    def has_part(self, kind: str, i: int) -> bool:
+        return self.part_path(kind, i).exists()
+
+    def read_reasons_of(self, chunks: Sequence[int], household_ids: Sequence[str]) -> pd.Series:
+        """The reasons pass 2 kept for some households (index household_id), read from the
+        reasons files of ``chunks`` by a filter on their ids."""
+        parts = [
+            pq.read_table(
+                self.reasons_path(i), filters=[(HOUSEHOLD_ID, "in", list(household_ids))]
+            ).to_pandas()
+            for i in chunks
+            if self.has_reasons(i)
+        ]
+        if not parts:
+            return pd.Series([], dtype=object)
+        return pd.concat(parts).set_index(HOUSEHOLD_ID)[REASONS].map(json.loads)
+
+    @property
+    def dataset_path(self) -> Path:
+        """Where the workers stage the scores dataset (``county=C/part-0.parquet``) until
+        the whole run is written."""
+        return self.path / "dataset"
+
+    def dataset_done_path(self, i: int) -> Path:
+        return self.path / f"dataset-{i:05d}.done"
+
+    def has_dataset_part(self, i: int) -> bool:
+        return self.dataset_done_path(i).exists()
+
+    def mark_dataset_part(self, i: int) -> None:
+        """Task ``i``'s counties are in the staged dataset (written after their parts)."""
+        self.dataset_done_path(i).write_text("", encoding="utf-8")
 
     @staticmethod
     def remove_all(out: Path) -> None:
