@@ -83,7 +83,7 @@ class ChunkRunner:
                     n_workers=n_workers,
                     threads_per_worker=1,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",
                     processes=True,
                     env={"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"},
                 )
