@@ -119,7 +119,7 @@ def main() -> None:
     for name, threshold in (("whole", 10**12), ("sliced", args.slice_above)):
         slices.SLICE_ABOVE = threshold
         with LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, dashboard_address=None
+            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0"
         ) as cluster:
             results[name] = with_peaks(score(name, cluster.scheduler_address))
         seconds, peaks = results[name]

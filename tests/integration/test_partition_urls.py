@@ -1,5 +1,5 @@
 """Dask workers read their county partitions from an fsspec URL (``memory://``, ``file://``) as
-from a shared folder: the same scores, drift counts and monitoring status."""
+from a shared folder: the same scores (monitoring status included), reasons and drift counts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from earlywarn.data.mapping import DEFAULT_MAPPING
 from earlywarn.data.partitioned import child, county_partitions, partition_sizes
 from earlywarn.explain.glossary import load_glossary
 from earlywarn.scoring.chunks import ReasonTexts, ScoringPlan
-from earlywarn.scoring.cluster import PartitionScores, group_partitions, score_partitions
+from earlywarn.scoring.cluster import (
+    PartitionOutputs,
+    PartitionScores,
+    group_partitions,
+    score_partitions,
+)
 from earlywarn.scoring.partitions import PartitionPlan, worker_identity
 from earlywarn.scoring.runner import ChunkRunner, StageClock, progress_bar
 from earlywarn.scoring.work_dir import WorkDir
@@ -49,7 +54,7 @@ def scheduler() -> Iterator[str]:
     from dask.distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -78,7 +83,9 @@ def score_at(location: str, model, out: Path, scheduler: str) -> PartitionScores
     sizes = partition_sizes(child(location, HOUSEHOLDS), partitions)
     groups = group_partitions(partitions, sizes, CHUNK // 2)
     with ChunkRunner("dask", scheduler=scheduler) as runner, progress_bar(False) as bar:
-        return score_partitions(runner, groups, model, plan, parts, bar=bar, clock=StageClock())
+        return score_partitions(
+            runner, groups, model, plan, parts, PartitionOutputs(None), bar=bar, clock=StageClock()
+        )
 
 
 def test_workers_read_partitions_from_a_url_as_from_a_folder(
@@ -90,6 +97,37 @@ def test_workers_read_partitions_from_a_url_as_from_a_folder(
         found = score_at(url, tiny_model, tmp_path / f"u{i}" / "s.parquet", scheduler)
         pd.testing.assert_frame_equal(found.scores, expected.scores)
         assert found.counts == expected.counts
-        assert (found.status is None) == (expected.status is None)
-        if found.status is not None:
-            pd.testing.assert_frame_equal(found.status, expected.status)
+        assert found.reasons is not None and expected.reasons is not None
+        assert found.reasons.equals(expected.reasons)
+
+
+def test_the_score_command_takes_a_url(local_dir, memory_url, tiny_model, scheduler, tmp_path):
+    """``earlywarn score --data URL`` (the workers threads of this process, so they see its
+    in-memory filesystem): the same bytes as from the folder, the URL kept as given, and the
+    input fingerprinted through the URL's filesystem (a rerun on changed data reuses nothing)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+    from earlywarn.jobs.audit import table_fingerprints
+    from earlywarn.model.model_file import save_model
+
+    model = save_model(tiny_model, tmp_path / "model")
+
+    def score(data: str, name: str) -> Path:
+        out = tmp_path / name / "scores.parquet"
+        args = ["score", "--data", data, "--as-of", str(AS_OF.date()), "--model", str(model)]
+        args += ["--out", str(out), "--scheduler", scheduler, "--no-progress"]
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+        return out
+
+    expected = score(str(local_dir), "folder").read_bytes()
+    for name, url in [("memory", memory_url), ("file", f"file://{local_dir}")]:
+        out = score(url, name)
+        assert out.read_bytes() == expected
+        meta = json.loads(out.with_name("scores.parquet.meta.json").read_text(encoding="utf-8"))
+        assert meta["data_dir"] == url
+    assert table_fingerprints(memory_url) == table_fingerprints(local_dir)
+    assert any(name.endswith("/") for name in table_fingerprints(memory_url))

@@ -54,6 +54,17 @@ DataOption = Annotated[
 ]
 #: ``--data`` for the commands that once took the folder as an argument: an option, with a
 #: hint (not Click's "unexpected extra argument") when a folder is given bare.
+#: ``--data`` of ``earlywarn score``: a folder, or an fsspec URL (``s3://bucket/prefix``) of a
+#: directory partitioned by county (kept as text: a path would fold ``s3://`` into ``s3:/``).
+LocationDataOption = Annotated[
+    str,
+    typer.Option(
+        "--data",
+        "-d",
+        help="Data directory (one file per table, or tables partitioned by county); a folder "
+        "or an fsspec URL such as s3://bucket/prefix (pip install 'earlywarn[s3]').",
+    ),
+]
 OptionalDataOption = Annotated[
     Path | None,
     typer.Option(

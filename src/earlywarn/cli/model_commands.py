@@ -17,6 +17,7 @@ from earlywarn.cli.arguments import (
     DataOption,
     EngineChoice,
     LangOption,
+    LocationDataOption,
     PopulationOption,
     as_of_date,
     config_or,
@@ -94,7 +95,7 @@ def promote(
 
 @reports_errors
 def score(
-    data: DataOption,
+    data: LocationDataOption,
     as_of: Annotated[str, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD).")],
     model: Annotated[
         str,

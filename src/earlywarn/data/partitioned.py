@@ -18,7 +18,7 @@ partitions from object storage. A scheme whose package is missing is an
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote
@@ -218,6 +218,20 @@ def dataset_fingerprints(data_dir: Location) -> dict[str, str]:
     out: dict[str, str] = {}
     for folder in sorted(p for p in data_dir.iterdir() if is_dataset(p)):
         out[f"{folder.name}/"] = folder_digest(folder, dataset_files(folder))
+    return out
+
+
+def url_file_fingerprints(url: str, suffixes: Iterable[str]) -> dict[str, str]:
+    """SHA-256 of each table file (one of ``suffixes``) directly in the folder at the fsspec
+    ``url``, by file name: what :func:`~earlywarn.jobs.audit.table_fingerprints` keeps for a
+    local folder."""
+    wanted = {suffix.lower() for suffix in suffixes}
+    fs, base = url_filesystem(url)
+    out: dict[str, str] = {}
+    for name, is_folder in folder_entries(url) or []:
+        if not is_folder and PurePosixPath(name).suffix.lower() in wanted:
+            with fs.open(f"{base}/{name}", "rb") as handle:
+                out[name] = hashlib.file_digest(handle, "sha256").hexdigest()
     return out
 
 

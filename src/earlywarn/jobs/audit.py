@@ -24,7 +24,7 @@ from typing import Any
 
 from earlywarn import __version__
 from earlywarn.data.directory import SUFFIXES
-from earlywarn.data.partitioned import dataset_fingerprints
+from earlywarn.data.partitioned import dataset_fingerprints, is_url, url_file_fingerprints
 from earlywarn.data.storage import folder_digest, sha256_file
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,11 @@ def unfinished_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def table_fingerprints(data_dir: Path | str | None) -> dict[str, str]:
     """SHA-256 of each table file in a data directory, and of each partitioned table's
-    dataset folder (``{}`` if it is not a directory)."""
+    dataset folder (``{}`` if it is not a directory); at an fsspec URL, read through its
+    filesystem."""
+    if data_dir is not None and is_url(data_dir):
+        url = str(data_dir)
+        return url_file_fingerprints(url, SUFFIXES) | dataset_fingerprints(url)
     if data_dir is None or not Path(data_dir).is_dir():
         return {}
     files = {
@@ -162,7 +166,9 @@ def audited(
     """
     entry = AuditEntry(inputs=table_fingerprints(data_dir), details=dict(details or {}))
     if data_dir is not None:
-        entry.details.setdefault("data_dir", str(Path(data_dir).resolve()))
+        entry.details.setdefault(
+            "data_dir", str(data_dir) if is_url(data_dir) else str(Path(data_dir).resolve())
+        )
     started = now_utc()
     run_id = uuid.uuid4().hex
     _append_quietly(

@@ -25,6 +25,7 @@ from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.columns import FLAGGED, RISK, YEAR
 from earlywarn.data.mapping import resolve_mapping
+from earlywarn.data.partitioned import Location, is_url
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -115,7 +116,7 @@ class _Run:
     """One scoring run's arguments, resolved against the config."""
 
     cfg: Config
-    data_dir: Path
+    data_dir: Location
     model_uri: str
     plan: ScoringPlan
     out: Path | None
@@ -159,7 +160,7 @@ def resolve_scoring_model(model_uri: str | Path) -> RiskModel:
 
 def run_scoring(
     cfg: Config,
-    data_dir: Path,
+    data_dir: Location,
     as_of: pd.Timestamp | str,
     model_uri: str | Path,
     out: Path | None,
@@ -340,7 +341,7 @@ def _score_on_workers(
 
 def _resolve(
     cfg: Config,
-    data_dir: Path,
+    data_dir: Location,
     as_of: pd.Timestamp | str,
     model_uri: str | Path,
     out: Path | None,
@@ -386,7 +387,7 @@ def _resolve(
         )
     return _Run(
         cfg=cfg,
-        data_dir=Path(data_dir),
+        data_dir=data_dir if is_url(data_dir) else Path(data_dir),
         model_uri=str(model_uri),
         plan=ScoringPlan(
             as_of=pd.Timestamp(as_of).normalize(),
@@ -533,7 +534,9 @@ def _write_outputs(
             "chunks_reused": result.n_chunks_reused,
             "run_key": work.key,
             "model_uri": run.model_uri,
-            "data_dir": str(run.data_dir.resolve()),
+            "data_dir": (
+                str(run.data_dir) if is_url(run.data_dir) else str(Path(run.data_dir).resolve())
+            ),
             "explain": run.plan.explain,
             "lang": run.plan.texts.lang,
             "chunk_size": run.chunk_size,

@@ -19,7 +19,13 @@ from rich.progress import Progress
 from earlywarn.config import Population
 from earlywarn.data.columns import HOUSEHOLDS
 from earlywarn.data.mapping import ColumnMapping
-from earlywarn.data.partitioned import county_partitions, partition_sizes
+from earlywarn.data.partitioned import (
+    Location,
+    child,
+    county_partitions,
+    is_url,
+    partition_sizes,
+)
 from earlywarn.errors import SchedulerError
 from earlywarn.model.model_file import RiskModel
 from earlywarn.scoring.chunks import ScoringPlan
@@ -90,7 +96,7 @@ def on_stderr(bar: Progress) -> Progress:
     return bar
 
 
-def worker_partitions(data_dir: Path, mapping: ColumnMapping) -> list[str] | None:
+def worker_partitions(data_dir: Location, mapping: ColumnMapping) -> list[str] | None:
     """The county partitions Dask workers read themselves (``county=...``, sorted) when the
     households of ``data_dir`` are a dataset partitioned by county; else None."""
     return county_partitions(data_dir, mapping.file_stem(HOUSEHOLDS))
@@ -102,7 +108,7 @@ class WorkerRun:
     sees), its mapping, the population, households per chunk, the monitoring window, and the
     cluster (a scheduler's address, or a local cluster of ``n_workers``)."""
 
-    data_dir: Path
+    data_dir: Location
     mapping: ColumnMapping
     population: Population
     chunk_size: int
@@ -126,7 +132,7 @@ def score_on_workers(
     workers (:func:`earlywarn.scoring.cluster.score_partitions`; with a dataset asked for in
     ``outputs``, written by them too); and the number of tasks."""
     parts = PartitionPlan(
-        data_dir=str(Path(run.data_dir).resolve()),
+        data_dir=str(run.data_dir) if is_url(run.data_dir) else str(Path(run.data_dir).resolve()),
         mapping=run.mapping,
         work=work,
         as_of=plan.as_of,
@@ -136,7 +142,7 @@ def score_on_workers(
         explain=plan.explain != "none",
         identity=worker_identity(),
     )
-    folder = Path(run.data_dir) / run.mapping.file_stem(HOUSEHOLDS)
+    folder = child(run.data_dir, run.mapping.file_stem(HOUSEHOLDS))
     sizes = partition_sizes(folder, partitions)
     groups = group_partitions(partitions, sizes, max(1, run.chunk_size // 2))
     log.info(
