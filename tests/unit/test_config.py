@@ -7,7 +7,11 @@ from earlywarn.errors import ConfigError
 from earlywarn.resources import RESOURCES
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-SHIPPED = {"train.yaml": CONFIGS / "train.yaml", "demo.yaml": RESOURCES / "demo.yaml"}
+SHIPPED = {
+    "train.yaml": CONFIGS / "train.yaml",
+    "train-large.yaml": CONFIGS / "train-large.yaml",
+    "demo.yaml": RESOURCES / "demo.yaml",
+}
 
 
 def test_a_typo_in_a_config_fails_and_names_the_key(tmp_path):
@@ -29,7 +33,7 @@ def test_bad_yaml_and_missing_files_are_config_errors(tmp_path):
         load_config(tmp_path / "list.yaml")
 
 
-@pytest.mark.parametrize("name", ["train.yaml", "demo.yaml"])
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_configs_load(name):
     assert isinstance(load_config(SHIPPED[name]), Config)
 
