@@ -17,7 +17,6 @@ partitions from object storage. A scheme whose package is missing is an
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,7 +29,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID, HOUSEHOLDS
-from earlywarn.data.storage import folder_digest
+from earlywarn.data.storage import folder_digest, listing_digest, sha256_stream
 from earlywarn.errors import EarlywarnError, SchemaError
 
 PART_FILE = "part-0.parquet"
@@ -230,8 +229,7 @@ def url_file_fingerprints(url: str, suffixes: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, is_folder in folder_entries(url) or []:
         if not is_folder and PurePosixPath(name).suffix.lower() in wanted:
-            with fs.open(f"{base}/{name}", "rb") as handle:
-                out[name] = hashlib.file_digest(handle, "sha256").hexdigest()
+            out[name] = _url_sha256(fs, f"{base}/{name}")
     return out
 
 
@@ -243,14 +241,18 @@ def _url_fingerprints(url: str) -> dict[str, str]:
     for name, is_folder in folder_entries(url) or []:
         if not (is_folder and is_dataset(child(url, name))):
             continue
-        digest = hashlib.sha256()
-        for file in _url_dataset_files(fs, f"{base}/{name}"):
-            with fs.open(file, "rb") as handle:
-                content = hashlib.file_digest(handle, "sha256").hexdigest()
-            relative = PurePosixPath(file).relative_to(f"{base}/{name}").as_posix()
-            digest.update(f"{relative}\0{content}\n".encode())
-        out[f"{name}/"] = digest.hexdigest()
+        folder = f"{base}/{name}"
+        out[f"{name}/"] = listing_digest(
+            (PurePosixPath(file).relative_to(folder).as_posix(), _url_sha256(fs, file))
+            for file in _url_dataset_files(fs, folder)
+        )
     return out
+
+
+def _url_sha256(fs: Any, path: str) -> str:
+    """:func:`~earlywarn.data.storage.sha256_file` of a file on an fsspec filesystem."""
+    with fs.open(path, "rb") as handle:
+        return sha256_stream(handle)
 
 
 def county_partitions(data_dir: Location, stem: str = HOUSEHOLDS) -> list[str] | None:

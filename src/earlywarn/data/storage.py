@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -91,16 +91,29 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
 def folder_digest(folder: Path, files: Iterable[Path]) -> str:
     """SHA-256 over ``files`` (inside ``folder``, in the order given): each one's path
     relative to ``folder`` and its SHA-256."""
+    return listing_digest(
+        (file.relative_to(folder).as_posix(), sha256_file(file)) for file in files
+    )
+
+
+def listing_digest(entries: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 over (relative path, SHA-256 of the file) pairs, in the order given: the digest
+    of a folder, wherever its files are stored."""
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file.relative_to(folder).as_posix()}\0{sha256_file(file)}\n".encode())
+    for relative, content in entries:
+        digest.update(f"{relative}\0{content}\n".encode())
     return digest.hexdigest()
 
 
 def sha256_file(path: Path) -> str:
     """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return sha256_stream(handle)
+
+
+def sha256_stream(handle: BinaryIO) -> str:
+    """SHA-256 of what a binary file object holds from where it stands."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
