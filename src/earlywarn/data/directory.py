@@ -23,6 +23,7 @@ from earlywarn.data.contract import CONTRACT, TABLES, Kind
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping
 from earlywarn.data.partitioned import (
     Location,
+    as_location,
     child,
     county_of_rows,
     folder_entries,
@@ -58,7 +59,7 @@ def read_raw(
     each dataset folder only these partitions' rows (tables in one file are read whole);
     ``households``: of a dataset only these households' rows.
     """
-    data_dir = data_dir if is_url(data_dir) else Path(data_dir)
+    data_dir = as_location(data_dir)
     entries = folder_entries(data_dir)
     if entries is None:
         raise SchemaError(f"data directory {data_dir} does not exist or is not a directory")

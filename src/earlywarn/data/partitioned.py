@@ -45,6 +45,17 @@ def is_url(location: Location) -> bool:
     return isinstance(location, str) and "://" in location
 
 
+def as_location(location: Location) -> Location:
+    """``location`` as the data layer takes it: a URL kept as text, anything else a Path."""
+    return location if is_url(location) else Path(location)
+
+
+def location_text(location: Location) -> str:
+    """``location`` as runs record it and workers receive it: a URL as given, a path made
+    absolute."""
+    return str(location) if is_url(location) else str(Path(location).resolve())
+
+
 def child(location: Location, name: str) -> Location:
     """``name`` inside the folder ``location`` (a path, or a URL when it is one)."""
     if is_url(location):

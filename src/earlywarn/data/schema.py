@@ -48,7 +48,7 @@ from earlywarn.data.directory import read_raw
 from earlywarn.data.mapping import DEFAULT_MAPPING, ColumnMapping, resolve_mapping
 from earlywarn.data.monitoring import MONITORING, VISITS
 from earlywarn.data.monitoring_rules import monitoring_problems
-from earlywarn.data.partitioned import is_url
+from earlywarn.data.partitioned import as_location
 from earlywarn.data.personal import split_personal
 from earlywarn.data.problems import (
     Problem,
@@ -77,7 +77,7 @@ def read_tables(
     split off into ``Tables.personal``; columns outside the contract are dropped. Row numbers
     in messages are 1-based data rows of each file (row 1 follows the CSV header).
     """
-    data_dir = data_dir if is_url(data_dir) else Path(data_dir)
+    data_dir = as_location(data_dir)
     column_mapping = resolve_mapping(mapping)
     raw, problems = read_raw(data_dir, column_mapping)
     parsed, found = _check_tables(raw, column_mapping, _today(today))

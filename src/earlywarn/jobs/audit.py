@@ -24,7 +24,12 @@ from typing import Any
 
 from earlywarn import __version__
 from earlywarn.data.directory import SUFFIXES
-from earlywarn.data.partitioned import dataset_fingerprints, is_url, url_file_fingerprints
+from earlywarn.data.partitioned import (
+    dataset_fingerprints,
+    is_url,
+    location_text,
+    url_file_fingerprints,
+)
 from earlywarn.data.storage import folder_digest, sha256_file
 
 log = logging.getLogger(__name__)
@@ -166,9 +171,7 @@ def audited(
     """
     entry = AuditEntry(inputs=table_fingerprints(data_dir), details=dict(details or {}))
     if data_dir is not None:
-        entry.details.setdefault(
-            "data_dir", str(data_dir) if is_url(data_dir) else str(Path(data_dir).resolve())
-        )
+        entry.details.setdefault("data_dir", location_text(data_dir))
     started = now_utc()
     run_id = uuid.uuid4().hex
     _append_quietly(

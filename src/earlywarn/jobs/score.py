@@ -25,7 +25,7 @@ from earlywarn import __version__ as earlywarn_version
 from earlywarn.config import Config, Population, config_hash
 from earlywarn.data.columns import FLAGGED, RISK, YEAR
 from earlywarn.data.mapping import resolve_mapping
-from earlywarn.data.partitioned import Location, is_url
+from earlywarn.data.partitioned import Location, as_location, location_text
 from earlywarn.data.schema import read_tables
 from earlywarn.data.storage import (
     check_writable,
@@ -387,7 +387,7 @@ def _resolve(
         )
     return _Run(
         cfg=cfg,
-        data_dir=data_dir if is_url(data_dir) else Path(data_dir),
+        data_dir=as_location(data_dir),
         model_uri=str(model_uri),
         plan=ScoringPlan(
             as_of=pd.Timestamp(as_of).normalize(),
@@ -534,9 +534,7 @@ def _write_outputs(
             "chunks_reused": result.n_chunks_reused,
             "run_key": work.key,
             "model_uri": run.model_uri,
-            "data_dir": (
-                str(run.data_dir) if is_url(run.data_dir) else str(Path(run.data_dir).resolve())
-            ),
+            "data_dir": location_text(run.data_dir),
             "explain": run.plan.explain,
             "lang": run.plan.texts.lang,
             "chunk_size": run.chunk_size,

@@ -9,7 +9,6 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -23,7 +22,7 @@ from earlywarn.data.partitioned import (
     Location,
     child,
     county_partitions,
-    is_url,
+    location_text,
     partition_sizes,
 )
 from earlywarn.errors import SchedulerError
@@ -132,7 +131,7 @@ def score_on_workers(
     workers (:func:`earlywarn.scoring.cluster.score_partitions`; with a dataset asked for in
     ``outputs``, written by them too); and the number of tasks."""
     parts = PartitionPlan(
-        data_dir=str(run.data_dir) if is_url(run.data_dir) else str(Path(run.data_dir).resolve()),
+        data_dir=location_text(run.data_dir),
         mapping=run.mapping,
         work=work,
         as_of=plan.as_of,
