@@ -1,5 +1,6 @@
-"""Fixtures shared by the integration tests: a Dask cluster of separate processes (``dask
-scheduler``, ``dask worker``), as an operator starts one."""
+"""Fixtures shared by the integration tests: the tiny model saved as a model folder, a
+LocalCluster, and a Dask cluster of separate processes (``dask scheduler``, ``dask worker``),
+as an operator starts one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,25 @@ from typing import IO
 import pytest
 
 DASK = Path(sys.executable).parent / "dask"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_model, tmp_path_factory) -> Path:
+    """The session's tiny model saved as a model folder (once per module)."""
+    from earlywarn.model.model_file import save_model
+
+    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A LocalCluster of two single-threaded worker processes, shared by a module's runs."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
+    ) as cluster:
+        yield cluster.scheduler_address
 
 
 def free_port() -> int:

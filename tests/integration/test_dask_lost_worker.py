@@ -24,7 +24,6 @@ from earlywarn.data.directory import write_tables
 from earlywarn.data.partitioned import county_partitions
 from earlywarn.data.tables import Tables
 from earlywarn.jobs.score import run_scoring
-from earlywarn.model.model_file import save_model
 
 pytestmark = pytest.mark.slow
 
@@ -57,11 +56,6 @@ def simulated(tmp_path_factory) -> Tables:
     from earlywarn.simulator.households import simulate_tables
 
     return simulate_tables(n_households=3_000, seed=1, n_oracle_draws=0).tables
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory) -> Path:
-    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
 
 
 def local_case(data_dir: Path, model_dir: Path, out: Path) -> Case:

@@ -12,15 +12,10 @@ from typer.testing import CliRunner
 from earlywarn.cli import app
 from earlywarn.data.directory import write_tables
 from earlywarn.errors import ModelError
-from earlywarn.model.model_file import BOOSTER_FILE, load_model, save_model
+from earlywarn.model.model_file import BOOSTER_FILE, load_model
 from earlywarn.tracking import resolve_model
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory):
-    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
 
 
 def forbid_unpickling(monkeypatch) -> None:

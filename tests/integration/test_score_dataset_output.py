@@ -4,7 +4,6 @@ to the single scores file, each part a scores file of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +17,6 @@ from earlywarn.data.columns import COUNTY, HOUSEHOLD_ID
 from earlywarn.data.directory import write_tables
 from earlywarn.errors import OutputError
 from earlywarn.jobs.score import run_scoring
-from earlywarn.model.model_file import save_model
 from earlywarn.scoring.scores_file import read_scores, sidecar_path
 
 pytestmark = pytest.mark.slow
@@ -30,21 +28,6 @@ CFG = Config(score=ScoreConfig(chunk_size=40))
 @pytest.fixture(scope="module")
 def partitioned_dir(tables, tmp_path_factory) -> Path:
     return write_tables(tables, tmp_path_factory.mktemp("data") / "d", partition_by="county")
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory) -> Path:
-    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ scores file is byte for byte the local engine's; problems of every partition com
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from earlywarn.config import Config, ScoreConfig
 from earlywarn.data.directory import write_tables
 from earlywarn.data.partitioned import county_partitions
 from earlywarn.jobs.score import run_scoring
-from earlywarn.model.model_file import save_model
 
 pytestmark = pytest.mark.slow
 
@@ -22,22 +20,6 @@ AS_OF = "2024-03-01"
 @pytest.fixture(scope="module")
 def partitioned_dir(tables, tmp_path_factory) -> Path:
     return write_tables(tables, tmp_path_factory.mktemp("data") / "d", partition_by="county")
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory) -> Path:
-    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    """One local cluster of two worker processes for every run of this module."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.mark.parametrize("explain", ["flagged", "all", "none"])

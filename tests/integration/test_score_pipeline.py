@@ -41,11 +41,6 @@ def data_dir(tables, tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory) -> Path:
-    return save_model(tiny_model, tmp_path_factory.mktemp("model") / "tiny")
-
-
 def cli_command(data_dir: Path, model_dir: Path, out: Path, *extra: str) -> list[str]:
     return [
         str(Path(sys.executable).parent / "earlywarn"),
