@@ -73,6 +73,15 @@ def without_monitoring_features(
     return features.drop(columns=names, errors="ignore")
 
 
+def with_days_into_year(
+    tables: Tables, as_of: pd.Timestamp, features: pd.DataFrame
+) -> pd.DataFrame:
+    """Plus how far into the target year the as-of date is (days since 1 January): the
+    year-to-date counts and rates mean little on 1 January and much by October."""
+    start = pd.Timestamp(year=as_of.year, month=1, day=1)
+    return features.assign(days_into_year=float((as_of - start).days))
+
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -109,6 +118,21 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant("blend_only", train={"candidates": ("blend",)}, note="always the blend"),
         Variant("lightgbm_only", train={"candidates": ("lightgbm",)}, note="always the booster"),
+        Variant(
+            "start_from_defaults",
+            patches={"earlywarn.model.search.START_FROM_DEFAULTS": True},
+            note="the search's first trial is LightGBM's defaults (then the sampled ones)",
+        ),
+        Variant(
+            "no_clip_linear",
+            patches={"earlywarn.model.linear.CLIP_TO_FIT": False},
+            note="the logistic regression extrapolates beyond its fitted range (as before)",
+        ),
+        Variant(
+            "days_into_year",
+            features=with_days_into_year,
+            note="+ days since 1 January of the target year",
+        ),
         Variant(
             "refit_all",
             train={"refit_on_calibration_year": True},

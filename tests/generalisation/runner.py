@@ -47,6 +47,7 @@ class Variant:
     trials_factor: float = 1.0
     features: FeatureTransform | None = None
     class_weight: bool = False
+    patches: Mapping[str, Any] = field(default_factory=dict)  # "module.NAME" -> value
     note: str = "earlywarn train as configured (configs/train.yaml)"
 
 
@@ -125,6 +126,8 @@ def _variant_hooks(variant: Variant) -> Iterator[None]:
                 )
             )
             stack.enter_context(mock.patch("earlywarn.model.fit.REFUSED_PARAMS", ()))
+        for target, value in variant.patches.items():
+            stack.enter_context(mock.patch(target, value))
         yield
 
 

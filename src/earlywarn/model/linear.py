@@ -2,10 +2,16 @@
 
 Each input column of the regression comes from one model feature:
 
-- ``value``: the number itself, a missing one replaced by ``fill`` (the fitting rows' median);
+- ``value``: the number itself, a missing one replaced by ``fill`` (the fitting rows' median),
+  then held within ``low`` and ``high`` (the fitting rows' range, see below);
 - ``missing``: 1 where the number is missing (only for features missing in some fitting row);
 - ``level``: 1 where a categorical feature equals ``level`` (a missing category is the level
   ``"missing"``; a level the fitting rows never had sets none of its feature's columns).
+
+A value outside the range the regression was fitted on is held at the nearer end of it
+(``low``, ``high``): a straight line fitted on ordinary years says nothing reliable about a
+year whose shocks are several times any it saw, and correlated inputs can carry opposite
+signs, so extrapolating one of them can turn the risk the wrong way.
 
 Numeric inputs (values and missing flags) are standardised with the fitting rows' mean and
 standard deviation (``center``, ``scale``); levels are not. With z the input so prepared,
@@ -24,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,6 +41,10 @@ from earlywarn.errors import ModelError
 
 MISSING_LEVEL = "missing"
 """The level a missing category counts as."""
+
+CLIP_TO_FIT = True
+"""Whether a fitted scorer holds each value within the fitting rows' range (see module;
+``docs/model-quality.md``, "Held within the fitted range", measured it)."""
 
 ColumnKind = Literal["value", "missing", "level"]
 
@@ -51,6 +61,8 @@ class LinearColumn:
     fill: float = 0.0
     center: float = 0.0
     scale: float = 1.0
+    low: float | None = None  # a value below is held here (None: unbounded)
+    high: float | None = None  # and above, here
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,10 @@ class LinearScorer:
                 continue
             values = features[column.feature].to_numpy(dtype="float64", na_value=np.nan)
             missing = np.isnan(values)
-            raw = np.where(missing, column.fill, values) if column.kind == "value" else missing
+            if column.kind == "value":
+                raw = np.clip(np.where(missing, column.fill, values), column.low, column.high)
+            else:
+                raw = missing
             design[:, k] = (raw - column.center) / column.scale
         return design
 
@@ -131,12 +146,18 @@ class LinearScorer:
                     fill=float(c["fill"]),
                     center=float(c["center"]),
                     scale=float(c["scale"]),
+                    low=_bound(c.get("low")),
+                    high=_bound(c.get("high")),
                 )
                 for c in raw["columns"]
             )
             return cls(columns=columns, intercept=float(raw["intercept"]))
         except (KeyError, TypeError, ValueError) as err:
             raise ModelError(f"not a linear scorer: {err!r}") from err
+
+
+def _bound(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _level_codes(column: pd.Series) -> tuple[np.ndarray, dict[str, int]]:
@@ -178,6 +199,8 @@ def fit_linear_scorer(
             scale=float(scaler.scale_[k]) if scaler is not None else 1.0,
             coef=float(coef[k]),
             mean_z=float(mean_z[k]),
+            low=float(numeric_inputs[:, k].min()) if kind == "value" and CLIP_TO_FIT else None,
+            high=float(numeric_inputs[:, k].max()) if kind == "value" and CLIP_TO_FIT else None,
         )
         for k, (name, kind, fill) in enumerate(numeric_columns)
     ]

@@ -73,7 +73,8 @@ def calibrate(
 def linear_log_odds(X: pd.DataFrame, scorer: Mapping[str, Any]) -> np.ndarray:
     """Log-odds of a linear scorer (``linear.json`` as a dict) for prepared features ``X``:
     intercept + sum of coef x z, z the value (missing -> fill), a missing flag or a level
-    indicator, numbers standardised by center and scale."""
+    indicator, numbers held within low and high (when given) and standardised by center and
+    scale."""
     columns = scorer["columns"]
     design = np.empty((len(X), len(columns)), dtype="float64")
     for k, column in enumerate(columns):
@@ -84,11 +85,18 @@ def linear_log_odds(X: pd.DataFrame, scorer: Mapping[str, Any]) -> np.ndarray:
             continue
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
         missing = np.isnan(numbers)
-        raw = np.where(missing, float(column["fill"]), numbers)
-        raw = raw if column["kind"] == "value" else missing.astype("float64")
+        if column["kind"] == "value":
+            raw = np.clip(np.where(missing, float(column["fill"]), numbers), *_range(column))
+        else:
+            raw = missing.astype("float64")
         design[:, k] = (raw - float(column["center"])) / float(column["scale"])
     coef = np.array([float(c["coef"]) for c in columns], dtype="float64")
     return np.asarray(float(scorer["intercept"]) + design @ coef, dtype="float64")
+
+
+def _range(column: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    low, high = column.get("low"), column.get("high")
+    return (None if low is None else float(low), None if high is None else float(high))
 
 
 @dataclass(frozen=True)

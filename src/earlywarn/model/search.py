@@ -120,6 +120,27 @@ def suggest_params(trial: optuna.trial.BaseTrial, max_boost_rounds: int) -> dict
     }
 
 
+START_FROM_DEFAULTS = False
+"""Whether a new study's first trial is LightGBM's own defaults (:func:`default_trial`)."""
+
+
+def default_trial(max_boost_rounds: int) -> dict[str, Any]:
+    """LightGBM's defaults as a point of the search space (31 leaves, learning rate 0.05,
+    no bagging or column sampling, next to no regularisation), with every round allowed:
+    a plain model the sampled trials must beat on the validation years to be chosen."""
+    return {
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "max_depth": 8,  # 2**8 leaves > 31: no limit in effect
+        "min_child_samples": 20,
+        "lambda_l1": 1e-8,
+        "lambda_l2": 1e-8,
+        "feature_fraction": 1.0,
+        "bagging_fraction": 1.0,
+        "num_boost_round": max_boost_rounds,
+    }
+
+
 def trial_params(cfg: TuneConfig, workers: int = 1) -> dict[str, Any]:
     """The parameters every trial of a search shares: fixed flags, seed and threads (the
     ``cfg.num_threads`` shared among ``workers`` folds trained side by side)."""
@@ -203,6 +224,8 @@ def search(
     study = open_study(cfg, storage_url=storage_url, study_name=study_name)
     target = n_trials if n_trials is not None else cfg.n_trials
     finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
+    if START_FROM_DEFAULTS and not study.trials:
+        study.enqueue_trial(default_trial(bounds.max_boost_rounds))
     remaining = max(0, target - finished)
     if finished:
         log.info(

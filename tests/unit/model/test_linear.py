@@ -3,6 +3,8 @@ predictions as the scikit-learn pipeline it replaces, and a JSON round trip."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,3 +136,45 @@ def test_one_class_is_refused():
     features, poor = _world(50, seed=2)
     with pytest.raises(ModelError, match="needs both poor and non-poor"):
         fit_linear_model(features, poor & False, seed=0)
+
+
+def test_values_beyond_the_fitted_range_are_held_at_its_ends():
+    """A year harsher than any fitted must not be extrapolated along a straight line: a value
+    past the fitting rows' range scores as the range's end, in every scorer that reads it."""
+    from earlywarn.model.risk_scorer import linear_log_odds
+
+    features, poor = _world(600, seed=3)
+    model = fit_linear_model(features, poor, seed=0)
+    scorer = model.scorer
+    assert isinstance(scorer, LinearScorer)
+    shocks = next(c for c in scorer.columns if c.feature == "n_illness_events_12m")
+    assert (shocks.low, shocks.high) == (
+        features["n_illness_events_12m"].min(),
+        features["n_illness_events_12m"].max(),
+    )
+    assert all(c.low is None and c.high is None for c in scorer.columns if c.kind != "value")
+    at_end, beyond = features.iloc[:2].copy(), features.iloc[:2].copy()
+    at_end["n_illness_events_12m"] = [shocks.low, shocks.high]
+    beyond["n_illness_events_12m"] = [shocks.low - 50.0, shocks.high * 10]
+    np.testing.assert_array_equal(model.predict_log_odds(beyond), model.predict_log_odds(at_end))
+    contributions = model.log_odds_contributions(beyond)
+    np.testing.assert_allclose(
+        contributions.sum(axis=1), model.predict_log_odds(beyond), rtol=0, atol=1e-10
+    )
+    again = LinearScorer.from_json(scorer.to_json())
+    assert again == scorer
+    standalone = linear_log_odds(model.prepare(beyond), json.loads(scorer.to_json()))
+    np.testing.assert_allclose(standalone, model.predict_log_odds(beyond), rtol=0, atol=1e-12)
+
+
+def test_a_scorer_saved_without_a_range_reads_as_unbounded(world):
+    """Scorers saved before the range existed have no low/high: they score as they did."""
+    features, _, model = world
+    payload = json.loads(model.scorer.to_json())
+    for column in payload["columns"]:
+        column.pop("low"), column.pop("high")
+    old = LinearScorer.from_json(json.dumps(payload))
+    assert all(c.low is None and c.high is None for c in old.columns)
+    np.testing.assert_array_equal(
+        old.predict_log_odds(model.prepare(features)), model.predict_log_odds(features)
+    )

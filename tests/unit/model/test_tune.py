@@ -113,3 +113,26 @@ def test_explanation_rate_is_households_per_second(data):
         num_boost_round=5,
     )
     assert explanation_rate(booster, X, n_rows=100) > 0
+
+
+def test_a_new_study_can_start_from_lightgbms_defaults(data, tmp_path, monkeypatch):
+    """With ``START_FROM_DEFAULTS`` the first trial of a new study is the plain default
+    model, so the search is never worse on the validation years than LightGBM untuned; a
+    resumed study is not given it again."""
+    from earlywarn.model import search as search_module
+
+    monkeypatch.setattr(search_module, "START_FROM_DEFAULTS", True)
+    X, y, folds = data
+    cfg = TuneConfig(n_trials=3, seed=0)
+    storage = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    first = search(X, y, folds, cfg, storage_url=storage, study_name="s", bounds=BOUNDS)
+    row = first.history.iloc[0]
+    expected = search_module.default_trial(BOUNDS.max_boost_rounds)
+    assert {k: row[f"param_{k}"] for k in expected} == expected
+    again = search(
+        X, y, folds, cfg, storage_url=storage, study_name="s", bounds=BOUNDS, n_trials=4
+    )
+    defaults = again.history["param_learning_rate"].eq(0.05) & again.history[
+        "param_num_leaves"
+    ].eq(31)
+    assert len(again.history) == 4 and int(defaults.sum()) == 1
