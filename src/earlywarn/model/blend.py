@@ -3,11 +3,14 @@
     log-odds = w * booster log-odds + (1 - w) * linear log-odds
 
 Both parts are fitted on the same examples with the same loss, so their raw log-odds share a
-scale. Trees cannot extrapolate: in a year harsher than any they were fitted on, a booster
-treats a county where half the households lost migrant work like one where a fifth did; the
-linear part keeps rising with the count. The linear part in turn misses the interactions the
-trees find. The average keeps some of each, and its contributions stay exact: ``w`` times the
-booster's TreeSHAP plus ``1 - w`` times the linear scorer's, so they still sum to the log-odds.
+scale. The trees find interactions a straight line misses; the line adds up many small,
+steady effects that trees cut into steps, and it is less swayed by the handful of households
+a small registry has. Neither is trusted beyond what it was fitted on: trees are flat there
+by nature, and the linear scorer holds each input within its fitted range (a year harsher
+than any seen once pushed this year's place shock rates far past it, and correlated inputs
+of opposite sign turned the risk down). The average keeps some of each, and its
+contributions stay exact: ``w`` times the booster's TreeSHAP plus ``1 - w`` times the linear
+scorer's, so they still sum to the log-odds.
 
 Saved as one JSON file (:meth:`BlendScorer.to_json`): the weight, the booster in LightGBM's
 text format and the linear scorer's JSON. Nothing is pickled.

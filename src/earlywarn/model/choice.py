@@ -6,9 +6,10 @@ Candidates, in the order the choice prefers them (:data:`CANDIDATES`):
 - ``rule_score``: logistic regression on the one-line rule's own quantity, last round's
   per-capita net income over the line (:data:`RULE_FEATURE`, with a missing flag). It ranks
   households exactly as that ratio does;
-- ``logistic``: logistic regression on every feature;
+- ``logistic``: logistic regression on every feature, each held within the range it was
+  fitted on (:mod:`earlywarn.model.linear`);
 - ``blend``: the tuned booster and the logistic regression averaged on the log-odds scale
-  (:mod:`earlywarn.model.blend`): the trees' interactions with the line's extrapolation;
+  (:mod:`earlywarn.model.blend`): the trees' interactions with the line's steady slope;
 - ``lightgbm``: the tuned booster alone.
 
 Each validation year is scored by every candidate fitted only on the years before it: the
@@ -229,8 +230,8 @@ def fit_candidates(
     if RULE_SCORE in needed:
         if RULE_FEATURE not in X.columns:
             raise ModelError(f"the rule_score candidate needs the feature {RULE_FEATURE!r}")
-        fitted[RULE_SCORE] = fit_linear_model(
-            X[[RULE_FEATURE]], y, seed=seed, catalog_hash=catalog_hash
+        fitted[RULE_SCORE] = fit_linear_model(  # unclipped: ranks exactly as the rule
+            X[[RULE_FEATURE]], y, seed=seed, catalog_hash=catalog_hash, clip=False
         )
     if BLEND in needed:
         booster, linear = fitted[LIGHTGBM], fitted[LOGISTIC]

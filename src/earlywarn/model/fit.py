@@ -118,12 +118,14 @@ def fit_linear_model(
     seed: int,
     catalog_hash: str = "",
     metadata: dict[str, Any] | None = None,
+    clip: bool | None = None,
 ) -> RiskModel:
     """Logistic regression on every column of ``X`` as a linear scorer
-    (:func:`~earlywarn.model.linear.fit_linear_scorer`), uncalibrated like :func:`fit_model`."""
+    (:func:`~earlywarn.model.linear.fit_linear_scorer`, ``clip`` as there), uncalibrated like
+    :func:`fit_model`."""
     inputs = _training_inputs(X, y)
     scorer = fit_linear_scorer(
-        inputs.prepared, inputs.labels, categorical=inputs.categories, seed=seed
+        inputs.prepared, inputs.labels, categorical=inputs.categories, seed=seed, clip=clip
     )
     log.info(
         "fitted logistic regression: %d coefficients on %d examples",

@@ -174,9 +174,12 @@ def fit_linear_scorer(
     categorical: Collection[str],
     seed: int = 0,
     max_iter: int = 2_000,
+    clip: bool | None = None,
 ) -> LinearScorer:
     """Fit logistic regression (L2, C=1) on ``features`` (prepared; ``categorical`` columns
-    one-hot, the others median-imputed with missing flags and standardised)."""
+    one-hot, the others median-imputed with missing flags and standardised); with ``clip``
+    (None: :data:`CLIP_TO_FIT`) each value is held within the fitting rows' range."""
+    clip = CLIP_TO_FIT if clip is None else clip
     labels = np.asarray(labels, dtype=int)
     if len(np.unique(labels)) < 2:
         raise ModelError("logistic regression needs both poor and non-poor households to fit")
@@ -199,8 +202,8 @@ def fit_linear_scorer(
             scale=float(scaler.scale_[k]) if scaler is not None else 1.0,
             coef=float(coef[k]),
             mean_z=float(mean_z[k]),
-            low=float(numeric_inputs[:, k].min()) if kind == "value" and CLIP_TO_FIT else None,
-            high=float(numeric_inputs[:, k].max()) if kind == "value" and CLIP_TO_FIT else None,
+            low=float(numeric_inputs[:, k].min()) if kind == "value" and clip else None,
+            high=float(numeric_inputs[:, k].max()) if kind == "value" and clip else None,
         )
         for k, (name, kind, fill) in enumerate(numeric_columns)
     ]

@@ -211,3 +211,22 @@ def test_the_blend_is_the_even_average_of_the_booster_and_the_logistic_regressio
     assert alone.scorer_text() == models["blend"].scorer_text()
     with pytest.raises(ModelError, match="need a tuning result"):
         fit_candidate("blend", fit.features, fit.labels, tuning=None, seed=0, num_threads=1)
+
+
+def test_the_rule_score_ranks_as_the_rule_beyond_the_range_it_was_fitted_on():
+    """The logistic regression holds its inputs within their fitted range, the rule's score
+    does not: a household further below the line than any fitted still ranks above the rest."""
+    examples = ratio_world(150, seed=11)
+    fit = _in_years(examples, range(2016, 2025))
+    rule_score, logistic = (
+        fit_candidate(name, fit.features, fit.labels, tuning=None, seed=0, num_threads=1)
+        for name in ("rule_score", "logistic")
+    )
+    rows = fit.features.iloc[:3].copy()
+    lowest = fit.features[RULE_FEATURE].min()
+    rows[RULE_FEATURE] = [lowest, lowest - 1.0, lowest - 2.0]
+    assert np.all(np.diff(rule_score.predict_log_odds(rows)) > 0)
+    held = logistic.predict_log_odds(
+        rows.assign(**{c: rows[c].iloc[0] for c in rows if c != RULE_FEATURE})
+    )
+    np.testing.assert_allclose(held, held[0], rtol=0, atol=1e-12)

@@ -129,10 +129,8 @@ def test_a_new_study_can_start_from_lightgbms_defaults(data, tmp_path, monkeypat
     row = first.history.iloc[0]
     expected = search_module.default_trial(BOUNDS.max_boost_rounds)
     assert {k: row[f"param_{k}"] for k in expected} == expected
-    again = search(
-        X, y, folds, cfg, storage_url=storage, study_name="s", bounds=BOUNDS, n_trials=4
+    again = search(X, y, folds, cfg, storage_url=storage, study_name="s", bounds=BOUNDS, n_trials=4)
+    defaults = again.history["param_learning_rate"].eq(0.05) & again.history["param_num_leaves"].eq(
+        31
     )
-    defaults = again.history["param_learning_rate"].eq(0.05) & again.history[
-        "param_num_leaves"
-    ].eq(31)
     assert len(again.history) == 4 and int(defaults.sum()) == 1
