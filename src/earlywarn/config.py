@@ -203,8 +203,10 @@ class TrainConfig(Section):
     )
     choice_margin: float = Field(default=0.005, ge=0, exclude_if=lambda v: v == 0.005)
     # after calibrating, fit the chosen model again on every year before the test year (the
-    # calibration households too) and keep the calibrator (model/training.py)
-    refit_on_calibration_year: bool = Field(default=False, exclude_if=lambda v: v is False)
+    # calibration households too) and keep the calibrator (model/training.py); on by default
+    # since December 2026 (docs/model-quality.md). Left out of the hash when off, so configs
+    # that switch it off keep the hash they had when off was the default.
+    refit_on_calibration_year: bool = Field(default=True, exclude_if=lambda v: v is False)
     models_dir: Path = Path("models")
     run_name: str | None = None
     explain_rate_rows: int = Field(default=2_000, ge=10)

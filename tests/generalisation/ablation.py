@@ -134,9 +134,15 @@ VARIANTS: dict[str, Variant] = {
             note="+ days since 1 January of the target year",
         ),
         Variant(
-            "refit_all",
-            train={"refit_on_calibration_year": True},
-            note="after calibrating, refit on every year before the test year",
+            "no_refit",
+            train={"refit_on_calibration_year": False},
+            note="no refit after calibrating: the model keeps half the last year out (as before)",
+        ),
+        Variant(
+            "before_december",
+            train={"refit_on_calibration_year": False},
+            patches={"earlywarn.model.linear.CLIP_TO_FIT": False},
+            note="earlywarn as of 1 December 2026: no refit, the linear part unclipped",
         ),
     )
 }

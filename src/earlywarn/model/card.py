@@ -62,6 +62,9 @@ class ModelCard:
     registry_name: str = "earlywarn"
     """The registered model it is registered under (its versions read ``earlywarn/N``)."""
     oracle_gap: float | None = None
+    refit_years: str = ""
+    """The years the model was fitted on again after calibration, the calibrator kept
+    (``train.refit_on_calibration_year``: every year before the test year); empty if not."""
 
     @property
     def model_name(self) -> str:
@@ -219,6 +222,11 @@ def training_card(
         plots=plots,
         oracle_gap=year.oracle_gap,
         registry_name=cfg.tracking.registered_model,
+        refit_years=(
+            f"{min(split.fit_years)}-{split.calibration_year}"
+            if cfg.train.refit_on_calibration_year
+            else ""
+        ),
     )
 
 

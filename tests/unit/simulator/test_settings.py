@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from earlywarn.config import Config, SimulateConfig, config_hash, validate_model
+from earlywarn.config import Config, SimulateConfig, TrainConfig, config_hash, validate_model
 from earlywarn.data import columns as c
 from earlywarn.errors import ConfigError
 from earlywarn.features.labels import per_capita_net_income
@@ -65,8 +65,11 @@ def test_default_settings_are_todays_world_and_keep_the_config_hash(today):
         "oracle_workers": 1,
     }
     # the hash before the world settings existed, except that the oracle's default draws went
-    # from 200 to 100 with the kernel estimate (it was e69991265cd680c4)
-    assert config_hash(Config()) == "5c501384c2ac3d13"
+    # from 200 to 100 with the kernel estimate (it was e69991265cd680c4) and the refit after
+    # calibration became the default (a config that turns it off keeps 5c501384c2ac3d13)
+    assert config_hash(Config()) == "94d3377268d61082"
+    no_refit = Config(train=TrainConfig(refit_on_calibration_year=False))
+    assert config_hash(no_refit) == "5c501384c2ac3d13"
     harsh = Config(simulate=SimulateConfig(harsh_year=2025))
     assert config_hash(harsh) != config_hash(Config())
 
