@@ -210,3 +210,18 @@ def test_the_cards_tables_fit_an_a4_page():
     assert "precision at capacity" in html and "precision_at_capacity" not in html
     assert _overflowing_tables(html) == []
     assert _overflowing_tables(render_card_summary(card)) == []
+
+
+def test_a_model_refitted_after_calibration_says_so_in_every_language():
+    """The calibration households were held out from the model the calibrator was fitted
+    for, not from the model registered after the refit: the card must not claim otherwise."""
+    card = _card("C01")
+    plain_md, plain_html = render_model_card(card)
+    assert "never used to fit the model it calibrated)." in plain_md
+    assert "fitted again" not in plain_md + plain_html + render_card_summary(card)
+    refitted = replace(card, refit_years="2017-2024")
+    markdown, html = render_model_card(refitted)
+    for page in (markdown, html):
+        assert "the model was fitted again on every household of 2017-2024" in page
+        assert "never used to fit the model it calibrated; the model was then fitted again" in page
+    assert "校准后以2017-2024年全部农户重新拟合，沿用校准结果" in render_card_summary(refitted)
