@@ -294,6 +294,13 @@ def test_a_forced_candidate_trains_scores_and_explains(
         assert saved.metadata["study_name"] is None and saved.metadata["params"] is None
         card = (out.with_name(f"{candidate}_card") / "model_card.md").read_text(encoding="utf-8")
         assert "No tuning: LightGBM was not a candidate." in card
+        # the card's logistic regression is fitted on the registered model's terms (refitted
+        # on every year before the test year, same calibrator): the two rows are one model
+        metrics = saved.metadata["test_metrics"]
+        for metric in ("average_precision", "roc_auc", "brier"):
+            assert metrics[f"test_{metric}_model"] == pytest.approx(
+                metrics[f"test_{metric}_logistic"], rel=0, abs=1e-12
+            )
     else:
         assert saved.metadata["study_name"] and saved.metadata["num_boost_round"] > 0
 

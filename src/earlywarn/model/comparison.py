@@ -9,7 +9,7 @@ measured on those rows only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from earlywarn.data.columns import (
     RISK,
 )
 from earlywarn.data.tables import Tables
-from earlywarn.model.baselines import fit_calibrated_logistic
+from earlywarn.model.baselines import fit_calibrated_logistic, fit_logistic
 from earlywarn.model.evaluate import (
     by_month,
     compare,
@@ -35,7 +35,7 @@ from earlywarn.model.evaluate import (
 )
 from earlywarn.model.policy import flag_rounds
 from earlywarn.model.rule import RULE_FLAGGED, rule_flags
-from earlywarn.model.training import TrainedModel
+from earlywarn.model.training import TrainedModel, examples_before_test
 
 MODEL, LOGISTIC, RULE, ORACLE = "model", "logistic", "rule", "oracle"
 ORACLE_GAP_METRIC = "test_average_precision_gap_to_oracle"
@@ -124,8 +124,10 @@ def compare_on_test_year(
     tables: Tables, trained: TrainedModel, *, truth: pd.DataFrame | None, cfg: Config
 ) -> YearComparison:
     """Fit logistic regression on the trained model's fitting examples and recalibrate it on
-    its calibration examples; score the test examples with the model, the logistic, the rule
-    (``cfg.rule``) and the oracle (``truth``, if any); flag each by ``cfg.policy``; measure."""
+    its calibration examples (then, as the model, refit it on both with
+    ``refit_on_calibration_year``); score the test examples with the model, the logistic, the
+    rule (``cfg.rule``) and the oracle (``truth``, if any); flag each by ``cfg.policy``;
+    measure."""
     fit, calibration, test = trained.fit, trained.calibration, trained.test
     logistic = fit_calibrated_logistic(
         fit.features,
@@ -135,6 +137,10 @@ def compare_on_test_year(
         method=cfg.train.calibration,
         seed=cfg.tune.seed,
     )
+    if cfg.train.refit_on_calibration_year:  # on the terms the registered model was given
+        before = examples_before_test(fit, calibration, trained.split)
+        refit = fit_logistic(before.features, before.labels, seed=cfg.tune.seed)
+        logistic = replace(refit, calibrator=logistic.calibrator)
     labels = test.labels.to_numpy(dtype=float)
     scores: dict[str, np.ndarray] = {
         MODEL: trained.model.predict_risk(test.features),

@@ -270,6 +270,18 @@ def refit_before_test(
     return replace(refit, calibrator=model.calibrator)
 
 
+def examples_before_test(fit: Examples, calibration: Examples, split: Split) -> Examples:
+    """The fitting and calibration examples together, in the order of the examples they were
+    taken from: what :func:`refit_before_test` fits on."""
+    order = np.argsort(np.concatenate([split.fit, split.calibration]), kind="stable")
+    both = [fit, calibration]
+    return Examples(
+        features=pd.concat([e.features for e in both], ignore_index=True).iloc[order],
+        labels=pd.concat([e.labels for e in both], ignore_index=True).iloc[order],
+        keys=pd.concat([e.keys for e in both], ignore_index=True).iloc[order],
+    ).take(np.arange(len(order)))
+
+
 def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:
     """The out-of-time split of ``examples`` and its fitting, calibration and test examples."""
     split = split_out_of_time(

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from earlywarn.config import Config
 from earlywarn.data.columns import TARGET_YEAR
 from earlywarn.features.examples import Examples, split_out_of_time
 from earlywarn.model.choice import fit_candidate
 from earlywarn.model.model_file import Calibrator
-from earlywarn.model.training import refit_before_test
+from earlywarn.model.training import examples_before_test, refit_before_test
 from ratio_world import ratio_world
 
 
@@ -44,3 +45,17 @@ def test_the_refit_learns_from_the_calibration_households_never_the_test_year():
     )
     again = refit_before_test(given, "logistic", flipped, split, None, cfg)
     assert again.scorer_text() == refit.scorer_text()
+
+
+def test_the_examples_before_the_test_year_are_the_fit_and_calibration_rows_in_order():
+    """What the comparison refits its logistic regression on is exactly what the model was
+    refitted on: the fitting and calibration examples, in the order they were drawn from."""
+    examples = ratio_world(120, seed=3)
+    split = split_out_of_time(examples.keys, calibration_share=0.5, seed=0)
+    fit, calibration = examples.take(split.fit), examples.take(split.calibration)
+    before = examples_before_test(fit, calibration, split)
+    expected = examples.take(np.sort(np.concatenate([split.fit, split.calibration])))
+    pd.testing.assert_frame_equal(before.features, expected.features)
+    pd.testing.assert_series_equal(before.labels, expected.labels)
+    pd.testing.assert_frame_equal(before.keys, expected.keys)
+    assert 2025 not in set(before.keys[TARGET_YEAR])
