@@ -8,6 +8,7 @@ trials at random from the seed): the comparison is paired.
 
 from __future__ import annotations
 
+import lightgbm
 import pandas as pd
 
 from earlywarn.data.columns import COUNTY, DATE, EVENT_TYPE, EVENT_TYPES, HOUSEHOLD_ID, VILLAGE
@@ -82,6 +83,33 @@ def with_days_into_year(
     return features.assign(days_into_year=float((as_of - start).days))
 
 
+INCOME_OVER_LINE = ("income_to_line_ratio_last_round", "min_income_to_line_ratio_3_rounds")
+"""Features whose rise can only lower the booster's risk under ``monotone_income``."""
+
+
+class _MonotoneLightGBM:
+    """lightgbm, except that every booster it trains or grows is constrained to lower the
+    risk as income over the line rises (``monotone_constraints``: -1 on INCOME_OVER_LINE)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(lightgbm, name)
+
+    @staticmethod
+    def _constrained(params: dict, dataset: lightgbm.Dataset) -> dict:
+        data = getattr(dataset, "data", None)
+        names = list(data.columns) if isinstance(data, pd.DataFrame) else dataset.get_feature_name()
+        signs = [-1 if name in INCOME_OVER_LINE else 0 for name in names]
+        return {**params, "monotone_constraints": signs}
+
+    def Booster(self, params: dict, train_set: lightgbm.Dataset, **options: object):
+        return lightgbm.Booster(
+            params=self._constrained(params, train_set), train_set=train_set, **options
+        )
+
+    def train(self, params: dict, train_set: lightgbm.Dataset, **options: object):
+        return lightgbm.train(self._constrained(params, train_set), train_set, **options)
+
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -132,6 +160,14 @@ VARIANTS: dict[str, Variant] = {
             "days_into_year",
             features=with_days_into_year,
             note="+ days since 1 January of the target year",
+        ),
+        Variant(
+            "monotone_income",
+            patches={
+                "earlywarn.model.search_data.lgb": _MonotoneLightGBM(),
+                "earlywarn.model.fit.lgb": _MonotoneLightGBM(),
+            },
+            note="the booster's risk can only fall as income over the line rises",
         ),
         Variant(
             "no_refit",
