@@ -104,10 +104,8 @@ def _num(value: float, pattern: str = ".3f") -> str:
 def _chosen(card: ModelCard) -> str:
     scores = card.choice.set_index("candidate")["average_precision"]
     winner = card.chosen_candidate
-    text = (
-        f"{KINDS.get(card.model_kind, card.model_kind)}，"
-        f"在验证年份上的平均精确率为{_num(float(scores.get(winner, math.nan)))}"
-    )
+    name = CANDIDATES.get(winner) or KINDS.get(card.model_kind, card.model_kind)
+    text = f"{name}，在验证年份上的平均精确率为{_num(float(scores.get(winner, math.nan)))}"
     others = [
         f"{CANDIDATES.get(str(name), str(name))}{_num(float(value))}"
         for name, value in scores.items()

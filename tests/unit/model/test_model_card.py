@@ -225,3 +225,13 @@ def test_a_model_refitted_after_calibration_says_so_in_every_language():
         assert "the model was fitted again on every household of 2017-2024" in page
         assert "never used to fit the model it calibrated; the model was then fitted again" in page
     assert "校准后以2017-2024年全部农户重新拟合，沿用校准结果" in render_card_summary(refitted)
+
+
+def test_the_chinese_summary_names_the_chosen_candidate_not_only_its_kind():
+    """The rule's score is a linear model too: the summary must not call it plain logistic
+    regression while listing the full logistic regression among the others."""
+    choice = CHOICE.assign(chosen=[True, False, False])
+    card = replace(_card("C01"), chosen_candidate="rule_score", model_kind="linear", choice=choice)
+    summary = render_card_summary(card)
+    assert "选用模型：规则收入比的逻辑回归，在验证年份上的平均精确率为0.210" in summary
+    assert "其他候选：逻辑回归0.300，梯度提升树（LightGBM）0.350" in summary
