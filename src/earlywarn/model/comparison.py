@@ -9,7 +9,7 @@ measured on those rows only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,8 @@ from earlywarn.data.columns import (
     RISK,
 )
 from earlywarn.data.tables import Tables
-from earlywarn.model.baselines import fit_calibrated_logistic, fit_logistic
+from earlywarn.model.baselines import fit_calibrated_logistic
+from earlywarn.model.choice import LOGISTIC as LOGISTIC_CANDIDATE
 from earlywarn.model.evaluate import (
     by_month,
     compare,
@@ -35,7 +36,7 @@ from earlywarn.model.evaluate import (
 )
 from earlywarn.model.policy import flag_rounds
 from earlywarn.model.rule import RULE_FLAGGED, rule_flags
-from earlywarn.model.training import TrainedModel, examples_before_test
+from earlywarn.model.training import TrainedModel, refit_before_test
 
 MODEL, LOGISTIC, RULE, ORACLE = "model", "logistic", "rule", "oracle"
 ORACLE_GAP_METRIC = "test_average_precision_gap_to_oracle"
@@ -138,9 +139,9 @@ def compare_on_test_year(
         seed=cfg.tune.seed,
     )
     if cfg.train.refit_on_calibration_year:  # on the terms the registered model was given
-        before = examples_before_test(fit, calibration, trained.split)
-        refit = fit_logistic(before.features, before.labels, seed=cfg.tune.seed)
-        logistic = replace(refit, calibrator=logistic.calibrator)
+        logistic = refit_before_test(
+            logistic, LOGISTIC_CANDIDATE, fit, calibration, trained.split, None, cfg
+        )
     labels = test.labels.to_numpy(dtype=float)
     scores: dict[str, np.ndarray] = {
         MODEL: trained.model.predict_risk(test.features),

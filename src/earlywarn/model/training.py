@@ -225,7 +225,7 @@ def train_risk_model(
     model = calibrate(model, calibration.features, calibration.labels, method=cfg.train.calibration)
     ece_after = expected_calibration_error(y_calibration, model.predict_risk(calibration.features))
     if cfg.train.refit_on_calibration_year:
-        model = refit_before_test(model, choice.winner, examples, split, tuning, cfg)
+        model = refit_before_test(model, choice.winner, fit, calibration, split, tuning, cfg)
     return TrainedModel(
         model=model,
         target_years=tuple(years),
@@ -246,17 +246,19 @@ def train_risk_model(
 def refit_before_test(
     model: RiskModel,
     winner: str,
-    examples: Examples,
+    fit: Examples,
+    calibration: Examples,
     split: Split,
     tuning: TuneResult | None,
     cfg: Config,
 ) -> RiskModel:
     """``winner`` fitted again on every example before the test year (the fitting examples and
-    the calibration households), with ``model``'s calibrator: the model learns from the year
-    just before the one it predicts in full, the calibrator stays fitted on households the
-    model it calibrated had not seen. (The refitted model has seen a little more data, so its
-    log-odds are a little sharper than those the calibrator was fitted on.)"""
-    everything = examples.take(np.sort(np.concatenate([split.fit, split.calibration])))
+    the calibration households, :func:`examples_before_test`), with ``model``'s calibrator:
+    the model learns from the year just before the one it predicts in full, the calibrator
+    stays fitted on households the model it calibrated had not seen. (The refitted model has
+    seen a little more data, so its log-odds are a little sharper than those the calibrator
+    was fitted on.)"""
+    everything = examples_before_test(fit, calibration, split)
     refit = fit_candidate(
         winner,
         everything.features,
@@ -272,14 +274,13 @@ def refit_before_test(
 
 def examples_before_test(fit: Examples, calibration: Examples, split: Split) -> Examples:
     """The fitting and calibration examples together, in the order of the examples they were
-    taken from: what :func:`refit_before_test` fits on."""
-    order = np.argsort(np.concatenate([split.fit, split.calibration]), kind="stable")
-    both = [fit, calibration]
-    return Examples(
-        features=pd.concat([e.features for e in both], ignore_index=True).iloc[order],
-        labels=pd.concat([e.labels for e in both], ignore_index=True).iloc[order],
-        keys=pd.concat([e.keys for e in both], ignore_index=True).iloc[order],
-    ).take(np.arange(len(order)))
+    taken from (``split.fit`` and ``split.calibration`` are their positions there)."""
+    stacked = Examples(
+        features=pd.concat([fit.features, calibration.features], ignore_index=True),
+        labels=pd.concat([fit.labels, calibration.labels], ignore_index=True),
+        keys=pd.concat([fit.keys, calibration.keys], ignore_index=True),
+    )
+    return stacked.take(np.argsort(np.concatenate([split.fit, split.calibration]), kind="stable"))
 
 
 def split_examples(examples: Examples, cfg: Config) -> tuple[Split, Examples, Examples, Examples]:

@@ -26,7 +26,8 @@ def test_the_refit_learns_from_the_calibration_households_never_the_test_year():
     calibrator = Calibrator("platt", slope=0.7, intercept=-0.2)
     given = replace(first, calibrator=calibrator)
 
-    refit = refit_before_test(given, "logistic", examples, split, None, cfg)
+    calibration = examples.take(split.calibration)
+    refit = refit_before_test(given, "logistic", fit, calibration, split, None, cfg)
 
     assert refit.calibrator == calibrator
     assert refit.scorer_text() != first.scorer_text()
@@ -43,7 +44,15 @@ def test_the_refit_learns_from_the_calibration_households_never_the_test_year():
         labels=examples.labels.where(examples.keys[TARGET_YEAR] != 2025, ~examples.labels),
         keys=examples.keys,
     )
-    again = refit_before_test(given, "logistic", flipped, split, None, cfg)
+    again = refit_before_test(
+        given,
+        "logistic",
+        flipped.take(split.fit),
+        flipped.take(split.calibration),
+        split,
+        None,
+        cfg,
+    )
     assert again.scorer_text() == refit.scorer_text()
 
 
